@@ -1,0 +1,36 @@
+/**
+ * A faster `Sum` for the wasm backend in one frequent case: summing a float32
+ * tensor over every axis but the last (the bias gradient of a convolution or
+ * dense layer, `[B, H, W, C] -> [C]`). The backend's kernel first transposes
+ * the whole tensor so the reduced axes come last; this reads it once, in
+ * order, accumulating in float64. Every other case goes to the original kernel.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** Builds the kernel config around `original`, the backend's own `Sum`. */
+export function sumLeadingAxesWasmConfig(original: tf.KernelFunc): tf.KernelConfig {
+  const kernelFunc = (args: Parameters<tf.KernelFunc>[0]) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== "float32") return original(args);
+    const c = x.shape[rank - 1];
+    const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), c] : [c];
+    const out = backend.makeOutput(shape, "float32");
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array;
+    const acc = new Float64Array(c);
+    for (let i = 0; i < src.length; i += c) {
+      for (let k = 0; k < c; k++) acc[k] += src[i + k];
+    }
+    dst.set(acc);
+    return out;
+  };
+  return { kernelName: "Sum", backendName: "wasm", kernelFunc };
+}
