@@ -1,11 +1,12 @@
 /**
- * The article's small CNN backbone and its MLP head (Warfield 2023, after
+ * The article's small CNN backbone (Warfield 2023, after
  * SimCLR's encoder + projection head split).
  *
  * Backbone f(·): three blocks of conv 3x3 (valid) + ReLU + max-pool 2, with
  * 16, 16 and 32 channels, then flatten: a 28x28x1 image becomes the 32
  * features h (28 → 26 → 13 → 11 → 5 → 3 → 1). 7,120 parameters.
- * Head g(·): dense 32 → 32 → 16 → 10 with ReLU between: 1,754 parameters.
+ * Its head, dense 32 → 32 → 16 → 10 (1,754 parameters), is `articleHead` in
+ * `heads/projection_heads.ts`.
  *
  * @example
  * ```ts
@@ -17,10 +18,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** The article's CNN backbone for images of shape `inputShape` (height, width, channels). */
+/**
+ * The article's CNN backbone for images of shape `inputShape` (height, width,
+ * channels); `seed` makes the initial weights reproducible.
+ */
 export function articleBackbone(
   inputShape: [number, number, number] = [28, 28, 1],
   channels: [number, number, number] = [16, 16, 32],
+  seed?: number,
 ): tf.Sequential {
   const model = tf.sequential({ name: "backbone" });
   channels.forEach((filters, i) => {
@@ -31,23 +36,12 @@ export function articleBackbone(
       padding: "valid",
       activation: "relu",
       name: `conv${i + 1}`,
+      ...(seed === undefined
+        ? {}
+        : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + i }) }),
     }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
   });
   model.add(tf.layers.flatten({ name: "flatten" }));
-  return model;
-}
-
-/** The article's head: dense layers of `widths` with ReLU between, linear output. */
-export function articleHead(inputDim = 32, widths: number[] = [32, 16, 10]): tf.Sequential {
-  const model = tf.sequential({ name: "head" });
-  widths.forEach((units, i) => {
-    model.add(tf.layers.dense({
-      ...(i === 0 ? { inputShape: [inputDim] } : {}),
-      units,
-      activation: i < widths.length - 1 ? "relu" : "linear",
-      name: `dense${i + 1}`,
-    }));
-  });
   return model;
 }

@@ -1,0 +1,206 @@
+/**
+ * Contrastive pre-training (SimCLR, Chen et al. 2020): two random views of
+ * every unlabelled image go through backbone f and projection head g; NT-Xent
+ * on z = g(f(x)) pulls the two views of an image together and pushes the other
+ * images of the batch away. Adam, exponential learning-rate decay per epoch and
+ * early stopping on the relative loss improvement, as in the article; every
+ * setting configurable. Checkpoints after each epoch, resumes after an
+ * interruption with the same result, stops with a clear message on a NaN or
+ * infinite loss.
+ *
+ * @example
+ * ```ts
+ * const history = await pretrainContrastive({ backbone, head, images, size: 784,
+ *   shape: [28, 28, 1], indices: split.unlabelled, makeViews, rng: new Rng(0),
+ *   config: { epochs: 10, batchSize: 512, learningRate: 1e-3, temperature: 0.2 } });
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import path from "node:path";
+import { ntXentLoss } from "../loss/ntxent.ts";
+import type { Rng } from "../rng.ts";
+import { batchesOf, gatherImages } from "./batches.ts";
+import {
+  loadJson,
+  loadModel,
+  loadOptimizer,
+  saveJson,
+  saveModel,
+  saveOptimizer,
+} from "./checkpoint.ts";
+import { EarlyStopping, exponentialDecay } from "./schedule.ts";
+
+/** Settings of contrastive pre-training (plain JSON). */
+export interface PretrainConfig {
+  /** Maximum number of epochs (passes over the unlabelled images). */
+  epochs: number;
+  /** Positive pairs per step (2x as many views). */
+  batchSize: number;
+  /** Adam's initial learning rate. */
+  learningRate: number;
+  /** Learning rate multiplier per epoch (the article: 0.95). */
+  lrDecay?: number;
+  /** NT-Xent temperature τ. */
+  temperature: number;
+  /** Early stop: minimum relative improvement and patience (the article: 0.001, 5). */
+  earlyStop?: { minRelativeImprovement: number; patience: number };
+  /** Apply a softmax to z before the loss, as the article's notebook does (it hurts; default false). */
+  softmaxBeforeLoss?: boolean;
+  /** Cap on steps per epoch (quick runs). */
+  maxStepsPerEpoch?: number;
+}
+
+/** One epoch of pre-training, as reported to callbacks and kept in the history. */
+export interface PretrainEpoch {
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  seconds: number;
+  steps: number;
+}
+
+/** Everything `pretrainContrastive` needs. */
+export interface PretrainOptions {
+  backbone: tf.LayersModel;
+  head: tf.LayersModel;
+  /** All images, flat NHWC in [0, 1]. */
+  images: Float32Array;
+  /** Image shape [height, width, channels]. */
+  shape: [number, number, number];
+  /** Which images to pre-train on (the unlabelled ones). */
+  indices: Int32Array;
+  /** Two independently augmented views of a batch of `count` images. */
+  makeViews: (batch: Float32Array, count: number, rng: Rng) => [Float32Array, Float32Array];
+  rng: Rng;
+  config: PretrainConfig;
+  /** Called after every epoch (progress bars, plots). */
+  onEpoch?: (e: PretrainEpoch) => void | Promise<void>;
+  /** Called after every step with the running mean loss of the epoch. */
+  onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
+  /** Save a checkpoint here after every epoch, and resume from it when present. */
+  checkpointDir?: string;
+}
+
+/** What pre-training returns. */
+export interface PretrainResult {
+  history: PretrainEpoch[];
+  /** True when early stopping ended training before `epochs`. */
+  stoppedEarly: boolean;
+  /** The epoch training resumed from (0 for a fresh run). */
+  resumedAt: number;
+}
+
+interface PretrainState {
+  epoch: number;
+  history: PretrainEpoch[];
+  stopper: { best: number | null; epochsWithoutProgress: number };
+  stopped: boolean;
+  config: PretrainConfig;
+}
+
+/** Copies the weights of the model saved in `dir` into `model`. */
+async function restoreWeights(model: tf.LayersModel, dir: string): Promise<void> {
+  const saved = await loadModel(dir);
+  model.setWeights(saved.getWeights());
+  saved.dispose();
+}
+
+/** Runs contrastive pre-training; see the module doc. */
+export async function pretrainContrastive(opts: PretrainOptions): Promise<PretrainResult> {
+  const { backbone, head, images, indices, config, rng } = opts;
+  const size = opts.shape[0] * opts.shape[1] * opts.shape[2];
+  if (indices.length < 2 * Math.min(config.batchSize, 2)) {
+    throw new Error(`pretrainContrastive: need at least 2 images, got ${indices.length}`);
+  }
+  const batchSize = Math.min(config.batchSize, indices.length);
+  const optimizer = tf.train.adam(config.learningRate);
+  const stopper = new EarlyStopping(
+    config.earlyStop ?? { minRelativeImprovement: 0, patience: Infinity },
+  );
+  let history: PretrainEpoch[] = [];
+  let start = 0;
+  let stopped = false;
+
+  const stateFile = opts.checkpointDir ? path.join(opts.checkpointDir, "state.json") : undefined;
+  const saved = stateFile ? loadJson<PretrainState>(stateFile) : undefined;
+  if (saved && opts.checkpointDir) {
+    // Everything but the epoch budget must match: a run may be resumed to train longer.
+    const same = (c: PretrainConfig) => JSON.stringify({ ...c, epochs: 0 });
+    if (same(saved.config) !== same(config)) {
+      throw new Error(
+        `pretrainContrastive: the checkpoint in ${opts.checkpointDir} was made with another configuration; ` +
+          `delete that folder or use another checkpointDir`,
+      );
+    }
+    await restoreWeights(backbone, path.join(opts.checkpointDir, "backbone"));
+    await restoreWeights(head, path.join(opts.checkpointDir, "head"));
+    await loadOptimizer(optimizer, opts.checkpointDir);
+    history = saved.history;
+    stopper.restore(saved.stopper);
+    start = saved.epoch + 1;
+    stopped = saved.stopped;
+  }
+  const resumedAt = start;
+
+  const lossOf = (views: tf.Tensor4D, n: number) => {
+    let z = head.apply(backbone.apply(views)) as tf.Tensor2D;
+    if (config.softmaxBeforeLoss) z = tf.softmax(z);
+    const [a, b] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+    return ntXentLoss(a, b, config.temperature);
+  };
+
+  for (let epoch = start; epoch < config.epochs && !stopped; epoch++) {
+    const t0 = performance.now();
+    const lr = exponentialDecay(config.learningRate, config.lrDecay ?? 1, epoch);
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    // Each epoch draws from its own fork, so a resumed run replays exactly.
+    const epochRng = rng.fork(`pretrain-epoch-${epoch}`);
+    const order = epochRng.shuffle(Int32Array.from(indices));
+    let batches = batchesOf(order, batchSize, true);
+    if (config.maxStepsPerEpoch !== undefined) batches = batches.slice(0, config.maxStepsPerEpoch);
+    let sum = 0;
+    for (let s = 0; s < batches.length; s++) {
+      const n = batches[s].length;
+      const [v1, v2] = opts.makeViews(gatherImages(images, size, batches[s]), n, epochRng);
+      const both = new Float32Array(2 * n * size);
+      both.set(v1, 0);
+      both.set(v2, n * size);
+      const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
+      const lossT = optimizer.minimize(() => lossOf(x, n), true)!;
+      const loss = lossT.dataSync()[0];
+      tf.dispose([x, lossT]);
+      if (!Number.isFinite(loss)) {
+        optimizer.dispose();
+        throw new Error(
+          `pre-training stopped: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1} ` +
+            `(learning rate ${lr}, temperature ${config.temperature}); lower the learning rate or raise the temperature`,
+        );
+      }
+      sum += loss;
+      opts.onStep?.({ epoch, step: s + 1, steps: batches.length, loss: sum / (s + 1) });
+    }
+    const record: PretrainEpoch = {
+      epoch,
+      loss: sum / batches.length,
+      learningRate: lr,
+      seconds: (performance.now() - t0) / 1000,
+      steps: batches.length,
+    };
+    history.push(record);
+    stopped = stopper.update(record.loss);
+    if (opts.checkpointDir && stateFile) {
+      await saveModel(backbone, path.join(opts.checkpointDir, "backbone"));
+      await saveModel(head, path.join(opts.checkpointDir, "head"));
+      await saveOptimizer(optimizer, opts.checkpointDir);
+      saveJson(
+        stateFile,
+        { epoch, history, stopper: stopper.state(), stopped, config } satisfies PretrainState,
+      );
+    }
+    await opts.onEpoch?.(record);
+  }
+  optimizer.dispose();
+  return { history, stoppedEarly: stopped, resumedAt };
+}

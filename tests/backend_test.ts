@@ -1,0 +1,231 @@
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend.ts";
+import { articleBackbone } from "../lib/models/article_cnn.ts";
+import { articleHead } from "../lib/models/heads/projection_heads.ts";
+import { ntXentLoss } from "../lib/loss/ntxent.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+
+/** Deterministic pseudo-random floats in [-1, 1) (tests only). */
+function randomArray(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs `f` on a backend and returns its outputs as plain arrays. */
+async function on(backend: "cpu" | "wasm", f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(f);
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+/** max |a - b| / max |a|, the relative error the issue bounds by 1e-4. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  assertEquals(a.length, b.length, "lengths");
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(a[i]));
+  }
+  assert(scale > 0, "reference is all zeros: the test would be vacuous");
+  return err / scale;
+}
+
+type Pad = "valid" | "same";
+interface ConvCase {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  stride: number | [number, number];
+  pad: Pad;
+}
+
+const convCases: ConvCase[] = [
+  { x: [1, 5, 5, 1], f: [3, 3, 1, 2], stride: 1, pad: "valid" },
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: "same" },
+  { x: [3, 8, 8, 2], f: [3, 3, 2, 5], stride: 2, pad: "valid" },
+  { x: [2, 8, 8, 3], f: [3, 3, 3, 4], stride: 2, pad: "same" },
+  { x: [3, 9, 8, 2], f: [2, 3, 2, 5], stride: 3, pad: "same" },
+  { x: [2, 10, 9, 3], f: [4, 2, 3, 2], stride: [2, 3], pad: "valid" },
+  { x: [4, 9, 9, 3], f: [1, 1, 3, 6], stride: 2, pad: "same" },
+  { x: [5, 6, 7, 4], f: [5, 5, 4, 3], stride: 1, pad: "same" },
+  { x: [2, 28, 28, 1], f: [3, 3, 1, 16], stride: 1, pad: "valid" },
+];
+
+Deno.test("initBackend selects wasm by default and cpu on request; rejects unknown names", async () => {
+  assertEquals(await initBackend("cpu"), "cpu");
+  assertEquals(await initBackend(), "wasm");
+  // deno-lint-ignore no-explicit-any
+  await assertRejects(() => initBackend("webgl" as any), "unknown backend", "webgl");
+});
+
+for (const c of convCases) {
+  const label = `x[${c.x}] f[${c.f}] stride ${c.stride} ${c.pad}`;
+  Deno.test(`conv2d forward and gradients on wasm match cpu: ${label}`, async () => {
+    await initBackend();
+    const xv = randomArray(size(c.x), 1);
+    const fv = randomArray(size(c.f), 2);
+    const run = () => {
+      const x = tf.tensor4d(xv, c.x);
+      const f = tf.tensor4d(fv, c.f);
+      const y = tf.conv2d(x, f, c.stride, c.pad);
+      const r = tf.tensor(randomArray(y.size, 3), y.shape); // dy = r
+      const loss = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r));
+      const [dx, df] = tf.grads(loss)([x, f]);
+      return [y, dx, df];
+    };
+    const ref = await on("cpu", run);
+    const got = await on("wasm", run);
+    for (const [i, name] of ["forward", "input gradient", "filter gradient"].entries()) {
+      const e = relativeError(ref[i], got[i]);
+      assert(e < 1e-4, `${label}: ${name} relative error ${e}`);
+    }
+  });
+}
+
+for (
+  const [shape, pool, stride, pad, ties] of [
+    [[2, 6, 6, 3], 2, 2, "valid"],
+    [[2, 7, 5, 4], 2, 2, "valid"], // odd sizes: trailing rows get no gradient
+    [[3, 7, 7, 2], 3, 2, "same"],
+    [[2, 6, 6, 3], 3, 1, "valid"], // overlapping windows accumulate
+    [[3, 8, 8, 4], 2, 2, "valid", true], // many ties: the first maximum must win
+    [[2, 7, 7, 3], 3, 2, "same", true],
+  ] as [number[], number, number, Pad, boolean?][]
+) {
+  Deno.test(`max-pool gradient on wasm matches cpu: [${shape}] pool ${pool} stride ${stride} ${pad}${ties ? " with ties" : ""}`, async () => {
+    await initBackend();
+    // With ties, values are rounded to halves, as ReLU outputs tie at 0.
+    const xv = randomArray(size(shape), 4).map((v) => ties ? Math.round(v * 2) / 2 : v);
+    const run = () => {
+      const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+      const y = tf.maxPool(x, pool, stride, pad);
+      const r = tf.tensor(randomArray(y.size, 5), y.shape);
+      return [
+        tf.grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, pool, stride, pad), r))
+        )(x),
+      ];
+    };
+    const e = relativeError((await on("cpu", run))[0], (await on("wasm", run))[0]);
+    assert(e < 1e-6, `relative error ${e}`);
+  });
+}
+
+Deno.test("sum over leading axes (bias gradients) matches cpu, with and without keepDims", async () => {
+  await initBackend();
+  const v = randomArray(4 * 5 * 6 * 7, 6);
+  const run = () => {
+    const x = tf.tensor4d(v, [4, 5, 6, 7]);
+    return [tf.sum(x, [0, 1, 2]), tf.sum(x, [2, 0, 1], true), tf.sum(x, 3), tf.sum(x)];
+  };
+  const ref = await on("cpu", run);
+  const got = await on("wasm", run);
+  for (let i = 0; i < ref.length; i++) assert(relativeError(ref[i], got[i]) < 1e-5, `case ${i}`);
+});
+
+Deno.test("a clone outlives its disposed original on wasm", async () => {
+  await initBackend();
+  const a = tf.tensor1d([1, 2, 3]);
+  const b = a.clone();
+  a.dispose();
+  assertEquals(Array.from(await b.data()), [1, 2, 3]);
+  b.dispose();
+});
+
+/** One SGD step of the article's backbone + head under NT-Xent, from fixed weights. */
+function sslStep(weights: Float32Array[], views: Float32Array, n: number): tf.Tensor[] {
+  const backbone = articleBackbone();
+  const head = articleHead();
+  const vars = [...backbone.getWeights(), ...head.getWeights()];
+  backbone.setWeights(weights.slice(0, 6).map((w, i) => tf.tensor(w, vars[i].shape)));
+  head.setWeights(weights.slice(6).map((w, i) => tf.tensor(w, vars[6 + i].shape)));
+  const x = tf.tensor4d(views, [2 * n, 28, 28, 1]);
+  const { value, grads } = tf.variableGrads(() => {
+    const z = head.apply(backbone.apply(x)) as tf.Tensor2D;
+    const [a, b] = tf.split(z, 2, 0) as tf.Tensor2D[];
+    return ntXentLoss(a, b, 0.5);
+  });
+  tf.train.sgd(0.1).applyGradients(grads);
+  const out = [
+    value,
+    ...backbone.getWeights().map((w) => w.clone()),
+    ...head.getWeights().map((w) => w.clone()),
+  ];
+  backbone.dispose();
+  head.dispose();
+  return out;
+}
+
+Deno.test("a whole SSL training step of the article's model on wasm matches cpu", async () => {
+  await initBackend();
+  const n = 6;
+  const probe = articleBackbone();
+  const probeHead = articleHead();
+  const shapes = [...probe.getWeights(), ...probeHead.getWeights()].map((w) => w.shape);
+  probe.dispose();
+  probeHead.dispose();
+  const weights = shapes.map((s, i) => randomArray(size(s), 10 + i).map((v) => v * 0.3));
+  const views = randomArray(2 * n * 28 * 28, 99).map((v) => (v + 1) / 2);
+  const ref = await on("cpu", () => sslStep(weights, views, n));
+  const got = await on("wasm", () => sslStep(weights, views, n));
+  assert(Number.isFinite(ref[0][0]), "loss is finite");
+  for (let i = 0; i < ref.length; i++) {
+    // Compare the change each step made, so the test sees the gradients, not the weights.
+    const before = i === 0 ? new Float32Array(1) : weights[i - 1];
+    const dRef = ref[i].map((v, j) => v - before[j]);
+    const dGot = got[i].map((v, j) => v - before[j]);
+    const e = relativeError(dRef, dGot);
+    assert(e < 1e-4, `${i === 0 ? "loss" : `weight ${i - 1}`}: relative error ${e}`);
+  }
+});
+
+Deno.test("model.fit and optimizer.minimize train a CNN on wasm without leaking tensors", async () => {
+  await initBackend();
+  const backbone = articleBackbone();
+  const model = tf.sequential({ layers: [backbone, articleHead()] });
+  model.compile({ optimizer: tf.train.adam(0.01), loss: tf.losses.softmaxCrossEntropy });
+  // Two classes a CNN separates at once: bright left half vs bright right half.
+  const n = 32;
+  const xs = new Float32Array(n * 28 * 28);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const cls = i % 2;
+    labels.push(cls);
+    for (let r = 0; r < 28; r++) {
+      for (let c = 0; c < 28; c++) {
+        xs[i * 784 + r * 28 + c] = (c < 14) === (cls === 0) ? 0.9 : 0.1 * ((r + c + i) % 3);
+      }
+    }
+  }
+  const x = tf.tensor4d(xs, [n, 28, 28, 1]);
+  const y = tf.oneHot(tf.tensor1d(labels, "int32"), 10);
+  const history = await model.fit(x, y, { epochs: 12, batchSize: 16, verbose: 0 });
+  const losses = history.history.loss as number[];
+  assert(
+    losses[losses.length - 1] < losses[0] * 0.5,
+    `loss fell from ${losses[0]} to ${losses.at(-1)}`,
+  );
+
+  const opt = tf.train.adam(1e-3);
+  const step = () =>
+    tf.dispose(
+      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor), true)!,
+    );
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) step();
+  assertEquals(tf.memory().numTensors, before, "tensors alive after 5 more steps");
+  tf.dispose([x, y]);
+  model.dispose();
+  opt.dispose();
+});

@@ -1,0 +1,115 @@
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend.ts";
+import { articleBackbone } from "../../lib/models/article_cnn.ts";
+import { articleHead, classifierHead } from "../../lib/models/heads/projection_heads.ts";
+import { Rng } from "../../lib/rng.ts";
+import { evaluateLoss, trainSupervised } from "../../lib/train/supervised.ts";
+import { loadModel, saveModel } from "../../lib/train/checkpoint.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { barImages } from "./train_helpers.ts";
+
+const data = barImages(96, 2);
+const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+
+Deno.test("supervised training learns a separable task and keeps the best validation epoch", async () => {
+  await initBackend();
+  const backbone = articleBackbone([28, 28, 1], [16, 16, 32], 1);
+  const head = articleHead(32, 10, 1);
+  const before = tf.memory().numTensors;
+  const r = await trainSupervised({
+    backbone,
+    head,
+    images: data.images,
+    shape: [28, 28, 1],
+    labels: data.labels,
+    train: range(0, 64),
+    validation: range(64, 96),
+    rng: new Rng(3),
+    config: { epochs: 15, batchSize: 16, optimizer: "adam", learningRate: 3e-3 },
+  });
+  assertEquals(tf.memory().numTensors, before, "no tensor leak");
+  assertEquals(r.selectedBy, "validation");
+  const accs = r.history.map((e) => e.validationAccuracy!);
+  assertEquals(accs[r.selectedEpoch], Math.max(...accs), "selected epoch has the best accuracy");
+  const now = evaluateLoss(
+    backbone,
+    head,
+    data.images,
+    [28, 28, 1],
+    data.labels,
+    range(64, 96),
+    10,
+  );
+  assertEquals(now.accuracy, accs[r.selectedEpoch], "the selected weights were restored");
+  assert(now.accuracy >= 0.9, `validation accuracy ${now.accuracy}`);
+});
+
+Deno.test("a frozen backbone stays unchanged while a linear probe trains", async () => {
+  await initBackend();
+  const backbone = articleBackbone([28, 28, 1], [16, 16, 32], 2);
+  const head = classifierHead(32, 10, 2);
+  const w0 = backbone.getWeights().map((w) => Array.from(w.dataSync()));
+  const h0 = Array.from(head.getWeights()[0].dataSync());
+  const r = await trainSupervised({
+    backbone,
+    head,
+    images: data.images,
+    shape: [28, 28, 1],
+    labels: data.labels,
+    train: range(0, 64),
+    rng: new Rng(4),
+    config: {
+      epochs: 3,
+      batchSize: 32,
+      optimizer: "sgd",
+      learningRate: 0.01,
+      freezeBackbone: true,
+    },
+  });
+  assertEquals(r.selectedBy, "final");
+  assertEquals(backbone.getWeights().map((w) => Array.from(w.dataSync())), w0);
+  assert(Array.from(head.getWeights()[0].dataSync()).some((v, i) => v !== h0[i]), "head trained");
+});
+
+Deno.test("labels outside the classes are refused with the image's index", async () => {
+  await initBackend();
+  const labels = Int32Array.from(data.labels);
+  labels[5] = -1;
+  await assertRejects(
+    () =>
+      trainSupervised({
+        backbone: articleBackbone(),
+        head: articleHead(),
+        images: data.images,
+        shape: [28, 28, 1],
+        labels,
+        train: range(0, 10),
+        rng: new Rng(1),
+        config: { epochs: 1, batchSize: 4, optimizer: "adam", learningRate: 1e-3 },
+      }),
+    "training image 5",
+    "label -1",
+  );
+});
+
+Deno.test("a model saved in tfjs format loads back with the same weights and outputs", async () => {
+  await initBackend();
+  const dir = await Deno.makeTempDir();
+  try {
+    const m = articleBackbone([28, 28, 1], [16, 16, 32], 9);
+    await saveModel(m, dir);
+    assert(
+      (await Deno.stat(`${dir}/model.json`)).isFile &&
+        (await Deno.stat(`${dir}/weights.bin`)).isFile,
+    );
+    const back = await loadModel(dir);
+    const x = tf.tensor4d(data.images.subarray(0, 2 * 784), [2, 28, 28, 1]);
+    assertEquals(
+      Array.from((back.predict(x) as tf.Tensor).dataSync()),
+      Array.from((m.predict(x) as tf.Tensor).dataSync()),
+    );
+    await assertRejects(() => loadModel(`${dir}/nothing`), "no checkpoint", "nothing");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
