@@ -19,7 +19,7 @@ import path from "node:path";
 /** Writes `model` to `dir/model.json` + `dir/weights.bin` (atomically: a crash leaves the old one). */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+  await model.save(tf.io.withSaveHandler((artifacts) => {
     const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
     const json = {
       format: "layers-model",
@@ -30,7 +30,7 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
     };
     writeAtomic(path.join(dir, "weights.bin"), weights);
     writeAtomic(path.join(dir, "model.json"), new TextEncoder().encode(JSON.stringify(json)));
-    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
   }));
 }
 
