@@ -2,6 +2,9 @@
  * `deno task bench`: throughput benchmarks after warm-up, one line per case,
  * e.g. `ssl_step wasm: 2134 views/s, 480 ms/step`.
  *
+ * Cases: `augment digits` (per-image augmentation of 2 x 512 MNIST images, the
+ * views of one step) and `ssl_step <backend>` (one training step).
+ *
  * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
  * cpu backend), `--backends wasm,cpu`.
  *
@@ -10,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { benchSslStep } from "./ssl_step.ts";
+import { benchAugment } from "./augment.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -19,6 +23,8 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
+
+console.log(await benchAugment());
 
 for (const name of values.backends.split(",") as BackendName[]) {
   const backend = await initBackend(name);
