@@ -46,8 +46,8 @@ Deno.test("recipes: quick is a cut-down full recipe; augmenters follow the prese
   assert(a.some((v, i) => v !== b[i]), "the two views differ");
   const identity = makeAugmenter({ preset: "digits", strength: 0 }, [28, 28, 1])!;
   assertEquals(identity.oneView(img, 2, new Rng(1)), img);
-  // deno-lint-ignore no-explicit-any
   assertThrows(
+    // deno-lint-ignore no-explicit-any
     () => makeAugmenter({ preset: "wild" as any }, [28, 28, 1]),
     "unknown augmentation preset",
   );
