@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { BackboneConfig } from "../models/backbones.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
 import type { SupervisedConfig } from "../train/supervised.ts";
 
@@ -36,6 +37,8 @@ export interface ExperimentConfig {
   maxUnlabelled?: number;
   /** Cap on the test images evaluated (quick runs); all when omitted. */
   maxTest?: number;
+  /** The backbone f(·); the head is always the article's MLP (its input width follows f). */
+  backbone: BackboneConfig;
   pretrainAugment: AugmentChoice;
   finetuneAugment: AugmentChoice;
   pretrain: PretrainConfig;
@@ -55,6 +58,7 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     balanced: true,
     seeds: [0, 1, 2],
     quick: false,
+    backbone: { kind: "article" },
     pretrainAugment: { preset: "digits", strength: 1 },
     finetuneAugment: { preset: "digits", strength: 0.5 },
     pretrain: {

@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { sparseLabelSplit } from "../data/split.ts";
 import { Rng } from "../rng.ts";
-import { articleBackbone } from "../models/article_cnn.ts";
+import { backboneOutputDim, buildBackbone } from "../models/backbones.ts";
 import { articleHead } from "../models/heads/projection_heads.ts";
 import { pretrainContrastive, type PretrainEpoch } from "../train/pretrain.ts";
 import { type SupervisedResult, trainSupervised } from "../train/supervised.ts";
@@ -97,8 +97,11 @@ export async function runSeed(
   const testCount = Math.min(test.count, config.maxTest ?? test.count);
   const pretrainViews = makeAugmenter(config.pretrainAugment, shape);
   const finetuneViews = makeAugmenter(config.finetuneAugment, shape);
-  const newBackbone = () => articleBackbone(shape, [16, 16, 32], seed);
-  const newHead = (s: number) => articleHead(32, numClasses, s);
+  const newBackbone = () => buildBackbone(config.backbone, shape, seed);
+  const probe = newBackbone();
+  const featureDim = backboneOutputDim(probe);
+  probe.dispose();
+  const newHead = (s: number) => articleHead(featureDim, numClasses, s);
 
   const finetune = async (
     name: string,
@@ -195,7 +198,7 @@ export async function runSeed(
     gatherLabels(train.labels, split.labelled),
     hTest,
     testLabels,
-    32,
+    featureDim,
     numClasses,
     {
       epochs: config.probe.epochs,
@@ -205,10 +208,17 @@ export async function runSeed(
       batchSize: Infinity,
     },
   );
-  const knnAcc = knnAccuracy(hAll, gatherLabels(train.labels, allLabelled), hTest, testLabels, 32, {
-    k: config.knnK,
-    numClasses,
-  });
+  const knnAcc = knnAccuracy(
+    hAll,
+    gatherLabels(train.labels, allLabelled),
+    hTest,
+    testLabels,
+    featureDim,
+    {
+      k: config.knnK,
+      numClasses,
+    },
+  );
   log(
     `  linear_probe: test ${(probeAcc * 100).toFixed(1)}%; knn (k=${config.knnK}): test ${
       (knnAcc * 100).toFixed(1)
