@@ -200,7 +200,7 @@ export async function pretrained(
 
 /**
  * Trains one arm on the labelled images, or loads it from its checkpoint:
- * "supervised" starts from scratch; "ssl_same_head" keeps the pre-trained
+ * "supervised" starts from scratch, without augmentation; "ssl_same_head" keeps the pre-trained
  * (projection) head as classifier; "ssl_new_head" discards it for a fresh
  * head. The SSL arms need `pre` (from `pretrained`).
  */
@@ -227,7 +227,11 @@ export async function trainedArm(
     arm === "ssl_new_head" ? seed + 1000 : seed,
   );
   if (arm === "ssl_same_head") head.setWeights(pre!.head.getWeights());
-  const augment = makeAugmenter(config.finetuneAugment, shape)?.oneView;
+  // "Supervised on the labels only": no augmentation either (the article's
+  // baseline); the SSL arms fine-tune with the recipe's augmentation.
+  const augment = arm === "supervised"
+    ? undefined
+    : makeAugmenter(config.finetuneAugment, shape)?.oneView;
   const result = await trainSupervised({
     backbone,
     head,

@@ -1,0 +1,86 @@
+/**
+ * Executes the seven notebooks of `notebooks/` in a real Jupyter kernel (`deno`), quick mode,
+ * and checks that each produced its key outputs with no error; then opens notebook 7's HTML
+ * export in headless Chromium and checks its charts are drawn (a screenshot is saved with the
+ * run). On CI (`CI` set) a missing Jupyter or Chromium fails the test instead of skipping it.
+ */
+import { join } from "node:path";
+import { checkHtmlInBrowser, findChromium, runNotebooks } from "../bin/notebooks.ts";
+import { chromiumMissing, jupyterMissing } from "./notebook/jupyter_available.ts";
+import { assert, assertEquals } from "./assert.ts";
+
+const onCi = Deno.env.get("CI") !== undefined;
+
+/** Minimum outputs each notebook must produce. */
+const expected: Record<
+  string,
+  { images?: number; charts?: number; tables?: number; bars?: number }
+> = {
+  "01_data.ipynb": { images: 2, charts: 2, tables: 1 },
+  "02_augmentation.ipynb": { images: 4, tables: 1 },
+  "03_backbone.ipynb": { charts: 1, tables: 2, bars: 1 },
+  "04_projection_head.ipynb": { charts: 2, tables: 1 },
+  "05_pretraining.ipynb": { charts: 2, tables: 3, bars: 1 },
+  "06_finetuning.ipynb": { charts: 2, tables: 1, bars: 3 },
+  "07_evaluation.ipynb": { charts: 4, tables: 2, bars: 1 },
+};
+
+Deno.test({
+  name:
+    "every notebook runs top to bottom in Jupyter (quick mode) with its images, charts and tables",
+  ignore: !onCi && jupyterMissing !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    assert(jupyterMissing === undefined, `CI must have Jupyter: ${jupyterMissing}`);
+    const tmp = await Deno.makeTempDir({ prefix: "ssl-notebooks-" });
+    const summary = await runNotebooks({
+      quick: true,
+      outRoot: join(tmp, "runs"),
+      browser: false,
+      // A fresh checkpoint folder: every notebook really trains, nothing is reused.
+      env: { SSL_CHECKPOINT_DIR: join(tmp, "checkpoints") },
+      log: () => {},
+    });
+    const failure = summary.failure?.message ?? "";
+    assert(summary.ok, `a notebook failed: ${failure}`);
+    assertEquals(summary.notebooks.map((n) => n.notebook), Object.keys(expected));
+    for (const nb of summary.notebooks) {
+      const want = expected[nb.notebook];
+      const got = nb.outputs;
+      assertEquals(got.errors, 0, `${nb.notebook}: error outputs`);
+      assert(got.images >= (want.images ?? 0), `${nb.notebook}: ${got.images} images`);
+      assert(got.charts >= (want.charts ?? 0), `${nb.notebook}: ${got.charts} charts`);
+      assert(got.tables >= (want.tables ?? 0), `${nb.notebook}: ${got.tables} tables`);
+      // A progress bar is one output updated in place, not one line per step.
+      assert(
+        got.progressBars >= (want.bars ?? 0),
+        `${nb.notebook}: ${got.progressBars} progress bars`,
+      );
+      assert(got.progressBars <= 4, `${nb.notebook}: ${got.progressBars} progress outputs`);
+    }
+    // The results table of notebook 7: every arm, accuracies in [0, 1], better than chance.
+    const last = summary.notebooks.at(-1)!;
+    const results = Object.values(last.results)[0] as { testAccuracy: Record<string, number> };
+    const arms = ["supervised", "ssl_same_head", "ssl_new_head", "linear_probe", "knn"];
+    assertEquals(Object.keys(results.testAccuracy).sort(), [...arms].sort());
+    for (const arm of arms) {
+      const a = results.testAccuracy[arm];
+      assert(a > 0.15 && a <= 1, `${arm}: test accuracy ${a}`);
+    }
+
+    // The browser check: notebook 7's HTML export draws its charts in headless Chromium.
+    if (!onCi && chromiumMissing !== undefined) {
+      console.warn(`skipping the browser check: ${chromiumMissing}`);
+    } else {
+      assert(findChromium() !== undefined, `CI must have Chromium: ${chromiumMissing}`);
+      const screenshot = join(summary.runDir, "07_evaluation.png");
+      const check = await checkHtmlInBrowser(last.html!, { screenshot });
+      assert(check !== undefined, "Chromium did not run");
+      assert(check.charts >= 4, `${check.charts} chart divs in the HTML export`);
+      assertEquals(check.drawn, check.charts, "charts drawn (not empty divs)");
+      assert((await Deno.stat(screenshot)).size > 10_000, "the screenshot was saved");
+    }
+    await Deno.remove(tmp, { recursive: true });
+  },
+});
