@@ -60,7 +60,7 @@ export async function benchSslStep(
   );
   const { grads } = tf.variableGrads(() => loss(embed()));
   const optimizerMs = timeMs(() => {
-    optimizer.applyGradients(grads);
+    optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
     backbone.getWeights()[0].dataSync(); // wait for the update
   }, reps);
   tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", false);

@@ -84,6 +84,16 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, "optimizer.bin"), new Uint8Array(data));
   saveJson(path.join(dir, "optimizer.json"), specs);
+  // Adam's running beta powers: tfjs's setWeights recomputes them with pow(),
+  // which can differ in the last bit from the repeated products of training;
+  // keeping the exact values makes a resumed run bit-identical.
+  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (adam.accBeta1 && adam.accBeta2) {
+    saveJson(path.join(dir, "optimizer_betas.json"), {
+      accBeta1: adam.accBeta1.dataSync()[0],
+      accBeta2: adam.accBeta2.dataSync()[0],
+    });
+  }
 }
 
 /** Restores what `saveOptimizer` wrote; returns false when there is nothing to restore. */
@@ -96,6 +106,16 @@ export async function loadOptimizer(optimizer: tf.Optimizer, dir: string): Promi
     specs,
   );
   await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: tensors[s.name] })));
+  const betas = loadJson<{ accBeta1: number; accBeta2: number }>(
+    path.join(dir, "optimizer_betas.json"),
+  );
+  const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (betas && adam.accBeta1 && adam.accBeta2) {
+    tf.tidy(() => {
+      adam.accBeta1!.assign(tf.scalar(betas.accBeta1));
+      adam.accBeta2!.assign(tf.scalar(betas.accBeta2));
+    });
+  }
   return true;
 }
 

@@ -31,6 +31,7 @@ import {
   saveOptimizer,
 } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
+import { SslWorkers } from "./parallel/ssl_workers.ts";
 
 /** Settings of contrastive pre-training (plain JSON). */
 export interface PretrainConfig {
@@ -50,6 +51,11 @@ export interface PretrainConfig {
   softmaxBeforeLoss?: boolean;
   /** Cap on steps per epoch (quick runs). */
   maxStepsPerEpoch?: number;
+  /**
+   * Worker threads for data-parallel steps (`lib/train/parallel/`, one core each; the result
+   * equals single-thread training up to float rounding). 1 (default): train on this thread.
+   */
+  workers?: number;
 }
 
 /** One epoch of pre-training, as reported to callbacks and kept in the history. */
@@ -115,6 +121,10 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     throw new Error(`pretrainContrastive: need at least 2 images, got ${indices.length}`);
   }
   const batchSize = Math.min(config.batchSize, indices.length);
+  const workers = config.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`pretrainContrastive: workers must be a positive integer, got ${workers}`);
+  }
   const optimizer = tf.train.adam(config.learningRate);
   const stopper = new EarlyStopping(
     config.earlyStop ?? { minRelativeImprovement: 0, patience: Infinity },
@@ -127,7 +137,8 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
   const saved = stateFile ? loadJson<PretrainState>(stateFile) : undefined;
   if (saved && opts.checkpointDir) {
     // Everything but the epoch budget must match: a run may be resumed to train longer.
-    const same = (c: PretrainConfig) => JSON.stringify({ ...c, epochs: 0 });
+    // The worker count may change too: it changes float rounding, not the training.
+    const same = (c: PretrainConfig) => JSON.stringify({ ...c, epochs: 0, workers: undefined });
     if (same(saved.config) !== same(config)) {
       throw new Error(
         `pretrainContrastive: the checkpoint in ${opts.checkpointDir} was made with another configuration; ` +
@@ -143,6 +154,18 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     stopped = saved.stopped;
   }
   const resumedAt = start;
+  // Data-parallel steps on worker threads; `using` stops the workers however this function ends.
+  using parallel = workers > 1
+    ? await SslWorkers.create({
+      backbone,
+      head,
+      shape: opts.shape,
+      temperature: config.temperature,
+      softmaxBeforeLoss: config.softmaxBeforeLoss,
+      optimizer,
+      workers,
+    })
+    : undefined;
 
   const lossOf = (views: tf.Tensor4D, n: number) => {
     let z = head.apply(backbone.apply(views)) as tf.Tensor2D;
@@ -167,10 +190,15 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
       const both = new Float32Array(2 * n * size);
       both.set(v1, 0);
       both.set(v2, n * size);
-      const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
-      const lossT = optimizer.minimize(() => lossOf(x, n), true)!;
-      const loss = lossT.dataSync()[0];
-      tf.dispose([x, lossT]);
+      let loss: number;
+      if (parallel) {
+        loss = await parallel.step(both, n);
+      } else {
+        const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
+        const lossT = optimizer.minimize(() => lossOf(x, n), true)!;
+        loss = lossT.dataSync()[0];
+        tf.dispose([x, lossT]);
+      }
       if (!Number.isFinite(loss)) {
         optimizer.dispose();
         throw new Error(

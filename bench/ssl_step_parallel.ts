@@ -1,0 +1,83 @@
+/**
+ * Benchmark case: the SSL training step of `ssl_step.ts` (article CNN + head,
+ * NT-Xent, Adam, 28x28x1) run data-parallel on worker threads by `SslWorkers`
+ * (`lib/train/parallel/`), timed after warm-up, with where the main thread
+ * waited. tfjs's wasm backend uses one core; each worker brings another.
+ *
+ * @example
+ * ```ts
+ * const r = await benchSslStepParallel(512, 2, 8, 2);
+ * console.log(`${r.viewsPerSecond.toFixed(0)} views/s`);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { articleBackbone } from "../lib/models/article_cnn.ts";
+import { articleHead } from "../lib/models/heads/projection_heads.ts";
+import { Rng } from "../lib/rng.ts";
+import { SslWorkers } from "../lib/train/parallel/ssl_workers.ts";
+
+/** Result of `benchSslStepParallel`. */
+export interface SslStepParallelResult {
+  /** Worker threads used. */
+  workers: number;
+  /** Positive pairs per step (2x as many views). */
+  pairs: number;
+  /** Mean wall time of one step. */
+  msPerStep: number;
+  /** Views trained on per second. */
+  viewsPerSecond: number;
+  /** Milliseconds per step the main thread spent waiting for / doing each phase. */
+  breakdown: Record<string, number>;
+}
+
+/** Times one data-parallel SSL step with `pairs` positive pairs on `workers` workers. */
+export async function benchSslStepParallel(
+  pairs: number,
+  warmup: number,
+  reps: number,
+  workers: number,
+): Promise<SslStepParallelResult> {
+  const backbone = articleBackbone();
+  const head = articleHead();
+  const optimizer = tf.train.adam(1e-3);
+  const rng = new Rng(7);
+  const views = new Float32Array(2 * pairs * 784);
+  for (let i = 0; i < views.length; i++) views[i] = rng.next();
+  const par = await SslWorkers.create({
+    backbone,
+    head,
+    shape: [28, 28, 1],
+    temperature: 0.5,
+    optimizer,
+    workers,
+  });
+  try {
+    for (let i = 0; i < warmup; i++) await par.step(views, pairs);
+    const before = par.timings;
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) await par.step(views, pairs);
+    const msPerStep = (performance.now() - t0) / reps;
+    const after = par.timings;
+    const per = (k: Exclude<keyof typeof after, "steps">) => (after[k] - before[k]) / reps;
+    return {
+      workers,
+      pairs,
+      msPerStep,
+      viewsPerSecond: (2 * pairs) / (msPerStep / 1000),
+      breakdown: {
+        "publish weights + views": per("publish"),
+        forward: per("forward"),
+        "loss (split)": per("loss"),
+        backward: per("backward"),
+        "sum + optimizer": per("optimizer"),
+      },
+    };
+  } finally {
+    par.dispose();
+    backbone.dispose();
+    head.dispose();
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The messages and shared memory between the data-parallel SSL coordinator
+ * (`ssl_workers.ts`, main thread) and its workers (`ssl_worker.ts`).
+ *
+ * Bulk data never travels in messages: the views, the projections z, the
+ * loss gradients, the parameter gradients and the weights live in
+ * `SharedArrayBuffer`s both sides see; messages only say "step k: your rows
+ * are a..b" and "done". Inside a step a worker blocks (`Atomics.wait`) on the
+ * control word {@linkcode CTRL_RELEASE} until the main thread has collected
+ * everyone's z (and later everyone's loss gradient): blocking keeps the
+ * worker inside one `tf.variableGrads` call, so its forward pass's tape is
+ * reused by the backward pass instead of being recomputed.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+
+/** A model's topology as `model.toJSON(null, false)` returns it (plain JSON). */
+export type ModelTopology = Exclude<ReturnType<tf.LayersModel["toJSON"]>, string>;
+
+/** Index in the control `Int32Array`: a counter the main thread bumps to let blocked workers go on. */
+export const CTRL_RELEASE = 0;
+/** Index in the control `Int32Array`: non-zero once the coordinator is shutting down. */
+export const CTRL_ABORT = 1;
+/** Length of the control `Int32Array`. */
+export const CTRL_WORDS = 2;
+
+/** Where one weight lives in the flat weight buffer (float32 elements). */
+export interface WeightSpec {
+  /** Shape of the weight tensor. */
+  shape: number[];
+  /** First element in the buffer. */
+  offset: number;
+  /** Number of elements. */
+  size: number;
+}
+
+/** Main → worker, once: everything a worker needs to build its replica of backbone + head. */
+export interface InitMessage {
+  /** Message kind. */
+  type: "init";
+  /** tfjs backend of the main thread ("wasm" or "cpu"); the worker uses the same. */
+  backend: string;
+  /** `model.toJSON(null, false)` of the backbone. */
+  backbone: ModelTopology;
+  /** `model.toJSON(null, false)` of the head. */
+  head: ModelTopology;
+  /** Image shape [height, width, channels]. */
+  shape: [number, number, number];
+  /** Width of z. */
+  zDim: number;
+  /** NT-Xent temperature τ. */
+  temperature: number;
+  /** Softmax on z before the loss. */
+  softmaxBeforeLoss: boolean;
+  /** Every weight of backbone then head (`model.weights` order) in the weight buffer. */
+  weights: WeightSpec[];
+  /** The weights that get gradients, as indices into `weights`, in the optimizer's order. */
+  trainable: number[];
+  /** `CTRL_WORDS` int32 control words. */
+  ctrl: SharedArrayBuffer;
+  /** The weights, float32, laid out by `weights`. */
+  weightBuffer: SharedArrayBuffer;
+  /** One slot of `gradSize` float32 per worker: parameter gradients, `trainable` order. */
+  gradBuffer: SharedArrayBuffer;
+}
+
+/** Shared buffers sized for a batch; re-sent when a larger batch needs larger ones. */
+export interface BatchBuffers {
+  /** The views, 2N x H x W x C float32. */
+  views: SharedArrayBuffer;
+  /** The projections z, 2N x zDim float32. */
+  z: SharedArrayBuffer;
+  /** One 2N x zDim slot per worker: the gradient of its part of the loss with respect to all of z. */
+  lossGrads: SharedArrayBuffer;
+}
+
+/** Main → worker: run one step on view rows `start..end-1` of `2 * n`. */
+export interface StepMessage {
+  /** Message kind. */
+  type: "step";
+  /** Step number (1, 2, ...), echoed in the replies. */
+  seq: number;
+  /** Positive pairs: the batch has 2n views. */
+  n: number;
+  /** First view row of this worker. */
+  start: number;
+  /** One past the last view row of this worker. */
+  end: number;
+  /** This worker's slot in the gradient buffers. */
+  slot: number;
+  /** How many workers take part in this step (slots 0..workers-1). */
+  workers: number;
+  /** Value of `ctrl[CTRL_RELEASE]` when the step began; the step waits for +1 and +2. */
+  release: number;
+  /** Present when the batch buffers changed. */
+  buffers?: BatchBuffers;
+}
+
+/** Worker → main. */
+export type WorkerReply =
+  | { type: "ready"; seq: 0 }
+  /** z of the worker's rows is in the shared z buffer. */
+  | { type: "z"; seq: number }
+  /** The worker's loss gradient is in its slot; `loss` is its part of the loss. */
+  | { type: "lossgrad"; seq: number; loss: number }
+  /** Parameter gradients are in the worker's slot; `hasGrad[k]` is false for a weight not reached. */
+  | { type: "grads"; seq: number; hasGrad: boolean[] }
+  | { type: "error"; seq: number; message: string };

@@ -1,0 +1,187 @@
+/**
+ * The worker side of data-parallel contrastive training (started by
+ * `SslWorkers` in `ssl_workers.ts`; see `protocol.ts` for the messages).
+ *
+ * Each worker has its own tfjs with its own wasm instance and a replica of
+ * backbone + head. One step, inside a single `tf.variableGrads` call:
+ *
+ * 1. forward its slice of the views to z, write z to the shared z buffer,
+ *    report, block until every worker's z is there;
+ * 2. compute its anchors' part of NT-Xent (`ntXentLossRows`) and that part's
+ *    gradient with respect to all of z, write it to its slot, report, block
+ *    until every slot is written;
+ * 3. sum the slots' rows for its own views: dL/dz of its slice, and return
+ *    `sum(z * dL/dz)` — whose gradient with respect to the weights is the
+ *    vector-Jacobian product of its slice, computed on the forward pass's tape.
+ *
+ * The parameter gradients go to the worker's slot of the gradient buffer; the
+ * main thread adds the slots, applies the optimizer and publishes the new
+ * weights, which the worker reads at the start of the next step.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, initBackend } from "../../backend.ts";
+import { ntXentLossRows } from "./ntxent_rows.ts";
+import {
+  type BatchBuffers,
+  CTRL_ABORT,
+  CTRL_RELEASE,
+  type InitMessage,
+  type StepMessage,
+  type WorkerReply,
+} from "./protocol.ts";
+
+/** The bits of the worker global scope used here (the file is type-checked with the window lib). */
+interface WorkerScope {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(message: WorkerReply): void;
+}
+const scope = self as unknown as WorkerScope;
+
+/** Thrown out of a blocked step when the coordinator shuts down. */
+class Aborted extends Error {}
+
+interface Replica {
+  init: InitMessage;
+  backbone: tf.LayersModel;
+  head: tf.LayersModel;
+  /** `backbone.weights ++ head.weights`, the order of `init.weights`. */
+  variables: tf.Variable[];
+  /** Offsets of the trainable weights in a gradient slot. */
+  gradOffsets: number[];
+  gradSize: number;
+  ctrl: Int32Array;
+  buffers?: BatchBuffers;
+}
+
+let replica: Replica | undefined;
+
+async function build(init: InitMessage): Promise<Replica> {
+  await initBackend(init.backend as BackendName);
+  const backbone = await tf.models.modelFromJSON({ modelTopology: init.backbone });
+  const head = await tf.models.modelFromJSON({ modelTopology: init.head });
+  const variables = [...backbone.weights, ...head.weights].map((w) => w.read() as tf.Variable);
+  if (variables.length !== init.weights.length) {
+    throw new Error(
+      `the worker's replica has ${variables.length} weights, the main thread's models ${init.weights.length}`,
+    );
+  }
+  variables.forEach((v, i) => {
+    if (v.shape.join() !== init.weights[i].shape.join()) {
+      throw new Error(
+        `weight ${i} (${v.name}) is [${v.shape}] here, [${init.weights[i].shape}] on main`,
+      );
+    }
+  });
+  const gradOffsets: number[] = [];
+  let gradSize = 0;
+  for (const k of init.trainable) {
+    gradOffsets.push(gradSize);
+    gradSize += init.weights[k].size;
+  }
+  return {
+    init,
+    backbone,
+    head,
+    variables,
+    gradOffsets,
+    gradSize,
+    ctrl: new Int32Array(init.ctrl),
+  };
+}
+
+/** Copies the published weights into the replica's variables. */
+function loadWeights(r: Replica): void {
+  const all = new Float32Array(r.init.weightBuffer);
+  tf.tidy(() => {
+    r.init.weights.forEach((spec, i) => {
+      const values = all.slice(spec.offset, spec.offset + spec.size); // a copy: never alias shared memory
+      r.variables[i].assign(tf.tensor(values, spec.shape, "float32"));
+    });
+  });
+}
+
+/** Blocks until the release counter reaches `target`; throws `Aborted` on shutdown. */
+function waitRelease(ctrl: Int32Array, target: number): void {
+  for (;;) {
+    if (Atomics.load(ctrl, CTRL_ABORT) !== 0) throw new Aborted("aborted");
+    const now = Atomics.load(ctrl, CTRL_RELEASE);
+    if (now >= target) return;
+    Atomics.wait(ctrl, CTRL_RELEASE, now, 250); // the timeout only bounds a missed wake-up
+  }
+}
+
+function step(r: Replica, msg: StepMessage): void {
+  if (msg.buffers) r.buffers = msg.buffers;
+  const buffers = r.buffers;
+  if (!buffers) throw new Error("step before any batch buffers were sent");
+  loadWeights(r);
+  const { n, start, end, slot, workers, seq } = msg;
+  const { shape, zDim, temperature, softmaxBeforeLoss } = r.init;
+  const rows = 2 * n;
+  const m = end - start;
+  const size = shape[0] * shape[1] * shape[2];
+  const zAll = new Float32Array(buffers.z, 0, rows * zDim);
+  const lossGrads = new Float32Array(buffers.lossGrads);
+  const x = tf.tensor4d(
+    new Float32Array(buffers.views, start * size * 4, m * size).slice(),
+    [m, ...shape],
+  );
+  let loss = 0;
+  const trainable = r.init.trainable.map((k) => r.variables[k]);
+  const { value, grads } = tf.variableGrads(() => {
+    const z = r.head.apply(r.backbone.apply(x)) as tf.Tensor2D;
+    zAll.set(z.dataSync(), start * zDim);
+    scope.postMessage({ type: "z", seq });
+    waitRelease(r.ctrl, msg.release + 1);
+
+    // This worker's anchors' part of the loss, and its gradient with respect to all of z.
+    loss = tf.tidy(() => {
+      const lossOf = (zz: tf.Tensor) => {
+        const zs = softmaxBeforeLoss ? tf.softmax(zz as tf.Tensor2D) : zz as tf.Tensor2D;
+        return ntXentLossRows(zs, start, end, temperature);
+      };
+      const { value, grad } = tf.valueAndGrad(lossOf)(tf.tensor2d(zAll.slice(), [rows, zDim]));
+      lossGrads.set(grad.dataSync(), slot * rows * zDim);
+      return value.dataSync()[0];
+    });
+    scope.postMessage({ type: "lossgrad", seq, loss });
+    waitRelease(r.ctrl, msg.release + 2);
+
+    // dL/dz of this worker's rows: the sum of every worker's part, in slot order.
+    const dz = new Float32Array(m * zDim);
+    for (let w = 0; w < workers; w++) {
+      const from = w * rows * zDim + start * zDim;
+      for (let j = 0; j < dz.length; j++) dz[j] += lossGrads[from + j];
+    }
+    return tf.sum(tf.mul(z, tf.tensor2d(dz, [m, zDim])));
+  }, trainable);
+
+  const out = new Float32Array(r.init.gradBuffer, slot * r.gradSize * 4, r.gradSize);
+  const hasGrad = trainable.map((v, k) => {
+    const g = grads[v.name];
+    if (g) out.set(g.dataSync(), r.gradOffsets[k]);
+    return g !== undefined && g !== null;
+  });
+  tf.dispose([x, value, ...Object.values(grads)]);
+  scope.postMessage({ type: "grads", seq, hasGrad });
+}
+
+scope.onmessage = async (e: MessageEvent) => {
+  const msg = e.data as InitMessage | StepMessage;
+  const seq = msg.type === "step" ? msg.seq : 0;
+  try {
+    if (msg.type === "init") {
+      replica = await build(msg);
+      scope.postMessage({ type: "ready", seq: 0 });
+    } else {
+      if (!replica) throw new Error("step before init");
+      step(replica, msg);
+    }
+  } catch (err) {
+    if (err instanceof Aborted) return; // the coordinator is terminating this worker
+    const message = err instanceof Error ? err.stack ?? err.message : String(err);
+    scope.postMessage({ type: "error", seq, message });
+  }
+};
