@@ -13,27 +13,45 @@
 import type { ImageDataset } from "./dataset.ts";
 import { loadMnist } from "./mnist.ts";
 import { loadFashionMnist } from "./fashion_mnist.ts";
+import {
+  type ImageFolderOptions,
+  type ImageFolderReport,
+  loadImageFolder,
+} from "./image_folder.ts";
 
 /** A training set and a test set of the same image shape. */
 export interface TrainTest {
   train: ImageDataset;
   test: ImageDataset;
+  /** For `folder:` datasets: what was loaded, converted and skipped (see `image_folder.ts`). */
+  report?: ImageFolderReport;
 }
+
+/** Options of {@linkcode loadDataset}; used by `folder:` datasets only (see `image_folder.ts`). */
+export type LoadDatasetOptions = ImageFolderOptions;
 
 /** The dataset specs `loadDataset` understands. */
 export const DATASET_SPECS = ["mnist", "fashion-mnist", "folder:<path>"] as const;
 
-/** Loads the dataset named by `spec`; a clear error for an unknown spec. */
-export async function loadDataset(spec: string): Promise<TrainTest> {
+/**
+ * Loads the dataset named by `spec`; a clear error for an unknown spec.
+ * `options` (image size, channels, ...) apply to `folder:<path>` datasets.
+ */
+export async function loadDataset(
+  spec: string,
+  options: LoadDatasetOptions = {},
+): Promise<TrainTest> {
   if (spec === "mnist") return await loadMnist();
   if (spec === "fashion-mnist") {
     const { train, test } = await loadFashionMnist();
     return { train, test };
   }
   if (spec.startsWith("folder:")) {
-    throw new Error(
-      `dataset "${spec}": image folders are not supported yet (they land with the "bring your own data" issue)`,
-    );
+    const root = spec.slice("folder:".length);
+    if (root === "") {
+      throw new Error(`dataset "${spec}": give the folder, e.g. folder:/path/to/images`);
+    }
+    return await loadImageFolder(root, options);
   }
   throw new Error(`unknown dataset "${spec}"; use one of ${DATASET_SPECS.join(", ")}`);
 }

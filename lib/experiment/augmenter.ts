@@ -5,6 +5,7 @@
  * @module
  */
 import { augmentBatch, colourAugment, digitAugment, twoViews } from "../augment/compose.ts";
+import { cropFlipAugment } from "../augment/crop_flip.ts";
 import type { Transform } from "../augment/types.ts";
 import type { Rng } from "../rng.ts";
 import type { AugmentChoice } from "./recipe.ts";
@@ -25,11 +26,13 @@ export function augmentPipeline(choice: AugmentChoice): Transform | undefined {
       return digitAugment({ strength: choice.strength ?? 1 });
     case "colour":
       return colourAugment();
+    case "crop-flip":
+      return cropFlipAugment({ strength: choice.strength ?? 1 });
     default:
       throw new Error(
         `unknown augmentation preset "${
           (choice as { preset: string }).preset
-        }"; use digits, colour or none`,
+        }"; use digits, colour, crop-flip or none`,
       );
   }
 }

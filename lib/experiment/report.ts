@@ -6,6 +6,7 @@
  */
 import { meanAndSpread } from "../eval/metrics.ts";
 import type { ExperimentConfig } from "./recipe.ts";
+import { type BaselinesConfig, baselinesFor } from "./baselines.ts";
 import { type Arm, ARMS, type SeedResult } from "./run_seed.ts";
 
 /** The article's reported test accuracies (with its selection on the test set). */
@@ -13,6 +14,7 @@ export const ARTICLE_FIGURES: Partial<Record<Arm, number>> = {
   supervised: 0.525,
   ssl_same_head: 0.597,
   ssl_new_head: 0.636,
+  supervised_article: 0.525,
 };
 
 /** Plain-words names of the arms for tables and charts. */
@@ -22,7 +24,23 @@ export const ARM_TITLES: Record<Arm, string> = {
   ssl_new_head: "SSL, head discarded, new head fine-tuned",
   linear_probe: "SSL, linear probe on frozen h",
   knn: "SSL, kNN on frozen h",
+  supervised_article: "supervised, the article's recipe (SGD, no augmentation, final epoch)",
+  supervised_strong: "supervised, strong recipe (Adam, augmentation, tuned on validation)",
 };
+
+/** The order of the table's rows: supervised baselines first, then the SSL arms. */
+export const TABLE_ARMS: readonly Arm[] = [
+  "supervised",
+  "supervised_article",
+  "supervised_strong",
+  "ssl_same_head",
+  "ssl_new_head",
+  "linear_probe",
+  "knn",
+];
+
+/** The arms that use SSL pre-training: compared with both supervised baselines in the table. */
+export const SSL_ARMS: readonly Arm[] = ["ssl_same_head", "ssl_new_head", "linear_probe", "knn"];
 
 /** The results JSON written by `deno task experiment --out FILE`. */
 export interface ExperimentResults {
@@ -35,6 +53,8 @@ export interface ExperimentResults {
   validation: number;
   pretrain_loss: number[][];
   config: ExperimentConfig;
+  /** The settings of the two supervised baselines (`baselines.ts`). */
+  baselines: BaselinesConfig;
   backend: string;
   date: string;
 }
@@ -63,6 +83,7 @@ export function toResults(
     validation: config.validation,
     pretrain_loss: seeds.map((s) => s.pretrainHistory.map((e) => e.loss)),
     config,
+    baselines: baselinesFor(config),
     backend,
     date: new Date().toISOString(),
   };
@@ -70,22 +91,39 @@ export function toResults(
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-/** A Markdown table: each arm's mean ± std over seeds, the per-seed figures and the article's. */
+/** The difference of the means of two lists, in points ("+3.4", "-0.7"). */
+function points(a: number[], b: number[]): string {
+  const d = (meanAndSpread(a).mean - meanAndSpread(b).mean) * 100;
+  return `${d >= 0 ? "+" : ""}${d.toFixed(1)}`;
+}
+
+/**
+ * A Markdown table: each arm's mean ± std over seeds, the per-seed figures,
+ * the article's figure, and for every SSL arm its gain over both supervised
+ * baselines (the article's recipe and the strong one), in points.
+ */
 export function resultsTable(r: ExperimentResults): string {
   const rows = [
     `| arm | test accuracy, mean ± std (${r.seeds.length} seed${
       r.seeds.length > 1 ? "s" : ""
-    }) | per seed | article |`,
-    "| --- | --- | --- | --- |",
+    }) | per seed | article | vs article's supervised recipe | vs strong supervised baseline |`,
+    "| --- | --- | --- | --- | --- | --- |",
   ];
-  for (const arm of ARMS) {
+  const arms = TABLE_ARMS.filter((a) => r.arms[a] !== undefined);
+  const versus = (arm: Arm, baseline: Arm) =>
+    SSL_ARMS.includes(arm) && r.arms[baseline]
+      ? `${points(r.arms[arm].test_accuracy, r.arms[baseline].test_accuracy)} points`
+      : "—";
+  for (const arm of [...arms, ...ARMS.filter((a) => !arms.includes(a) && r.arms[a])]) {
     const values = r.arms[arm].test_accuracy;
     const s = meanAndSpread(values);
     const article = ARTICLE_FIGURES[arm];
     rows.push(
       `| ${ARM_TITLES[arm]} | ${pct(s.mean)} ± ${(s.std * 100).toFixed(1)} | ${
         values.map(pct).join(", ")
-      } | ${article === undefined ? "—" : pct(article)} |`,
+      } | ${article === undefined ? "—" : pct(article)} | ${versus(arm, "supervised_article")} | ${
+        versus(arm, "supervised_strong")
+      } |`,
     );
   }
   return rows.join("\n");

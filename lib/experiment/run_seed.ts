@@ -1,12 +1,18 @@
 /**
  * One seed of the article's experiment, every arm:
- * - `supervised`: backbone + head trained on the labelled images only;
+ * - `supervised`: backbone + head trained on the labelled images only (the
+ *   SSL arms' fine-tuning recipe, without augmentation);
  * - `ssl_same_head`: contrastive pre-training, then fine-tuning with the
  *   pre-training (projection) head kept as the classifier;
  * - `ssl_new_head`: the same pre-trained backbone with the projection head
  *   discarded and a freshly initialised head, fine-tuned;
  * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
- * - `knn`: k-nearest-neighbour vote on the frozen pre-trained features h.
+ * - `knn`: k-nearest-neighbour vote on the frozen pre-trained features h;
+ * - `supervised_article`: the article's supervised recipe as published (SGD
+ *   lr 0.001, momentum 0.9, batch 64, no augmentation), fixed epochs, final
+ *   model (the article's max-over-epochs on the test set is not honest);
+ * - `supervised_strong`: a well-trained supervised model on the same labels
+ *   (Adam, augmentation, decaying rate, tuned on validation); see `baselines.ts`.
  * All arms select on the validation split (or keep their final model) and are
  * scored once on the test set.
  *
@@ -25,11 +31,20 @@ import { extractFeatures } from "../eval/features.ts";
 import { knnAccuracy } from "../eval/knn.ts";
 import { linearProbeAccuracy } from "../eval/linear_probe.ts";
 import { accuracy, argmaxRows } from "../eval/metrics.ts";
-import type { ExperimentConfig } from "./recipe.ts";
+import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
 import { makeAugmenter } from "./augmenter.ts";
+import { type BaselinesConfig, baselinesFor, type SupervisedRecipe } from "./baselines.ts";
 
 /** The arms of the experiment, in the order they are reported. */
-export const ARMS = ["supervised", "ssl_same_head", "ssl_new_head", "linear_probe", "knn"] as const;
+export const ARMS = [
+  "supervised",
+  "ssl_same_head",
+  "ssl_new_head",
+  "linear_probe",
+  "knn",
+  "supervised_article",
+  "supervised_strong",
+] as const;
 /** One arm's name. */
 export type Arm = typeof ARMS[number];
 
@@ -38,7 +53,14 @@ export interface SeedResult {
   seed: number;
   testAccuracy: Record<Arm, number>;
   pretrainHistory: PretrainEpoch[];
-  finetune: Record<"supervised" | "ssl_same_head" | "ssl_new_head", SupervisedResult>;
+  finetune: Record<
+    | "supervised"
+    | "ssl_same_head"
+    | "ssl_new_head"
+    | "supervised_article"
+    | "supervised_strong",
+    SupervisedResult
+  >;
   timing: { pretrain: number; total: number };
 }
 
@@ -63,7 +85,7 @@ async function testAccuracy(
 }
 
 /** A copy of `model` with the same weights. */
-function copyOf(model: tf.Sequential, build: () => tf.Sequential): tf.Sequential {
+function copyOf<M extends tf.LayersModel>(model: M, build: () => M): M {
   const copy = build();
   copy.setWeights(model.getWeights());
   return copy;
@@ -71,7 +93,7 @@ function copyOf(model: tf.Sequential, build: () => tf.Sequential): tf.Sequential
 
 /** Runs every arm for one seed. */
 export async function runSeed(
-  config: ExperimentConfig,
+  config: ExperimentConfig & { baselines?: BaselinesConfig },
   data: { train: ImageDataset; test: ImageDataset },
   seed: number,
   log: Log = () => {},
@@ -79,6 +101,7 @@ export async function runSeed(
 ): Promise<SeedResult> {
   const t0 = performance.now();
   const { train, test } = data;
+  checkLabelBudget(config, train);
   const shape: [number, number, number] = [train.height, train.width, train.channels];
   const numClasses = train.classNames.length;
   const rng = new Rng(seed);
@@ -107,6 +130,7 @@ export async function runSeed(
     name: string,
     backbone: tf.LayersModel,
     head: tf.LayersModel,
+    recipe?: SupervisedRecipe,
   ): Promise<[number, SupervisedResult]> => {
     const r = await trainSupervised({
       backbone,
@@ -116,18 +140,21 @@ export async function runSeed(
       labels: train.labels,
       numClasses,
       train: split.labelled,
-      validation: split.validation,
-      augment: finetuneViews?.oneView,
+      validation: recipe?.select === "final" ? undefined : split.validation,
+      augment: recipe ? makeAugmenter(recipe.augment, shape)?.oneView : finetuneViews?.oneView,
       rng: rng.fork(`finetune-${name}`),
-      config: config.finetune,
+      config: recipe?.config ?? config.finetune,
     });
     const acc = await testAccuracy(backbone, head, test, testCount);
     const best = r.history[r.selectedEpoch];
     log(
-      `  ${name}: selected epoch ${r.selectedEpoch + 1}/${r.history.length} ` +
-        `(validation ${((best.validationAccuracy ?? NaN) * 100).toFixed(1)}%), test ${
-          (acc * 100).toFixed(1)
-        }%`,
+      `  ${name}: ${r.selectedBy === "final" ? "final" : "selected"} epoch ${
+        r.selectedEpoch + 1
+      }/${r.history.length} ` +
+        (r.selectedBy === "final"
+          ? ""
+          : `(validation ${((best.validationAccuracy ?? NaN) * 100).toFixed(1)}%), `) +
+        `test ${(acc * 100).toFixed(1)}%`,
     );
     return [acc, r];
   };
@@ -138,9 +165,28 @@ export async function runSeed(
   );
   const supBackbone = newBackbone();
   const supHead = newHead(seed);
-  const [supAcc, supRun] = await finetune("supervised", supBackbone, supHead);
+  // "On the labels only": the fine-tuning recipe of the SSL arms, without augmentation
+  // (no data beyond the labelled images), as the article's baseline.
+  const [supAcc, supRun] = await finetune("supervised", supBackbone, supHead, {
+    config: config.finetune,
+    augment: { preset: "none" },
+    select: "validation",
+  });
   supBackbone.dispose();
   supHead.dispose();
+
+  // 1b. The two supervised baselines: the article's recipe, and a strong one.
+  const baselines = baselinesFor(config);
+  const baseline = async (name: string, recipe: SupervisedRecipe) => {
+    const b = newBackbone();
+    const h = newHead(seed);
+    const out = await finetune(name, b, h, recipe);
+    b.dispose();
+    h.dispose();
+    return out;
+  };
+  const [articleAcc, articleRun] = await baseline("supervised_article", baselines.article);
+  const [strongAcc, strongRun] = await baseline("supervised_strong", baselines.strong);
 
   // 2. Contrastive pre-training on the unlabelled images.
   log(`seed ${seed}: contrastive pre-training on ${unlabelled.length} unlabelled images`);
@@ -234,9 +280,17 @@ export async function runSeed(
       ssl_new_head: newAcc,
       linear_probe: probeAcc,
       knn: knnAcc,
+      supervised_article: articleAcc,
+      supervised_strong: strongAcc,
     },
     pretrainHistory: pre.history,
-    finetune: { supervised: supRun, ssl_same_head: sameRun, ssl_new_head: newRun },
+    finetune: {
+      supervised: supRun,
+      ssl_same_head: sameRun,
+      ssl_new_head: newRun,
+      supervised_article: articleRun,
+      supervised_strong: strongRun,
+    },
     timing: { pretrain: pretrainSeconds, total: (performance.now() - t0) / 1000 },
   };
 }

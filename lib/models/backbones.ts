@@ -1,7 +1,7 @@
 /**
- * Backbones by configuration: the article's CNN, and room for others (a small
- * ResNet-style network for colour images lands with the "bring your own data"
- * issue). Plain JSON settings, so a notebook's configuration cell can pick one.
+ * Backbones by configuration: the article's CNN, or a small ResNet-style
+ * network for colour images (`resnet.ts`). Plain JSON settings, so a
+ * notebook's configuration cell can pick one.
  *
  * @example
  * ```ts
@@ -13,24 +13,50 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { articleBackbone } from "./article_cnn.ts";
+import { resnetBackbone } from "./resnet.ts";
 
 /** Which backbone to build. */
 export interface BackboneConfig {
-  /** "article": the article's 3-block CNN. */
-  kind: "article";
-  /** Channels of the three conv blocks (the article: 16, 16, 32). */
+  /** "article": the article's 3-block CNN; "resnet": the small ResNet of `resnet.ts`. */
+  kind: "article" | "resnet";
+  /** Channels of the three conv blocks (the article: 16, 16, 32). "article" only. */
   channels?: [number, number, number];
+  /** ResNet: channels of the first stage, doubled by each later one (default 16). */
+  width?: number;
+  /** ResNet: number of stages, each halving the resolution (default 3). */
+  depth?: number;
+  /** ResNet: basic blocks per stage (default 1). */
+  blocksPerStage?: number;
 }
 
+/** Builds the backbone `config` names for images of `shape`, initialised from `seed`. */
+export function buildBackbone(
+  config: BackboneConfig & { kind: "article" },
+  shape: [number, number, number],
+  seed: number,
+): tf.Sequential;
 /** Builds the backbone `config` names for images of `shape`, initialised from `seed`. */
 export function buildBackbone(
   config: BackboneConfig,
   shape: [number, number, number],
   seed: number,
-): tf.Sequential {
+): tf.LayersModel;
+export function buildBackbone(
+  config: BackboneConfig,
+  shape: [number, number, number],
+  seed: number,
+): tf.LayersModel {
   switch (config.kind) {
     case "article":
       return articleBackbone(shape, config.channels ?? [16, 16, 32], seed);
+    case "resnet":
+      return resnetBackbone({
+        inputShape: shape,
+        width: config.width,
+        depth: config.depth,
+        blocksPerStage: config.blocksPerStage,
+        seed,
+      });
     default:
       throw new Error(`unknown backbone kind "${(config as { kind: string }).kind}"`);
   }

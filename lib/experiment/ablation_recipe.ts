@@ -1,0 +1,192 @@
+/**
+ * Settings of the projection-head study (`deno task ablation`): which heads,
+ * temperatures and label budgets, and the budget of every pre-training run,
+ * as one plain JSON object with a full and a quick preset.
+ *
+ * Budget of the full study (3 seeds, all three parts): 4 heads x 3 seeds = 12
+ * pre-training runs, plus 3 more temperatures x 3 seeds = 9 (the head study's
+ * temperature is not run twice), each 2 epochs over ~58,800 unlabelled
+ * images at batch 512 (~70 s an epoch on one core): ~49 min; evaluation of
+ * the 21 runs ~4 min; the label-budget curve (8 budgets x 2 arms x 3 seeds,
+ * fine-tuning capped at 60,000 images seen) ~12 min. About 65 minutes in all,
+ * inside the 90 minutes allowed on the 2-core CI machine.
+ *
+ * @module
+ */
+import type { ImageDataset } from "../data/dataset.ts";
+import type { ProjectionHeadConfig } from "../models/heads/projection_heads.ts";
+import type { PretrainConfig } from "../train/pretrain.ts";
+import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
+import { type ExperimentConfig, recipeFor } from "./recipe.ts";
+
+/** The projection heads compared: none, linear, MLP with one and with two hidden layers. */
+export const HEAD_KINDS = ["none", "linear", "mlp1", "mlp2"] as const;
+/** One head of the study. */
+export type HeadKind = typeof HEAD_KINDS[number];
+/** Where features are taken: the backbone's output h, or the head's output z. */
+export const FEATURES = ["h", "z"] as const;
+/** h or z. */
+export type FeatureKind = typeof FEATURES[number];
+/** The three parts of the study, in the order they run. */
+export const PARTS = ["heads", "temperature", "labels"] as const;
+/** One part of the study. */
+export type AblationPart = typeof PARTS[number];
+/** A label budget: a number of labelled images, or every training label. */
+export type LabelBudget = number | "all";
+
+/** Plain-words names of the heads for tables and charts. */
+export const HEAD_TITLES: Record<HeadKind, string> = {
+  none: "none (z = h)",
+  linear: "linear",
+  mlp1: "MLP, 1 hidden layer",
+  mlp2: "MLP, 2 hidden layers (article)",
+};
+
+/** Every setting of the study. */
+export interface AblationConfig {
+  /** `mnist`, `fashion-mnist` or `folder:<path>`. */
+  dataset: string;
+  /** One pre-training per (head, temperature, seed). */
+  seeds: number[];
+  /** The quick preset (CI): little data, tiny budgets. */
+  quick: boolean;
+  /** Which parts run. */
+  parts: AblationPart[];
+  /** Labelled images the linear probe and kNN are trained on (balanced draw). */
+  labels: number;
+  /**
+   * Dev holdout: training images, disjoint from the labelled ones and left out
+   * of pre-training, whose labels are used ONLY to choose the head and the
+   * temperature (never the test set).
+   */
+  dev: number;
+  /** Draw labelled images class-balanced. */
+  balanced: boolean;
+  /** Cap on the unlabelled images of pre-training (quick runs). */
+  maxUnlabelled?: number;
+  /** Cap on the test images evaluated (quick runs). */
+  maxTest?: number;
+  /** The experiment recipe the study starts from (backbone, augmentation, probe, kNN). */
+  base: ExperimentConfig;
+  /** The SSL budget of every run; its temperature is the head study's. */
+  pretrain: PretrainConfig;
+  /** The heads of part 1. */
+  heads: HeadKind[];
+  /** Width of z for the linear and MLP heads (the article: 10). */
+  projectionDim: number;
+  /** The NT-Xent temperatures of part 2. */
+  temperatures: number[];
+  /** Head used by the label curve when the head study is not run. */
+  defaultHead: HeadKind;
+  /** The label budgets of part 3. */
+  labelBudgets: LabelBudget[];
+  /** The supervised recipe of the label curve (both arms), final model reported. */
+  finetune: SupervisedRecipe;
+  /** Cap on the images one fine-tune sees (epochs shrink as the budget grows). */
+  maxImagesSeen: number;
+  /** The learning rate decays to this fraction of its start over each fine-tune. */
+  finalLrFraction: number;
+}
+
+/**
+ * The full study (see the module doc for its time budget). It starts from the
+ * experiment's recipe for the dataset (`recipeFor`: backbone, augmentation,
+ * probe, kNN; pass `train` for a `folder:` dataset).
+ */
+export function fullAblation(dataset = "mnist", train?: ImageDataset): AblationConfig {
+  const base = recipeFor(dataset, false, train);
+  return {
+    dataset,
+    seeds: [0, 1, 2],
+    quick: false,
+    parts: [...PARTS],
+    labels: base.labels,
+    dev: 1000,
+    balanced: true,
+    base,
+    pretrain: { ...base.pretrain, epochs: 2, batchSize: 512 },
+    heads: [...HEAD_KINDS],
+    projectionDim: 10,
+    temperatures: [0.1, 0.2, 0.5, 1.0],
+    defaultHead: "mlp2",
+    labelBudgets: [20, 50, 100, 200, 500, 1000, 5000, "all"],
+    finetune: baselinesFor(base).strong,
+    maxImagesSeen: 60000,
+    finalLrFraction: 0.05,
+  };
+}
+
+/** The quick study: every part, head, temperature and budget, on little data (CI). */
+export function quickAblation(dataset = "mnist", train?: ImageDataset): AblationConfig {
+  const full = fullAblation(dataset, train);
+  const base = recipeFor(dataset, true, train);
+  return {
+    ...full,
+    seeds: [0, 1],
+    quick: true,
+    dev: 200,
+    maxUnlabelled: 2048,
+    maxTest: 1000,
+    base: { ...base, probe: { ...base.probe, epochs: 60 } },
+    pretrain: { ...full.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 3 },
+    maxImagesSeen: 1500,
+    finetune: { ...full.finetune, config: { ...full.finetune.config, epochs: 10 } },
+  };
+}
+
+/** The projection head `kind` on features of width `inputDim`. */
+export function headConfig(
+  kind: HeadKind,
+  inputDim: number,
+  projectionDim: number,
+  seed: number,
+): ProjectionHeadConfig {
+  switch (kind) {
+    case "none":
+      return { kind: "none", inputDim, seed };
+    case "linear":
+      return { kind: "linear", inputDim, outputDim: projectionDim, seed };
+    case "mlp1":
+      return { kind: "mlp", inputDim, hidden: [32], outputDim: projectionDim, seed };
+    case "mlp2":
+      return { kind: "mlp", inputDim, hidden: [32, 16], outputDim: projectionDim, seed };
+    default:
+      throw new Error(`unknown head "${kind}"; use one of ${HEAD_KINDS.join(", ")}`);
+  }
+}
+
+/** Parses `--part heads,temperature,labels` (any subset, any order; run in the study's order). */
+export function parseParts(spec: string): AblationPart[] {
+  const asked = spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const p of asked) {
+    if (!(PARTS as readonly string[]).includes(p)) {
+      throw new Error(`unknown part "${p}"; use any of ${PARTS.join(", ")}`);
+    }
+  }
+  if (asked.length === 0) throw new Error(`no part given; use any of ${PARTS.join(", ")}`);
+  return PARTS.filter((p) => asked.includes(p));
+}
+
+/** The name of a budget in tables and JSON ("all" or the number). */
+export function budgetName(b: LabelBudget): string {
+  return String(b);
+}
+
+/**
+ * Epochs and per-epoch learning-rate decay of a label-curve fine-tune on `n`
+ * labels: the recipe's epochs, fewer when `n` x epochs would exceed
+ * `maxImagesSeen` (at least one epoch), the rate decaying to `finalLrFraction`.
+ * `subset` is how many of the `n` images are used (all, except when even one
+ * epoch would exceed `maxImagesSeen`, in quick runs).
+ */
+export function fineTuneSchedule(
+  n: number,
+  epochs: number,
+  maxImagesSeen: number,
+  finalLrFraction: number,
+): { epochs: number; lrDecay: number; subset: number } {
+  if (!(n >= 1)) throw new Error(`fineTuneSchedule: need at least one image, got ${n}`);
+  const e = Math.max(1, Math.min(epochs, Math.floor(maxImagesSeen / n)));
+  const lrDecay = e <= 1 ? 1 : Math.pow(finalLrFraction, 1 / (e - 1));
+  return { epochs: e, lrDecay, subset: Math.min(n, Math.max(maxImagesSeen, 1)) };
+}

@@ -1,0 +1,298 @@
+import { initBackend } from "../../lib/backend.ts";
+import { projectionHead } from "../../lib/models/heads/projection_heads.ts";
+import {
+  FEATURES,
+  fineTuneSchedule,
+  fullAblation,
+  HEAD_KINDS,
+  headConfig,
+  parseParts,
+  PARTS,
+  quickAblation,
+} from "../../lib/experiment/ablation_recipe.ts";
+import {
+  type AblationResults,
+  ablationTables,
+  chooseBestByDev,
+  formatMeanStd,
+  formatPoints,
+  headsTable,
+  labelsTable,
+  type RunSummary,
+  temperatureTable,
+} from "../../lib/experiment/ablation_report.ts";
+import {
+  headStudyFigure,
+  labelBudgetFigure,
+  temperatureFigure,
+} from "../../lib/experiment/ablation_charts.ts";
+import { drawLabelled } from "../../lib/experiment/ablation.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
+
+/** A run whose every accuracy is `test` on the test set and `dev` on the dev holdout. */
+function run(test: number[], dev: number[]): RunSummary {
+  const f = () => ({
+    linear_probe: { test: [...test], dev: [...dev] },
+    knn: { test: test.map((v) => v - 0.1), dev: [...dev] },
+  });
+  return {
+    h: f(),
+    z: f(),
+    pretrain_loss: test.map(() => [6, 5]),
+    pretrain_s: test.map(() => 1),
+    zero_h_fraction: test.map(() => 0),
+  };
+}
+
+/** Synthetic results of a 2-seed study with every part. */
+function fakeResults(): AblationResults {
+  const config = quickAblation();
+  return {
+    kind: "ablation",
+    dataset: "mnist",
+    quick: true,
+    seeds: [0, 1],
+    parts: [...PARTS],
+    budget: {
+      pretrain_epochs: 2,
+      batch_size: 512,
+      max_steps_per_epoch: null,
+      unlabelled: 58800,
+      labels: 200,
+      dev: 1000,
+      test: 10000,
+    },
+    selection: "dev",
+    heads: {
+      temperature: 0.2,
+      results: {
+        none: run([0.7, 0.72], [0.6, 0.6]),
+        linear: run([0.8, 0.8], [0.7, 0.7]),
+        mlp1: run([0.9, 0.92], [0.75, 0.77]),
+        mlp2: run([0.85, 0.87], [0.8, 0.8]),
+      },
+      best: "mlp2",
+      no_pretraining: run([0.6, 0.6], [0.55, 0.55]),
+    },
+    temperature: {
+      head: "mlp2",
+      results: [0.1, 0.2, 0.5, 1].map((t, i) => ({
+        temperature: t,
+        reused: t === 0.2,
+        ...run([0.8 + i / 100, 0.82], [0.7, 0.7 + i / 100]),
+      })),
+      best: 1,
+    },
+    labels: {
+      head: "mlp2",
+      temperature: 1,
+      budgets: [20, 200, "all"].map((b, i) => ({
+        name: String(b),
+        count: b === "all" ? 60000 : b as number,
+        epochs: 10,
+        supervised_strong: { test_accuracy: [0.3 + i * 0.3, 0.32 + i * 0.3] },
+        ssl_new_head: { test_accuracy: [0.4 + i * 0.28, 0.42 + i * 0.28] },
+      })),
+    },
+    timing_s: { total: 1, pretrain: 1, heads: 1, temperature: 1, labels: 1 },
+    config,
+    backend: "wasm",
+    date: "2026-01-01",
+  };
+}
+
+Deno.test("the best head and temperature are chosen on dev accuracy, never on test", () => {
+  const r = fakeResults();
+  // mlp1 has the best test accuracy, mlp2 the best dev accuracy: mlp2 must win.
+  const best = chooseBestByDev(HEAD_KINDS.map((h) => ({ key: h, scores: r.heads!.results[h] })));
+  assertEquals(best.key, "mlp2");
+  assertAlmostEquals(best.devMean, 0.8);
+  // Ties go to the earlier candidate.
+  const tie = chooseBestByDev([
+    { key: "a", scores: run([0.1], [0.5]) },
+    { key: "b", scores: run([0.9], [0.5]) },
+  ]);
+  assertEquals(tie.key, "a");
+  assertThrows(() => chooseBestByDev([]), "no candidates");
+});
+
+Deno.test("tables show mean ± std per head x feature, temperature and label budget", () => {
+  assertEquals(formatMeanStd([0.5, 0.7]), "60.0% ± 14.1");
+  assertEquals(formatMeanStd([0.8]), "80.0% ± 0.0");
+  assertEquals(formatPoints([0.8], [0.7]), "+10.0");
+  assertEquals(formatPoints([0.6], [0.7]), "-10.0");
+  const r = fakeResults();
+  const heads = headsTable(r);
+  assert(heads.includes("| MLP, 2 hidden layers (article) (chosen) | h |"), heads);
+  assert(
+    heads.includes("| none (z = h) | h = z | 71.0% ± 1.4 | 61.0% ± 1.4 | 60.0% ± 0.0 |"),
+    heads,
+  );
+  assert(
+    heads.includes("| no pre-training (random backbone, reference) | h | 60.0% ± 0.0 |"),
+    heads,
+  );
+  assertEquals(
+    heads.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---")).length,
+    1 + 1 + 8,
+  );
+  const temps = temperatureTable(r);
+  assert(temps.includes("| 1 (chosen) |"), temps);
+  const labels = labelsTable(r);
+  assert(labels.includes("| all (60000) | 91.0% ± 1.4 | 97.0% ± 1.4 | +6.0 |"), labels);
+  assert(labels.includes("| 20 | 31.0% ± 1.4 | 41.0% ± 1.4 | +10.0 |"), labels);
+  const all = ablationTables(r);
+  assert(all.includes(heads) && all.includes(temps) && all.includes(labels));
+  // A study of one part prints one table.
+  assertEquals(ablationTables({ ...r, heads: undefined, temperature: undefined }), labels);
+});
+
+Deno.test("chart objects: grouped bars (head x h/z), temperature and label-budget lines with error bars", () => {
+  const r = fakeResults();
+  const a = headStudyFigure(r);
+  assertEquals(a.data.length, 2);
+  assertEquals(a.layout.barmode, "group");
+  assertEquals(a.data[0].type, "bar");
+  assertEquals((a.data[0].x as string[]).length, 4);
+  assertEquals((a.data[0].y as number[])[0], 71);
+  assertEquals((a.data[0].error_y as { array: number[] }).array[0], 1.41);
+  assertEquals((a.layout.shapes as { y0: number }[])[0].y0, 60);
+  const knn = headStudyFigure(r, "knn");
+  assertEquals((knn.data[0].y as number[])[0], 61);
+  const b = temperatureFigure(r);
+  assertEquals(b.data[0].x, [0.1, 0.2, 0.5, 1]);
+  assertEquals((b.layout.xaxis as { type: string }).type, "log");
+  const c = labelBudgetFigure(r);
+  assertEquals(c.data.length, 2);
+  assertEquals(c.data[0].x, [20, 200, 60000]);
+  assertEquals((c.layout.xaxis as { type: string }).type, "log");
+  assertEquals((c.data[1].error_y as { visible: boolean }).visible, true);
+  // Plain JSON: survives a round trip unchanged.
+  for (const fig of [a, b, c]) assertEquals(JSON.parse(JSON.stringify(fig)), fig);
+  assertThrows(() => temperatureFigure({ ...r, temperature: undefined }), "no temperature sweep");
+});
+
+Deno.test("recipe pieces: parts, heads, fine-tune schedule, nested label draws", async () => {
+  assertEquals(parseParts("labels,heads"), ["heads", "labels"]);
+  assertThrows(() => parseParts("heads,colour"), 'unknown part "colour"');
+  const full = fullAblation();
+  const quick = quickAblation();
+  assertEquals(full.heads, [...HEAD_KINDS]);
+  assertEquals(full.temperatures, [0.1, 0.2, 0.5, 1.0]);
+  assertEquals(full.labelBudgets, [20, 50, 100, 200, 500, 1000, 5000, "all"]);
+  assertEquals(quick.labelBudgets, full.labelBudgets);
+  assert(quick.pretrain.epochs <= full.pretrain.epochs && quick.quick);
+
+  await initBackend();
+  const widths = HEAD_KINDS.map((k) => {
+    const g = projectionHead(headConfig(k, 32, 10, 0));
+    const out = g.outputs[0].shape[1];
+    const layers = g.layers.length;
+    g.dispose();
+    return [out, layers];
+  });
+  assertEquals(widths, [[32, 1], [10, 1], [10, 2], [10, 3]]);
+
+  const s = fineTuneSchedule(200, 300, 60000, 0.05);
+  assertEquals(s.epochs, 300);
+  assertAlmostEquals(Math.pow(s.lrDecay, 299), 0.05, 1e-9);
+  assertEquals(fineTuneSchedule(5000, 300, 60000, 0.05).epochs, 12);
+  assertEquals(fineTuneSchedule(60000, 300, 60000, 0.05), { epochs: 1, lrDecay: 1, subset: 60000 });
+  assertEquals(fineTuneSchedule(60000, 10, 1500, 0.05).subset, 1500);
+
+  const labels = new Int32Array(400).map((_, i) => i % 4);
+  const small = drawLabelled(labels, 8, 3, true, 4);
+  const big = drawLabelled(labels, 40, 3, true, 4);
+  assertEquals(small.length, 8);
+  assert(Array.from(small).every((i) => big.includes(i)), "budgets of a seed are nested");
+  assertEquals(Array.from(small).map((i) => labels[i]).sort(), [0, 0, 1, 1, 2, 2, 3, 3]);
+  assertEquals(drawLabelled(labels, "all", 3, true, 4).length, 400);
+});
+
+Deno.test({
+  name: "deno task ablation --quick writes every head x feature x seed, temperature and budget",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const out = `${dir}/ablation.json`;
+    try {
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "ablation", "--quick", "--out", out],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+      assertEquals(code, 0, text);
+      const r = JSON.parse(await Deno.readTextFile(out)) as AblationResults;
+      assertEquals(r.kind, "ablation");
+      assertEquals(r.quick, true);
+      assertEquals(r.parts, [...PARTS]);
+      const n = r.seeds.length;
+      assert(n >= 1);
+      const fraction = (v: number, what: string) =>
+        assert(typeof v === "number" && v >= 0 && v <= 1, `${what}: ${v}`);
+      const checkRun = (s: RunSummary, what: string) => {
+        for (const f of FEATURES) {
+          for (const m of ["linear_probe", "knn"] as const) {
+            for (const split of ["test", "dev"] as const) {
+              const v = s[f][m][split];
+              assertEquals(v.length, n, `${what} ${f} ${m} ${split}`);
+              v.forEach((x) => fraction(x, `${what} ${f} ${m} ${split}`));
+            }
+          }
+        }
+        assertEquals(s.pretrain_loss.length, n);
+        assertEquals(s.zero_h_fraction.length, n);
+        s.zero_h_fraction.forEach((x) => fraction(x, `${what} all-zero h`));
+      };
+      assertEquals(Object.keys(r.heads!.results), [...HEAD_KINDS]);
+      for (const h of HEAD_KINDS) checkRun(r.heads!.results[h], h);
+      assert(HEAD_KINDS.includes(r.heads!.best));
+      checkRun(
+        { ...r.heads!.no_pretraining!, pretrain_loss: r.seeds.map(() => []) },
+        "no pre-training",
+      );
+      assertEquals(r.temperature!.results.map((t) => t.temperature), [0.1, 0.2, 0.5, 1.0]);
+      for (const t of r.temperature!.results) checkRun(t, `τ ${t.temperature}`);
+      assertEquals(r.temperature!.head, r.heads!.best);
+      assert(r.temperature!.results.some((t) => t.reused), "the head study's τ is reused");
+      assert([0.1, 0.2, 0.5, 1.0].includes(r.temperature!.best));
+      assertEquals(r.labels!.budgets.map((b) => b.name), [
+        "20",
+        "50",
+        "100",
+        "200",
+        "500",
+        "1000",
+        "5000",
+        "all",
+      ]);
+      assertEquals(r.labels!.budgets.at(-1)!.count, 60000);
+      for (const b of r.labels!.budgets) {
+        for (const arm of ["supervised_strong", "ssl_new_head"] as const) {
+          assertEquals(b[arm].test_accuracy.length, n, `${b.name} ${arm}`);
+          b[arm].test_accuracy.forEach((x) => fraction(x, `${b.name} ${arm}`));
+        }
+      }
+      assert(r.timing_s.total > 0 && r.timing_s.pretrain > 0);
+      assert(text.includes("| projection head | features |"), "the head table is printed");
+      assert(text.includes("| labels | supervised only"), "the label table is printed");
+      assert(/wall time \d+\.\d min/.test(text), "the wall time is printed");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("deno task ablation refuses an unknown part with a clear message", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "ablation", "--quick", "--part", "heads,colour"],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals(code, 2);
+  const msg = new TextDecoder().decode(stderr);
+  assert(msg.includes('unknown part "colour"'), msg);
+});

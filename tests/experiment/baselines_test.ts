@@ -1,0 +1,85 @@
+import {
+  baselinesFor,
+  decayTo,
+  fullBaselines,
+  quickBaselines,
+  STRONG_CANDIDATES,
+  STRONG_TUNING,
+} from "../../lib/experiment/baselines.ts";
+import { ARMS } from "../../lib/experiment/run_seed.ts";
+import { resultsTable, TABLE_ARMS, toResults } from "../../lib/experiment/report.ts";
+import { quickRecipe, recipeFor } from "../../lib/experiment/recipe.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
+
+Deno.test("baselines: the article's recipe as published, the strong one chosen on validation", () => {
+  const full = fullBaselines();
+  assertEquals(full.article.config.optimizer, "sgd");
+  assertEquals(full.article.config.learningRate, 0.001);
+  assertEquals(full.article.config.momentum, 0.9);
+  assertEquals(full.article.config.batchSize, 64);
+  assertEquals(full.article.augment, { preset: "none" });
+  assertEquals(full.article.select, "final");
+  assertEquals(full.strong, STRONG_CANDIDATES[STRONG_TUNING.chosen]);
+  // The chosen candidate is the one with the best validation figure.
+  const best = Object.entries(STRONG_TUNING.validationAccuracy).sort((a, b) => b[1] - a[1])[0];
+  assertEquals(best[0], STRONG_TUNING.chosen);
+  const quick = quickBaselines();
+  assert(quick.article.config.epochs < full.article.config.epochs);
+  assert(quick.strong.config.epochs < full.strong.config.epochs);
+  assertAlmostEquals(Math.pow(decayTo(0.05, 300), 299), 0.05, 1e-9);
+  assertEquals(decayTo(0.05, 1), 1);
+  assertThrows(() => decayTo(0, 10), "finalFraction");
+  // Another dataset: the strong recipe augments with the recipe's fine-tune augmentation.
+  const fashion = recipeFor("fashion-mnist", false);
+  assertEquals(baselinesFor(fashion).strong.augment, fashion.finetuneAugment);
+  assertEquals(baselinesFor(recipeFor("mnist", false)).strong.augment, full.strong.augment);
+});
+
+Deno.test("the experiment's table shows both baselines and every SSL arm against them", () => {
+  const config = quickRecipe();
+  const v: Record<string, number> = {
+    supervised: 0.7,
+    supervised_article: 0.5,
+    supervised_strong: 0.8,
+    ssl_same_head: 0.75,
+    ssl_new_head: 0.85,
+    linear_probe: 0.9,
+    knn: 0.6,
+  };
+  const seed = (s: number) => ({
+    seed: s,
+    testAccuracy: Object.fromEntries(ARMS.map((a) => [a, v[a]])) as Record<
+      typeof ARMS[number],
+      number
+    >,
+    pretrainHistory: [],
+    finetune: {} as never,
+    timing: { pretrain: 1, total: 2 },
+  });
+  const r = toResults(config, [seed(0)], "wasm", 2);
+  assertEquals(r.arms.supervised_article.test_accuracy, [0.5]);
+  assertEquals(r.arms.supervised_strong.test_accuracy, [0.8]);
+  assertEquals(r.baselines, quickBaselines());
+  assertEquals([...TABLE_ARMS].sort(), [...ARMS].sort());
+  const table = resultsTable(r);
+  const lines = table.split("\n");
+  assertEquals(lines.length, 2 + ARMS.length);
+  assert(lines[0].includes("| vs article's supervised recipe | vs strong supervised baseline |"));
+  assert(lines[3].startsWith("| supervised, the article's recipe"), lines[3]);
+  assert(
+    table.includes(
+      "| SSL, head discarded, new head fine-tuned | 85.0% ± 0.0 | 85.0% | 63.6% | +35.0 points | +5.0 points |",
+    ),
+    table,
+  );
+  assert(
+    table.includes(
+      "| SSL, kNN on frozen h | 60.0% ± 0.0 | 60.0% | — | +10.0 points | -20.0 points |",
+    ),
+    table,
+  );
+  assert(
+    table.includes("| supervised on the labels only | 70.0% ± 0.0 | 70.0% | 52.5% | — | — |"),
+    table,
+  );
+});

@@ -1,0 +1,92 @@
+import type { ImageDataset } from "../../lib/data/dataset.ts";
+import {
+  checkLabelBudget,
+  defaultLabelBudget,
+  fullRecipe,
+  quickRecipe,
+  recipeFor,
+} from "../../lib/experiment/recipe.ts";
+import { assert, assertEquals, assertThrows } from "../assert.ts";
+
+/** A dataset of blank images with `perClass[c]` images of class c and `unlabelled` with -1. */
+function fakeDataset(perClass: number[], unlabelled = 0, channels = 3): ImageDataset {
+  const labels = [...perClass.flatMap((n, c) => Array(n).fill(c)), ...Array(unlabelled).fill(-1)];
+  const count = labels.length;
+  return {
+    name: "fake train",
+    images: new Float32Array(count * 8 * 8 * channels),
+    labels: Int32Array.from(labels),
+    count,
+    height: 8,
+    width: 8,
+    channels,
+    classNames: perClass.map((_, c) => `class${c}`),
+  };
+}
+
+Deno.test("recipeFor: MNIST keeps the article's recipe; Fashion-MNIST swaps the digit augmentation", () => {
+  assertEquals(recipeFor("mnist", true), quickRecipe("mnist"));
+  assertEquals(recipeFor("mnist", false), fullRecipe("mnist"));
+  for (const quick of [true, false]) {
+    const f = recipeFor("fashion-mnist", quick);
+    assertEquals(f.dataset, "fashion-mnist");
+    assertEquals(f.quick, quick);
+    assertEquals(f.backbone, { kind: "article" });
+    assertEquals(f.pretrainAugment, { preset: "crop-flip", strength: 1 });
+    assertEquals(f.finetuneAugment, { preset: "crop-flip", strength: 0.5 });
+    assertEquals(f.labels, 200);
+  }
+});
+
+Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, grey ones the CNN", () => {
+  const colour = recipeFor("folder:/x", true, fakeDataset([60, 60, 60, 60], 10));
+  assertEquals(colour.backbone, { kind: "resnet", width: 16, depth: 3 });
+  assertEquals(colour.pretrainAugment.preset, "colour");
+  assertEquals(colour.finetuneAugment, { preset: "crop-flip", strength: 0.5 });
+  assertEquals(colour.labels, 60, "a quarter of the 240 labelled images");
+  assertEquals(colour.validation, 12);
+  assertEquals(colour.pretrain.batchSize, 128);
+  assert(colour.pretrain.epochs >= 3 && colour.pretrain.epochs <= 30);
+  assertEquals(colour.knnK, 8);
+  const grey = recipeFor("folder:/x", false, fakeDataset([600, 600], 0, 1));
+  assertEquals(grey.backbone, { kind: "article" });
+  assertEquals(grey.pretrainAugment, { preset: "crop-flip", strength: 1 });
+  assertEquals(grey.labels, 200);
+  assertEquals(grey.pretrain.batchSize, 256);
+  // 1000 unlabelled / 256 = 3 steps an epoch: 100 epochs give about 300 steps.
+  assertEquals(grey.pretrain.epochs, 100);
+  // Without the data (channels unknown): colour.
+  assertEquals(recipeFor("folder:/x", true).backbone.kind, "resnet");
+});
+
+Deno.test("defaultLabelBudget: a quarter of the labels, 2 per class at least, fits the smallest class", () => {
+  assertEquals(defaultLabelBudget(fakeDataset([5000, 5000])), 200);
+  assertEquals(defaultLabelBudget(fakeDataset([40, 40, 40])), 30);
+  assertEquals(defaultLabelBudget(fakeDataset([3, 3, 3, 3])), 8);
+  assertEquals(defaultLabelBudget(fakeDataset([400, 5])), 10, "2 x the smallest class");
+});
+
+Deno.test("checkLabelBudget: a budget larger than the labelled images is a clear error with the counts", () => {
+  const train = fakeDataset([30, 20], 100);
+  const config = { ...quickRecipe("folder:/photos"), labels: 80, validation: 16, balanced: false };
+  assertThrows(
+    () => checkLabelBudget(config, train),
+    "dataset folder:/photos",
+    "--labels 80",
+    "more than the 50 labelled training images",
+    "class0 30, class1 20",
+    "use --labels 50 or fewer",
+  );
+  assertThrows(
+    () => checkLabelBudget({ ...config, labels: 50, balanced: true }, train),
+    "balanced label budget of 50 over 2 classes needs up to 25",
+    'class "class1" has only 20',
+    "use --labels 40 or fewer",
+  );
+  checkLabelBudget({ ...config, labels: 40, balanced: true }, train);
+  assertThrows(
+    () => checkLabelBudget({ ...config, labels: 50 }, fakeDataset([30, 20], 2)),
+    "leaves 2 of the 52 training images",
+    "at least 4",
+  );
+});
