@@ -4,7 +4,9 @@
  * Flags: `--part heads,temperature,labels` (default all), `--seeds a,b,c`
  * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget
  * of every pre-training run), `--dataset mnist | fashion-mnist | folder:<path>`,
- * `--quick` (or `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|cpu`.
+ * `--quick` (or `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|cpu`,
+ * `--cache-dir DIR` (store every finished run there; a rerun with the same
+ * settings resumes instead of starting over).
  * Prints the tables and the wall time.
  *
  * @module
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: Deno.env.get("SSL_QUICK") === "1" },
     out: { type: "string" },
     backend: { type: "string", default: "wasm" },
+    "cache-dir": { type: "string" },
   },
 });
 
@@ -77,7 +80,7 @@ console.log(
 );
 let results;
 try {
-  results = await runAblation(config, data, (m) => console.log(m), backend);
+  results = await runAblation(config, data, (m) => console.log(m), backend, values["cache-dir"]);
 } catch (e) {
   fail((e as Error).message);
 }

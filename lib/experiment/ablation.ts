@@ -46,6 +46,12 @@ import { trainLinearProbe } from "../eval/linear_probe.ts";
 import { accuracy, argmaxRows } from "../eval/metrics.ts";
 import { makeAugmenter } from "./augmenter.ts";
 import {
+  resultStore,
+  type StoredTensor,
+  tensorsFromJson,
+  tensorsToJson,
+} from "./ablation_cache.ts";
+import {
   type AblationConfig,
   budgetName,
   fineTuneSchedule,
@@ -149,12 +155,17 @@ function summarise(runs: SeedRun[]): RunSummary {
   };
 }
 
-/** Runs the parts of the study `config.parts` names; see the module doc. */
+/**
+ * Runs the parts of the study `config.parts` names; see the module doc. With
+ * `cacheDir`, every finished pre-training run and fine-tune is stored there
+ * and a rerun with the same settings resumes from it (`ablation_cache.ts`).
+ */
 export async function runAblation(
   config: AblationConfig,
   data: { train: ImageDataset; test: ImageDataset },
   log: Log = () => {},
-  backend = tf.getBackend(),
+  backend: string = tf.getBackend(),
+  cacheDir?: string,
 ): Promise<AblationResults> {
   const t0 = performance.now();
   const { train, test } = data;
@@ -196,12 +207,47 @@ export async function runAblation(
 
   let pretrainSeconds = 0;
   const cache = new Map<string, SeedRun>();
+  // What a stored run depends on (its head, temperature and seed are in its key).
+  const sslSettings = {
+    version: 1,
+    dataset: config.dataset,
+    backbone: base.backbone,
+    augment: base.pretrainAugment,
+    pretrain: { ...config.pretrain, temperature: null },
+    labels: config.labels,
+    dev: config.dev,
+    balanced: config.balanced,
+    maxUnlabelled: config.maxUnlabelled ?? null,
+    maxTest: config.maxTest ?? null,
+    projectionDim: config.projectionDim,
+    probe: base.probe,
+    knnK: base.knnK,
+  };
+  const sslStore = resultStore(cacheDir, sslSettings);
+  const labelStore = resultStore(cacheDir, {
+    ssl: sslSettings,
+    finetune: config.finetune,
+    maxImagesSeen: config.maxImagesSeen,
+    finalLrFraction: config.finalLrFraction,
+  });
+  type StoredRun = Omit<SeedRun, "weights"> & { weights: StoredTensor[] };
 
   /** Pre-trains (head, τ) for one seed and evaluates h and z; cached. */
   const sslRun = async (head: HeadKind, temperature: number, s: SeedSplit): Promise<SeedRun> => {
     const key = `${head}|${temperature}|${s.seed}`;
     const hit = cache.get(key);
     if (hit) return hit;
+    const storeKey = `ssl-${head}-t${temperature}-seed${s.seed}`;
+    const stored = sslStore.get<StoredRun>(storeKey);
+    if (stored) {
+      const run: SeedRun = { ...stored, weights: tensorsFromJson(stored.weights) };
+      cache.set(key, run);
+      log(
+        `  head ${head}, τ ${temperature}, seed ${s.seed}: read from ${sslStore.dir}; ` +
+          describe(run.h, run.z),
+      );
+      return run;
+    }
     const backbone = newBackbone(s.seed);
     const g = projectionHead(headConfig(head, featureDim, config.projectionDim, s.seed));
     const tp = performance.now();
@@ -234,6 +280,7 @@ export async function runAblation(
     backbone.dispose();
     g.dispose();
     cache.set(key, run);
+    sslStore.set(storeKey, { ...run, weights: tensorsToJson(run.weights) });
     log(
       `  head ${head}, τ ${temperature}, seed ${s.seed}: loss ${
         run.loss.map((l) => l.toFixed(3)).join(" → ")
@@ -390,6 +437,17 @@ export async function runAblation(
               .slice(0, schedule.subset).sort();
           }
           for (const arm of ["supervised_strong", "ssl_new_head"] as const) {
+            const storeKey = `labels-${budgetName(budget)}-seed${s.seed}-${arm}` +
+              (arm === "ssl_new_head" ? `-${head}-t${temperature}` : "");
+            const storedAcc = labelStore.get<number>(storeKey);
+            if (storedAcc !== undefined) {
+              points[i][arm].test_accuracy.push(storedAcc);
+              log(
+                `  labels ${budgetName(budget)}, seed ${s.seed}, ${arm}: read from ` +
+                  `${labelStore.dir}; test ${pct(storedAcc)}`,
+              );
+              continue;
+            }
             const backbone = newBackbone(s.seed);
             if (arm === "ssl_new_head") backbone.setWeights(pre.weights);
             const classifier = articleHead(
@@ -422,6 +480,7 @@ export async function runAblation(
             );
             const acc = accuracy(argmaxRows(logits, numClasses), testLabels);
             points[i][arm].test_accuracy.push(acc);
+            labelStore.set(storeKey, acc);
             backbone.dispose();
             classifier.dispose();
             log(

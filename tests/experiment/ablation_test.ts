@@ -215,15 +215,19 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const out = `${dir}/ablation.json`;
-    try {
+    const ablation = async (...args: string[]) => {
       const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["task", "ablation", "--quick", "--out", out],
+        args: ["task", "ablation", "--quick", "--cache-dir", `${dir}/cache`, ...args],
         env: { NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",
       }).output();
       const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
       assertEquals(code, 0, text);
+      return text;
+    };
+    try {
+      const text = await ablation("--out", out);
       const r = JSON.parse(await Deno.readTextFile(out)) as AblationResults;
       assertEquals(r.kind, "ablation");
       assertEquals(r.quick, true);
@@ -279,6 +283,16 @@ Deno.test({
       assert(text.includes("| projection head | features |"), "the head table is printed");
       assert(text.includes("| labels | supervised only"), "the label table is printed");
       assert(/wall time \d+\.\d min/.test(text), "the wall time is printed");
+
+      // A rerun with the same cache folder resumes: nothing is trained again, same figures.
+      const again = await ablation("--out", `${dir}/again.json`);
+      assert(!again.includes("epoch 1/"), "no pre-training on a resumed run");
+      assert(again.includes("read from"), again);
+      const r2 = JSON.parse(await Deno.readTextFile(`${dir}/again.json`)) as AblationResults;
+      assertEquals(r2.heads!.results, r.heads!.results);
+      assertEquals(r2.heads!.best, r.heads!.best);
+      assertEquals(r2.temperature!.results.map((t) => t.h), r.temperature!.results.map((t) => t.h));
+      assertEquals(r2.labels, r.labels);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
