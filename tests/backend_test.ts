@@ -4,17 +4,7 @@ import { articleBackbone } from "../lib/models/article_cnn.ts";
 import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-
-/** Deterministic pseudo-random floats in [-1, 1) (tests only). */
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { randomArray, relativeError } from "./numeric.ts";
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -25,19 +15,6 @@ async function on(backend: "cpu" | "wasm", f: () => tf.Tensor[]): Promise<Float3
   const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);
   return values;
-}
-
-/** max |a - b| / max |a|, the relative error the issue bounds by 1e-4. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  assertEquals(a.length, b.length, "lengths");
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  assert(scale > 0, "reference is all zeros: the test would be vacuous");
-  return err / scale;
 }
 
 type Pad = "valid" | "same";

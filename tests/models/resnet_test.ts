@@ -6,30 +6,7 @@ import { articleHead } from "../../lib/models/heads/projection_heads.ts";
 import { ntXentLoss } from "../../lib/loss/ntxent.ts";
 import { loadModel, saveModel } from "../../lib/train/checkpoint.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-
-/** Deterministic pseudo-random floats in [-1, 1) (tests only). */
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** max |a - b| / max |a|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  assertEquals(a.length, b.length, "lengths");
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  assert(scale > 0, "reference is all zeros: the test would be vacuous");
-  return err / scale;
-}
+import { randomArray, relativeError } from "../numeric.ts";
 
 Deno.test("resnet: output width, shapes through the stages, parameters, config errors", async () => {
   await initBackend();
