@@ -5,11 +5,12 @@
  *
  * Budget of the full study (3 seeds, all three parts): 4 heads x 3 seeds = 12
  * pre-training runs, plus 3 more temperatures x 3 seeds = 9 (the head study's
- * temperature is not run twice), each 2 epochs over ~58,800 unlabelled
- * images at batch 512 (~70 s an epoch on one core): ~49 min; evaluation of
- * the 21 runs ~4 min; the label-budget curve (8 budgets x 2 arms x 3 seeds,
- * fine-tuning capped at 60,000 images seen) ~12 min. About 65 minutes in all,
- * inside the 90 minutes allowed on the 2-core CI machine.
+ * temperature is not run twice), each 2 epochs over 58,800 unlabelled images
+ * at batch 512 (30-35 s an epoch on an idle core, 60-100 s when other jobs
+ * share the 2 cores), plus evaluation (~3 s a run); the label-budget curve
+ * (8 budgets x 2 arms x 3 seeds, each fine-tune capped at 60,000 images
+ * seen) ~13 min. Measured: 39 minutes for the whole study on the 2-core
+ * machine (about 75 when other jobs load both cores), inside the 90 allowed.
  *
  * @module
  */
