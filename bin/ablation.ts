@@ -1,100 +1,114 @@
 /**
- * `deno task ablation`: the projection-head study (see lib/experiment/ablation.ts).
+ * `deno task ablation`: the projection-head study (see lib/study/study.ts).
  *
- * Flags: `--part heads,temperature,labels` (default all), `--seeds a,b,c`
- * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget
- * of every pre-training run), `--dataset mnist | fashion-mnist | folder:<path>`,
- * `--quick` (or `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|cpu`,
- * `--cache-dir DIR` (store every finished run there; a rerun with the same
- * settings resumes instead of starting over).
- * Prints the tables and the wall time.
+ * Flags (`--help` lists them): `--part heads,temperature,labels` (default all), `--seeds a,b,c`
+ * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget of every
+ * pre-training run), `--dataset mnist | fashion-mnist | folder:<path>`, `--quick` (or
+ * `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|cpu`, `--cache-dir DIR` (store
+ * every finished run there; a rerun with the same settings resumes instead of starting over).
+ * Prints the tables and the wall time. A mistake in the flags is one line and exit code 2.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { initBackend } from "../lib/backend.ts";
-import { loadDataset, type TrainTest } from "../lib/data/load_dataset.ts";
-import { fullAblation, parseParts, quickAblation } from "../lib/experiment/ablation_recipe.ts";
-import { runAblation } from "../lib/experiment/ablation.ts";
-import { ablationTables } from "../lib/experiment/ablation_report.ts";
+import { loadDataset } from "../lib/data/load_dataset.ts";
+import { fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
+import { runAblation } from "../lib/study/study.ts";
+import { ablationTables } from "../lib/study/report.ts";
+import { type CommandSpec, integerFlag, intList, parseFlags, UsageError } from "../lib/cli/flags.ts";
+import {
+  BACKEND_FLAG,
+  backendFlag,
+  DATASET_FLAG,
+  OUT_FLAG,
+  outFlag,
+  quickFlag,
+  seedsFlag,
+} from "../lib/cli/common_flags.ts";
+import { asUsageError, runMain } from "../lib/cli/main.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    dataset: { type: "string", default: "mnist" },
-    part: { type: "string", default: "heads,temperature,labels" },
-    seeds: { type: "string" },
-    epochs: { type: "string" },
-    "batch-size": { type: "string" },
-    quick: { type: "boolean", default: Deno.env.get("SSL_QUICK") === "1" },
-    out: { type: "string" },
-    backend: { type: "string", default: "wasm" },
-    "cache-dir": { type: "string" },
+/** The command's flags (`deno task ablation --help`). */
+export const ABLATION_COMMAND = {
+  name: "ablation",
+  usage: "deno task ablation [flags]",
+  summary: "The projection-head study: head none / linear / MLP, features h vs z, temperature " +
+    "sweep, strong baselines, label-budget curve.",
+  flags: {
+    dataset: DATASET_FLAG,
+    part: {
+      type: "string",
+      value: "LIST",
+      default: PARTS.join(","),
+      description: `parts of the study to run, any of ${PARTS.join(", ")}`,
+    },
+    seeds: seedsFlag("0,1,2; quick 0,1"),
+    epochs: { type: "string", value: "N", description: "pre-training epochs of every SSL run (>= 1)" },
+    "batch-size": {
+      type: "string",
+      value: "N",
+      description: "pre-training batch size of every SSL run (>= 2)",
+    },
+    quick: quickFlag(),
+    out: OUT_FLAG,
+    backend: BACKEND_FLAG,
+    "cache-dir": {
+      type: "string",
+      value: "DIR",
+      description: "keep every finished run there; a rerun with the same settings resumes",
+    },
   },
-});
+} as const satisfies CommandSpec;
 
-function fail(message: string): never {
-  console.error(`ablation: ${message}`);
-  Deno.exit(2);
+async function main(argv: readonly string[]): Promise<void> {
+  const v = parseFlags(ABLATION_COMMAND, argv);
+  const parts = await asUsageError(() => parseParts(v.part), "--part");
+  const seeds = v.seeds === undefined ? undefined : intList("seeds", v.seeds);
+  const epochs = v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1);
+  const batchSize = v["batch-size"] === undefined
+    ? undefined
+    : integerFlag("batch-size", v["batch-size"], 2);
+  const out = v.out === undefined ? undefined : outFlag(v.out);
+  const backendName = backendFlag(v.backend);
+
+  const t0 = performance.now();
+  const backend = await initBackend(backendName);
+  const data = await asUsageError(() => loadDataset(v.dataset));
+  const train = v.dataset.startsWith("folder:") ? data.train : undefined;
+  const config = v.quick ? quickAblation(v.dataset, train) : fullAblation(v.dataset, train);
+  config.parts = parts;
+  if (seeds !== undefined) config.seeds = seeds;
+  if (epochs !== undefined) config.pretrain.epochs = epochs;
+  if (batchSize !== undefined) config.pretrain.batchSize = batchSize;
+  console.log(
+    `ablation: ${config.dataset}, parts ${config.parts.join(",")}, seeds ${
+      config.seeds.join(",")
+    }, ` +
+      `${config.quick ? "quick" : "full"} mode, SSL budget ${config.pretrain.epochs} epoch(s) at ` +
+      `batch ${config.pretrain.batchSize}, backend ${backend}`,
+  );
+  let results;
+  try {
+    results = await runAblation(config, data, (m) => console.log(m), backend, v["cache-dir"]);
+  } catch (e) {
+    // A RangeError is a setting the study cannot run; anything else is unexpected.
+    if (e instanceof RangeError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+  console.log();
+  console.log(ablationTables(results));
+  const wall = (performance.now() - t0) / 1000;
+  console.log(
+    `\nwall time ${(wall / 60).toFixed(1)} min (pre-training ${
+      (results.timing_s.pretrain / 60).toFixed(1)
+    } min; heads ${(results.timing_s.heads / 60).toFixed(1)}, temperature ${
+      (results.timing_s.temperature / 60).toFixed(1)
+    }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
+  );
+  if (out) {
+    writeFileSync(out, JSON.stringify({ ...results, wall_s: wall }, null, 2));
+    console.log(`results written to ${out}`);
+  }
 }
 
-const int = (name: string, v: string, min: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
-};
-
-const t0 = performance.now();
-let parts;
-try {
-  parts = parseParts(values.part);
-} catch (e) {
-  fail((e as Error).message);
-}
-const backend = await initBackend(values.backend as "wasm" | "cpu");
-let data: TrainTest;
-try {
-  data = await loadDataset(values.dataset);
-} catch (e) {
-  fail((e as Error).message);
-}
-const train = values.dataset.startsWith("folder:") ? data.train : undefined;
-const config = values.quick
-  ? quickAblation(values.dataset, train)
-  : fullAblation(values.dataset, train);
-config.parts = parts;
-if (values.seeds !== undefined) {
-  config.seeds = values.seeds.split(",").map((s) => int("seeds", s.trim(), 0));
-}
-if (values.epochs !== undefined) config.pretrain.epochs = int("epochs", values.epochs, 1);
-if (values["batch-size"] !== undefined) {
-  config.pretrain.batchSize = int("batch-size", values["batch-size"], 2);
-}
-console.log(
-  `ablation: ${config.dataset}, parts ${config.parts.join(",")}, seeds ${
-    config.seeds.join(",")
-  }, ` +
-    `${config.quick ? "quick" : "full"} mode, SSL budget ${config.pretrain.epochs} epoch(s) at ` +
-    `batch ${config.pretrain.batchSize}, backend ${backend}`,
-);
-let results;
-try {
-  results = await runAblation(config, data, (m) => console.log(m), backend, values["cache-dir"]);
-} catch (e) {
-  fail((e as Error).message);
-}
-console.log();
-console.log(ablationTables(results));
-const wall = (performance.now() - t0) / 1000;
-console.log(
-  `\nwall time ${(wall / 60).toFixed(1)} min (pre-training ${
-    (results.timing_s.pretrain / 60).toFixed(1)
-  } min; heads ${(results.timing_s.heads / 60).toFixed(1)}, temperature ${
-    (results.timing_s.temperature / 60).toFixed(1)
-  }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
-);
-if (values.out) {
-  writeFileSync(values.out, JSON.stringify({ ...results, wall_s: wall }, null, 2));
-  console.log(`results written to ${values.out}`);
-}
+if (import.meta.main) await runMain("ablation", () => main(Deno.args));

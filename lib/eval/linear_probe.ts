@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * import { trainLinearProbe } from "./lib/eval/linear_probe.ts";
- * const probe = trainLinearProbe(trainH, trainLabels, 32, 10, { epochs: 200, lr: 0.01, seed: 1 });
+ * const probe = trainLinearProbe(trainH, trainLabels, 32, 10, { epochs: 200, learningRate: 0.01, seed: 1 });
  * const pred = probe.predict(testH); // Int32Array, one class per test row
  * probe.dispose();
  * ```
@@ -29,7 +29,7 @@ export interface LinearProbeOptions {
   /** Passes over the training set (default 100). */
   epochs?: number;
   /** Adam learning rate (default 0.01). */
-  lr?: number;
+  learningRate?: number;
   /** Rows per step (default 256); a value >= the number of rows (e.g. `Infinity`) is full batch. */
   batchSize?: number;
   /** L2 penalty `weightDecay / 2 * |W|^2` on the weights, not the bias (default 0). */
@@ -113,13 +113,13 @@ export function trainLinearProbe(
     }
   }
   const epochs = options.epochs ?? 100;
-  const lr = options.lr ?? 0.01;
+  const lr = options.learningRate ?? 0.01;
   const weightDecay = options.weightDecay ?? 0;
   const batchSize = Math.min(options.batchSize ?? 256, n);
   if (!Number.isInteger(epochs) || epochs < 0) {
     throw new Error(`${fn}: epochs must be a non-negative integer, got ${epochs}`);
   }
-  if (!(lr > 0)) throw new Error(`${fn}: lr must be > 0, got ${lr}`);
+  if (!(lr > 0)) throw new Error(`${fn}: learningRate must be > 0, got ${lr}`);
   if (!(weightDecay >= 0)) throw new Error(`${fn}: weightDecay must be >= 0, got ${weightDecay}`);
   if (!(batchSize >= 1) || (batchSize < n && !Number.isInteger(batchSize))) {
     throw new Error(`${fn}: batchSize must be a positive integer, got ${options.batchSize}`);

@@ -12,19 +12,12 @@
  */
 import { classCounts, type ImageDataset } from "../data/dataset.ts";
 import type { BackboneConfig } from "../models/backbones.ts";
+import { ARTICLE_HEAD, type HeadSetting } from "../models/heads/head_setting.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
 import type { SupervisedConfig } from "../train/supervised.ts";
 
-/** Augmentation settings by preset name (see `lib/augment/`). */
-export interface AugmentChoice {
-  /**
-   * "digits": the article's affine + perspective + blur; "colour": SimCLR's;
-   * "crop-flip": crops, flips, mild rotation, lighting (clothes, grey photos); "none".
-   */
-  preset: "digits" | "colour" | "crop-flip" | "none";
-  /** 0 = identity, 1 = full strength (digits and crop-flip presets). */
-  strength?: number;
-}
+import type { AugmentChoice } from "../augment/presets.ts";
+export type { AugmentChoice } from "../augment/presets.ts";
 
 /** Every setting of one experiment run. */
 export interface ExperimentConfig {
@@ -41,14 +34,20 @@ export interface ExperimentConfig {
   maxUnlabelled?: number;
   /** Cap on the test images evaluated (quick runs); all when omitted. */
   maxTest?: number;
-  /** The backbone f(·); the head is always the article's MLP (its input width follows f). */
+  /** The backbone f(·). */
   backbone: BackboneConfig;
+  /**
+   * The projection head g(·) of pre-training (its input width follows f); the
+   * article's MLP 32 → 16 → classes by default. The "same head" arm keeps it as
+   * the classifier, so it needs one output per class.
+   */
+  head: HeadSetting;
   pretrainAugment: AugmentChoice;
   finetuneAugment: AugmentChoice;
   pretrain: PretrainConfig;
   finetune: SupervisedConfig;
   /** Linear probe on frozen backbone features. */
-  probe: { epochs: number; lr: number; weightDecay: number };
+  probe: { epochs: number; learningRate: number; weightDecay: number };
   /** k of the kNN classifier on backbone features. */
   knnK: number;
 }
@@ -63,6 +62,7 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     seeds: [0, 1, 2],
     quick: false,
     backbone: { kind: "article" },
+    head: { ...ARTICLE_HEAD, hidden: [...ARTICLE_HEAD.hidden!] },
     pretrainAugment: { preset: "digits", strength: 1 },
     finetuneAugment: { preset: "digits", strength: 0.5 },
     pretrain: {
@@ -79,7 +79,7 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     // 500 epochs of 3 steps: long enough for the new head (measured on a dev holdout of
     // training images: 87% after 150 epochs, 91% after 300, 92% after 500).
     finetune: { epochs: 500, batchSize: 64, optimizer: "adam", learningRate: 1e-3 },
-    probe: { epochs: 300, lr: 0.01, weightDecay: 1e-3 },
+    probe: { epochs: 300, learningRate: 0.01, weightDecay: 1e-3 },
     knnK: 20,
   };
 }

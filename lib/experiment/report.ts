@@ -7,7 +7,8 @@
 import { meanAndSpread } from "../eval/metrics.ts";
 import type { ExperimentConfig } from "./recipe.ts";
 import { type BaselinesConfig, baselinesFor } from "./baselines.ts";
-import { type Arm, ARMS, type SeedResult } from "./run_seed.ts";
+import { type Arm, ARMS } from "./arms.ts";
+import type { SeedResult } from "./run_seed.ts";
 
 /** The article's reported test accuracies (with its selection on the test set). */
 export const ARTICLE_FIGURES: Partial<Record<Arm, number>> = {
@@ -48,7 +49,8 @@ export interface ExperimentResults {
   labels: number;
   seeds: number[];
   quick: boolean;
-  arms: Record<Arm, { test_accuracy: number[] }>;
+  /** Every arm that ran; an arm the recipe could not run has no accuracies and says why. */
+  arms: Partial<Record<Arm, { test_accuracy: number[]; skipped?: string }>>;
   timing_s: { pretrain: number; total: number; per_seed: number[] };
   validation: number;
   pretrain_loss: number[][];
@@ -66,9 +68,13 @@ export function toResults(
   backend: string,
   totalSeconds: number,
 ): ExperimentResults {
-  const arms = Object.fromEntries(
-    ARMS.map((a) => [a, { test_accuracy: seeds.map((s) => s.testAccuracy[a]) }]),
-  ) as Record<Arm, { test_accuracy: number[] }>;
+  const arms: ExperimentResults["arms"] = {};
+  for (const a of ARMS) {
+    const skipped = seeds.map((s) => s.skipped?.[a]).find((why) => why !== undefined);
+    const values = seeds.map((s) => s.testAccuracy[a]).filter((v) => v !== undefined);
+    if (skipped !== undefined) arms[a] = { test_accuracy: [], skipped };
+    else if (values.length > 0) arms[a] = { test_accuracy: values };
+  }
   return {
     dataset: config.dataset,
     labels: config.labels,
@@ -110,12 +116,17 @@ export function resultsTable(r: ExperimentResults): string {
     "| --- | --- | --- | --- | --- | --- |",
   ];
   const arms = TABLE_ARMS.filter((a) => r.arms[a] !== undefined);
+  const scored = (a: Arm) => (r.arms[a]?.test_accuracy.length ?? 0) > 0;
   const versus = (arm: Arm, baseline: Arm) =>
-    SSL_ARMS.includes(arm) && r.arms[baseline]
-      ? `${points(r.arms[arm].test_accuracy, r.arms[baseline].test_accuracy)} points`
+    SSL_ARMS.includes(arm) && scored(arm) && scored(baseline)
+      ? `${points(r.arms[arm]!.test_accuracy, r.arms[baseline]!.test_accuracy)} points`
       : "—";
   for (const arm of [...arms, ...ARMS.filter((a) => !arms.includes(a) && r.arms[a])]) {
-    const values = r.arms[arm].test_accuracy;
+    const { test_accuracy: values, skipped } = r.arms[arm]!;
+    if (skipped !== undefined) {
+      rows.push(`| ${ARM_TITLES[arm]} | skipped: ${skipped} | — | — | — | — |`);
+      continue;
+    }
     const s = meanAndSpread(values);
     const article = ARTICLE_FIGURES[arm];
     rows.push(

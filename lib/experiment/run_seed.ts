@@ -1,94 +1,73 @@
 /**
- * One seed of the article's experiment, every arm:
- * - `supervised`: backbone + head trained on the labelled images only (the
- *   SSL arms' fine-tuning recipe, without augmentation);
- * - `ssl_same_head`: contrastive pre-training, then fine-tuning with the
- *   pre-training (projection) head kept as the classifier;
- * - `ssl_new_head`: the same pre-trained backbone with the projection head
- *   discarded and a freshly initialised head, fine-tuned;
- * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
- * - `knn`: k-nearest-neighbour vote on the frozen pre-trained features h;
- * - `supervised_article`: the article's supervised recipe as published (SGD
- *   lr 0.001, momentum 0.9, batch 64, no augmentation), fixed epochs, final
- *   model (the article's max-over-epochs on the test set is not honest);
- * - `supervised_strong`: a well-trained supervised model on the same labels
- *   (Adam, augmentation, decaying rate, tuned on validation); see `baselines.ts`.
- * All arms select on the validation split (or keep their final model) and are
- * scored once on the test set.
+ * One seed of the experiment: every arm of `arms.ts`, trained with
+ * {@linkcode trainArm} and scored once on the test set. The supervised arms
+ * run first, then one contrastive pre-training that every SSL arm reuses.
+ *
+ * @example
+ * ```ts
+ * import { loadMnist } from "../data/mnist.ts";
+ * import { quickRecipe } from "./recipe.ts";
+ * import { runSeed } from "./run_seed.ts";
+ * const r = await runSeed(quickRecipe(), await loadMnist(), 0, console.log);
+ * r.testAccuracy.ssl_new_head;
+ * ```
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
-import { sparseLabelSplit } from "../data/split.ts";
-import { Rng } from "../rng.ts";
-import { backboneOutputDim, buildBackbone } from "../models/backbones.ts";
-import { articleHead } from "../models/heads/projection_heads.ts";
-import { pretrainContrastive, type PretrainEpoch } from "../train/pretrain.ts";
-import { type SupervisedResult, trainSupervised } from "../train/supervised.ts";
-import { gatherImages, gatherLabels } from "../train/batches.ts";
-import { extractFeatures } from "../eval/features.ts";
-import { knnAccuracy } from "../eval/knn.ts";
-import { linearProbeAccuracy } from "../eval/linear_probe.ts";
-import { accuracy, argmaxRows } from "../eval/metrics.ts";
-import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
-import { makeAugmenter } from "./augmenter.ts";
-import { type BaselinesConfig, baselinesFor, type SupervisedRecipe } from "./baselines.ts";
+import type { PretrainEpoch } from "../train/pretrain.ts";
+import type { SupervisedResult } from "../train/supervised.ts";
+import { evaluate } from "../pipeline/evaluate.ts";
+import type { FineTuned } from "../pipeline/fine_tune.ts";
+import type { Pretrained } from "../pipeline/pretrain.ts";
+import type { ExperimentConfig } from "./recipe.ts";
+import type { BaselinesConfig } from "./baselines.ts";
+import {
+  type Arm,
+  armContext,
+  ARMS,
+  armUnavailable,
+  type FineTunedArm,
+  isFineTunedArm,
+  PRETRAINED_ARMS,
+  pretrainFor,
+  trainArm,
+} from "./arms.ts";
 
-/** The arms of the experiment, in the order they are reported. */
-export const ARMS = [
-  "supervised",
-  "ssl_same_head",
-  "ssl_new_head",
-  "linear_probe",
-  "knn",
-  "supervised_article",
-  "supervised_strong",
-] as const;
-/** One arm's name. */
-export type Arm = typeof ARMS[number];
+export { type Arm, ARMS } from "./arms.ts";
 
 /** What one seed produces. */
 export interface SeedResult {
   seed: number;
-  testAccuracy: Record<Arm, number>;
+  /** Test accuracy of every arm that ran (an arm the recipe cannot run is in `skipped`). */
+  testAccuracy: Partial<Record<Arm, number>>;
+  /** Arms that could not run with this recipe, and why. */
+  skipped: Partial<Record<Arm, string>>;
   pretrainHistory: PretrainEpoch[];
-  finetune: Record<
-    | "supervised"
-    | "ssl_same_head"
-    | "ssl_new_head"
-    | "supervised_article"
-    | "supervised_strong",
-    SupervisedResult
-  >;
+  finetune: Partial<Record<FineTunedArm, SupervisedResult>>;
   timing: { pretrain: number; total: number };
 }
 
 /** Progress messages for a CLI or a notebook. */
 export type Log = (message: string) => void;
 
-/** Test accuracy of backbone + head, in chunks. */
-async function testAccuracy(
-  backbone: tf.LayersModel,
-  head: tf.LayersModel,
-  test: ImageDataset,
-  count: number,
-): Promise<number> {
-  const shape: [number, number, number] = [test.height, test.width, test.channels];
-  const { features: logits, dim } = await extractFeatures(
-    (x) => head.apply(backbone.apply(x)) as tf.Tensor,
-    test.images.subarray(0, count * shape[0] * shape[1] * shape[2]),
-    count,
-    shape,
-  );
-  return accuracy(argmaxRows(logits, dim), test.labels.subarray(0, count));
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** One log line for a fine-tuned arm: the epoch it kept, and why. */
+export function fineTuneLine(arm: string, r: SupervisedResult, testAccuracy: number): string {
+  const best = r.history[r.selectedEpoch];
+  const kept = r.selectedBy === "final"
+    ? `final epoch ${r.selectedEpoch + 1}/${r.history.length} `
+    : `selected epoch ${r.selectedEpoch + 1}/${r.history.length} (validation ${
+      pct(best.validationAccuracy ?? NaN)
+    }), `;
+  return `  ${arm}: ${kept}test ${pct(testAccuracy)}`;
 }
 
-/** A copy of `model` with the same weights. */
-function copyOf<M extends tf.LayersModel>(model: M, build: () => M): M {
-  const copy = build();
-  copy.setWeights(model.getWeights());
-  return copy;
+/** The log line of one pre-training epoch. */
+export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
+  return `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${e.learningRate.toExponential(2)}, ` +
+    `${e.seconds.toFixed(1)} s (${((e.steps * 2 * batchSize) / e.seconds).toFixed(0)} views/s)`;
 }
 
 /** Runs every arm for one seed. */
@@ -100,197 +79,57 @@ export async function runSeed(
   checkpointDir?: string,
 ): Promise<SeedResult> {
   const t0 = performance.now();
-  const { train, test } = data;
-  checkLabelBudget(config, train);
-  const shape: [number, number, number] = [train.height, train.width, train.channels];
-  const numClasses = train.classNames.length;
-  const rng = new Rng(seed);
-  const split = sparseLabelSplit(train.labels, {
-    labelled: config.labels,
-    validation: config.validation,
-    balanced: config.balanced,
+  const ctx = armContext(config, data, seed);
+  const out: SeedResult = {
     seed,
-    classNames: train.classNames,
-  });
-  let unlabelled = split.unlabelled;
-  if (config.maxUnlabelled !== undefined && unlabelled.length > config.maxUnlabelled) {
-    unlabelled = rng.fork("unlabelled-subset").shuffle(Int32Array.from(unlabelled))
-      .subarray(0, config.maxUnlabelled).sort();
-  }
-  const testCount = Math.min(test.count, config.maxTest ?? test.count);
-  const pretrainViews = makeAugmenter(config.pretrainAugment, shape);
-  const finetuneViews = makeAugmenter(config.finetuneAugment, shape);
-  const newBackbone = () => buildBackbone(config.backbone, shape, seed);
-  const probe = newBackbone();
-  const featureDim = backboneOutputDim(probe);
-  probe.dispose();
-  const newHead = (s: number) => articleHead(featureDim, numClasses, s);
-
-  const finetune = async (
-    name: string,
-    backbone: tf.LayersModel,
-    head: tf.LayersModel,
-    recipe?: SupervisedRecipe,
-  ): Promise<[number, SupervisedResult]> => {
-    const r = await trainSupervised({
-      backbone,
-      head,
-      images: train.images,
-      shape,
-      labels: train.labels,
-      numClasses,
-      train: split.labelled,
-      validation: recipe?.select === "final" ? undefined : split.validation,
-      augment: recipe ? makeAugmenter(recipe.augment, shape)?.oneView : finetuneViews?.oneView,
-      rng: rng.fork(`finetune-${name}`),
-      config: recipe?.config ?? config.finetune,
-    });
-    const acc = await testAccuracy(backbone, head, test, testCount);
-    const best = r.history[r.selectedEpoch];
-    log(
-      `  ${name}: ${r.selectedBy === "final" ? "final" : "selected"} epoch ${
-        r.selectedEpoch + 1
-      }/${r.history.length} ` +
-        (r.selectedBy === "final"
-          ? ""
-          : `(validation ${((best.validationAccuracy ?? NaN) * 100).toFixed(1)}%), `) +
-        `test ${(acc * 100).toFixed(1)}%`,
-    );
-    return [acc, r];
+    testAccuracy: {},
+    skipped: {},
+    pretrainHistory: [],
+    finetune: {},
+    timing: { pretrain: 0, total: 0 },
+  };
+  const score = async (arm: Arm, pre?: Pretrained) => {
+    const why = armUnavailable(ctx, arm);
+    if (why) {
+      out.skipped[arm] = why;
+      log(`  ${arm}: skipped: ${why}`);
+      return;
+    }
+    const model = await trainArm(ctx, arm, pre);
+    try {
+      const { accuracy } = await evaluate(model, data.test, { count: ctx.testCount });
+      out.testAccuracy[arm] = accuracy;
+      if (isFineTunedArm(arm)) {
+        const r = (model as FineTuned).result;
+        out.finetune[arm] = r;
+        log(fineTuneLine(arm, r, accuracy));
+      } else {
+        log(`  ${arm}: test ${pct(accuracy)}`);
+      }
+    } finally {
+      model.dispose();
+    }
   };
 
-  // 1. Supervised on the labels only.
   log(
-    `seed ${seed}: supervised baseline on ${split.labelled.length} labels (+${split.validation.length} validation)`,
+    `seed ${seed}: supervised baselines on ${ctx.split.labelled.length} labels ` +
+      `(+${ctx.split.validation.length} validation)`,
   );
-  const supBackbone = newBackbone();
-  const supHead = newHead(seed);
-  // "On the labels only": the fine-tuning recipe of the SSL arms, without augmentation
-  // (no data beyond the labelled images), as the article's baseline.
-  const [supAcc, supRun] = await finetune("supervised", supBackbone, supHead, {
-    config: config.finetune,
-    augment: { preset: "none" },
-    select: "validation",
-  });
-  supBackbone.dispose();
-  supHead.dispose();
+  for (const arm of ARMS.filter((a) => !PRETRAINED_ARMS.includes(a))) await score(arm);
 
-  // 1b. The two supervised baselines: the article's recipe, and a strong one.
-  const baselines = baselinesFor(config);
-  const baseline = async (name: string, recipe: SupervisedRecipe) => {
-    const b = newBackbone();
-    const h = newHead(seed);
-    const out = await finetune(name, b, h, recipe);
-    b.dispose();
-    h.dispose();
-    return out;
-  };
-  const [articleAcc, articleRun] = await baseline("supervised_article", baselines.article);
-  const [strongAcc, strongRun] = await baseline("supervised_strong", baselines.strong);
-
-  // 2. Contrastive pre-training on the unlabelled images.
-  log(`seed ${seed}: contrastive pre-training on ${unlabelled.length} unlabelled images`);
+  log(`seed ${seed}: contrastive pre-training on ${ctx.split.unlabelled.length} unlabelled images`);
   const tp = performance.now();
-  const backbone = newBackbone();
-  const projection = newHead(seed);
-  const pre = await pretrainContrastive({
-    backbone,
-    head: projection,
-    images: train.images,
-    shape,
-    indices: unlabelled,
-    makeViews: pretrainViews?.twoViews ?? ((b) => [b, b]),
-    rng: rng.fork("pretrain"),
-    config: config.pretrain,
+  const pre = await pretrainFor(ctx, {
     checkpointDir,
-    onEpoch: (e) =>
-      log(
-        `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
-          e.learningRate.toExponential(2)
-        }, ` +
-          `${e.seconds.toFixed(1)} s (${
-            ((e.steps * 2 * config.pretrain.batchSize) / e.seconds).toFixed(0)
-          } views/s)`,
-      ),
+    onEpoch: (e) => log(pretrainLine(e, config.pretrain.batchSize)),
   });
-  const pretrainSeconds = (performance.now() - tp) / 1000;
-
-  // 3-4. Fine-tune with the head kept, and with a new head.
-  const keptBackbone = copyOf(backbone, newBackbone);
-  const keptHead = copyOf(projection, () => newHead(seed));
-  const [sameAcc, sameRun] = await finetune("ssl_same_head", keptBackbone, keptHead);
-  keptBackbone.dispose();
-  keptHead.dispose();
-  const freshBackbone = copyOf(backbone, newBackbone);
-  const freshHead = newHead(seed + 1000);
-  const [newAcc, newRun] = await finetune("ssl_new_head", freshBackbone, freshHead);
-  freshBackbone.dispose();
-  freshHead.dispose();
-
-  // 5-6. Frozen features h: linear probe and kNN.
-  const size = shape[0] * shape[1] * shape[2];
-  const feats = async (idx: Int32Array) =>
-    (await extractFeatures(backbone, gatherImages(train.images, size, idx), idx.length, shape))
-      .features;
-  const hTrain = await feats(split.labelled);
-  const allLabelled = Int32Array.from([...split.labelled, ...split.validation]);
-  const hAll = await feats(allLabelled);
-  const hTest =
-    (await extractFeatures(backbone, test.images.subarray(0, testCount * size), testCount, shape))
-      .features;
-  const testLabels = test.labels.subarray(0, testCount);
-  const probeAcc = linearProbeAccuracy(
-    hTrain,
-    gatherLabels(train.labels, split.labelled),
-    hTest,
-    testLabels,
-    featureDim,
-    numClasses,
-    {
-      epochs: config.probe.epochs,
-      lr: config.probe.lr,
-      weightDecay: config.probe.weightDecay,
-      seed,
-      batchSize: Infinity,
-    },
-  );
-  const knnAcc = knnAccuracy(
-    hAll,
-    gatherLabels(train.labels, allLabelled),
-    hTest,
-    testLabels,
-    featureDim,
-    {
-      k: config.knnK,
-      numClasses,
-    },
-  );
-  log(
-    `  linear_probe: test ${(probeAcc * 100).toFixed(1)}%; knn (k=${config.knnK}): test ${
-      (knnAcc * 100).toFixed(1)
-    }%`,
-  );
-  backbone.dispose();
-  projection.dispose();
-  return {
-    seed,
-    testAccuracy: {
-      supervised: supAcc,
-      ssl_same_head: sameAcc,
-      ssl_new_head: newAcc,
-      linear_probe: probeAcc,
-      knn: knnAcc,
-      supervised_article: articleAcc,
-      supervised_strong: strongAcc,
-    },
-    pretrainHistory: pre.history,
-    finetune: {
-      supervised: supRun,
-      ssl_same_head: sameRun,
-      ssl_new_head: newRun,
-      supervised_article: articleRun,
-      supervised_strong: strongRun,
-    },
-    timing: { pretrain: pretrainSeconds, total: (performance.now() - t0) / 1000 },
-  };
+  out.timing.pretrain = (performance.now() - tp) / 1000;
+  out.pretrainHistory = pre.history;
+  try {
+    for (const arm of ARMS.filter((a) => PRETRAINED_ARMS.includes(a))) await score(arm, pre);
+  } finally {
+    pre.dispose();
+  }
+  out.timing.total = (performance.now() - t0) / 1000;
+  return out;
 }

@@ -1,8 +1,10 @@
 /**
- * The experiment as resumable steps, for the notebooks: each step saves what
- * it produced under a checkpoint folder in `data/checkpoints/` and the next
- * notebook loads it from there, or recomputes it when it is missing — so
- * every notebook runs top to bottom on its own.
+ * The experiment as resumable steps, for the notebooks: thin caching wrappers
+ * over the arms of `arms.ts` (the same functions `deno task experiment`
+ * runs). Each step saves what it produced under a checkpoint folder in
+ * `data/checkpoints/` (tfjs's own model format) and the next notebook loads
+ * it from there, or recomputes it when it is missing — so every notebook runs
+ * top to bottom on its own.
  *
  * The folder name holds the dataset, label budget, seed and mode, plus a hash
  * of the whole recipe: changing any setting starts fresh instead of mixing
@@ -10,50 +12,49 @@
  *
  * @example
  * ```ts
- * const ctx = await prepareContext(recipe, 0);
- * const pre = await pretrained(ctx);            // trains, or loads the checkpoint
- * const arm = await fineTuned(ctx, "ssl_new_head");
+ * import { quickRecipe } from "./recipe.ts";
+ * import { prepareContext, pretrained, testPredictions, trainedArm } from "./steps.ts";
+ * const ctx = await prepareContext(quickRecipe(), 0);
+ * const pre = await pretrained(ctx, { progress: true }); // trains, or loads the checkpoint
+ * const arm = await trainedArm(ctx, "ssl_new_head", pre);
+ * const { accuracy } = await testPredictions(ctx, arm);
+ * arm.dispose();
+ * pre.dispose();
  * ```
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
+import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { loadDataset } from "../data/load_dataset.ts";
-import { type SparseLabelSplit, sparseLabelSplit } from "../data/split.ts";
-import { Rng } from "../rng.ts";
-import { backboneOutputDim, buildBackbone } from "../models/backbones.ts";
-import { articleHead } from "../models/heads/projection_heads.ts";
-import { pretrainContrastive, type PretrainEpoch } from "../train/pretrain.ts";
-import {
-  type SupervisedEpoch,
-  type SupervisedResult,
-  trainSupervised,
-} from "../train/supervised.ts";
+import type { PretrainEpoch } from "../train/pretrain.ts";
+import type { SupervisedEpoch, SupervisedResult } from "../train/supervised.ts";
 import { loadJson, loadModel, saveJson, saveModel } from "../train/checkpoint.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
 import { extractFeatures } from "../eval/features.ts";
-import { accuracy, argmaxRows } from "../eval/metrics.ts";
-import { makeAugmenter } from "./augmenter.ts";
+import type { ImageClassifier } from "../pipeline/classifier.ts";
+import { classifierOf, type FineTuned } from "../pipeline/fine_tune.ts";
+import { evaluate, type Evaluation } from "../pipeline/evaluate.ts";
+import type { Pretrained } from "../pipeline/pretrain.ts";
+import { progressBar } from "../notebook/progress.ts";
 import type { ExperimentConfig } from "./recipe.ts";
+import {
+  type Arm,
+  type ArmContext,
+  armContext,
+  ARMS,
+  armUnavailable,
+  isFineTunedArm,
+  PRETRAINED_ARMS,
+  pretrainFor,
+  trainArm,
+} from "./arms.ts";
 
 /** Everything the steps share for one seed of one recipe. */
-export interface StepContext {
-  config: ExperimentConfig;
-  seed: number;
-  train: ImageDataset;
-  test: ImageDataset;
-  split: SparseLabelSplit;
-  /** Unlabelled indices used for pre-training (capped in quick mode). */
-  unlabelled: Int32Array;
-  shape: [number, number, number];
-  numClasses: number;
-  featureDim: number;
-  /** Test images evaluated (all, or capped in quick mode). */
-  testCount: number;
+export interface StepContext extends ArmContext {
   /** Checkpoint folder of this recipe and seed; `undefined` disables caching. */
   dir?: string;
 }
@@ -87,7 +88,7 @@ export function configHash(value: unknown): string {
 export function checkpointDir(
   config: ExperimentConfig,
   seed: number,
-  root = checkpointRoot(),
+  root: string = checkpointRoot(),
 ): string {
   const { seeds: _seeds, ...recipe } = config;
   const name = config.dataset.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 40);
@@ -99,179 +100,151 @@ export function checkpointDir(
   );
 }
 
-/** Loads the data and makes the seeded split; `cache: false` disables checkpoints. */
+/** Loads the data (unless given) and makes the seeded split; `cache: false` disables checkpoints. */
 export async function prepareContext(
   config: ExperimentConfig,
   seed: number,
   options: { cache?: boolean; root?: string; data?: { train: ImageDataset; test: ImageDataset } } =
     {},
 ): Promise<StepContext> {
-  const { train, test } = options.data ?? await loadDataset(config.dataset);
-  const shape: [number, number, number] = [train.height, train.width, train.channels];
-  const split = sparseLabelSplit(train.labels, {
-    labelled: config.labels,
-    validation: config.validation,
-    balanced: config.balanced,
-    seed,
-    classNames: train.classNames,
-  });
-  let unlabelled = split.unlabelled;
-  if (config.maxUnlabelled !== undefined && unlabelled.length > config.maxUnlabelled) {
-    unlabelled = new Rng(seed).fork("unlabelled-subset").shuffle(Int32Array.from(unlabelled))
-      .subarray(0, config.maxUnlabelled).sort();
-  }
-  const probe = buildBackbone(config.backbone, shape, seed);
-  const featureDim = backboneOutputDim(probe);
-  probe.dispose();
+  const data = options.data ?? await loadDataset(config.dataset);
   return {
-    config,
-    seed,
-    train,
-    test,
-    split,
-    unlabelled,
-    shape,
-    numClasses: train.classNames.length,
-    featureDim,
-    testCount: Math.min(test.count, config.maxTest ?? test.count),
+    ...armContext(config, data, seed),
     dir: options.cache === false ? undefined : checkpointDir(config, seed, options.root),
   };
 }
 
-/** A backbone + head pair. */
-export interface Model {
-  backbone: tf.Sequential | tf.LayersModel;
-  head: tf.Sequential | tf.LayersModel;
+/** Options of the training steps. */
+export interface StepOptions {
+  /** Show a live progress bar (in place in a notebook; lines elsewhere). */
+  progress?: boolean;
 }
 
-/** A trained arm: its models and how training went. */
-export interface TrainedArm extends Model {
-  result: SupervisedResult;
+/** Steps per pre-training epoch of a context (what the progress bar counts). */
+export function pretrainStepsPerEpoch(ctx: ArmContext): number {
+  const { batchSize, maxStepsPerEpoch } = ctx.config.pretrain;
+  const n = ctx.split.unlabelled.length;
+  return Math.min(Math.floor(n / Math.min(batchSize, n)), maxStepsPerEpoch ?? Infinity);
+}
+
+/** Contrastive pre-training of the recipe's backbone + head; resumes or loads from the checkpoint. */
+export async function pretrained(
+  ctx: StepContext,
+  options: StepOptions & {
+    onEpoch?: (e: PretrainEpoch) => void | Promise<void>;
+    onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
+  } = {},
+): Promise<Pretrained> {
+  const steps = pretrainStepsPerEpoch(ctx);
+  const bar = options.progress
+    ? progressBar(ctx.config.pretrain.epochs * steps, { label: "pre-training", unit: "steps" })
+    : undefined;
+  const pre = await pretrainFor(ctx, {
+    checkpointDir: ctx.dir ? path.join(ctx.dir, "pretrain") : undefined,
+    onEpoch: options.onEpoch,
+    onStep: (s) => {
+      bar?.update(s.epoch * steps + s.step, { epoch: s.epoch + 1, loss: s.loss });
+      options.onStep?.(s);
+    },
+  });
+  bar?.update(pre.history.length * steps); // also right when it was loaded from the checkpoint
+  await bar?.done();
+  return pre;
+}
+
+/** A trained arm: a classifier, how it trained (fine-tuned arms), and whether it was loaded. */
+export type TrainedArm = (ImageClassifier | FineTuned) & {
+  arm: Arm;
+  /** The training history of a fine-tuned arm. */
+  result?: SupervisedResult;
   /** True when it was loaded from a checkpoint rather than trained now. */
   loaded: boolean;
-}
+};
 
-/** The arms trained end to end on the labels. */
-export type LabelledArm = "supervised" | "ssl_same_head" | "ssl_new_head";
-
-async function loadArm(dir: string): Promise<TrainedArm | undefined> {
+async function loadArm(dir: string, shape: [number, number, number]) {
   const result = loadJson<SupervisedResult>(path.join(dir, "result.json"));
   if (!result || !existsSync(path.join(dir, "head", "model.json"))) return undefined;
-  return {
-    backbone: await loadModel(path.join(dir, "backbone")),
-    head: await loadModel(path.join(dir, "head")),
+  return classifierOf(
+    await loadModel(path.join(dir, "backbone")),
+    await loadModel(path.join(dir, "head")),
     result,
-    loaded: true,
-  };
+    shape,
+  );
 }
 
-async function saveArm(dir: string, arm: TrainedArm): Promise<void> {
+async function saveArm(dir: string, arm: FineTuned): Promise<void> {
   await saveModel(arm.backbone, path.join(dir, "backbone"));
   await saveModel(arm.head, path.join(dir, "head"));
   saveJson(path.join(dir, "result.json"), arm.result);
 }
 
-/** Contrastive pre-training of backbone + projection head; resumes or loads from the checkpoint. */
-export async function pretrained(
-  ctx: StepContext,
-  callbacks: {
-    onEpoch?: (e: PretrainEpoch) => void | Promise<void>;
-    onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
-  } = {},
-): Promise<Model & { history: PretrainEpoch[]; resumedAt: number }> {
-  const { config, seed, shape } = ctx;
-  const backbone = buildBackbone(config.backbone, shape, seed);
-  const head = articleHead(ctx.featureDim, ctx.numClasses, seed);
-  const views = makeAugmenter(config.pretrainAugment, shape);
-  const r = await pretrainContrastive({
-    backbone,
-    head,
-    images: ctx.train.images,
-    shape,
-    indices: ctx.unlabelled,
-    makeViews: views?.twoViews ?? ((b) => [b, b]),
-    rng: new Rng(seed).fork("pretrain"),
-    config: config.pretrain,
-    checkpointDir: ctx.dir ? path.join(ctx.dir, "pretrain") : undefined,
-    ...callbacks,
-  });
-  return { backbone, head, history: r.history, resumedAt: r.resumedAt };
-}
-
 /**
- * Trains one arm on the labelled images, or loads it from its checkpoint:
- * "supervised" starts from scratch, without augmentation; "ssl_same_head" keeps the pre-trained
- * (projection) head as classifier; "ssl_new_head" discards it for a fresh
- * head. The SSL arms need `pre` (from `pretrained`).
+ * Trains one arm (see `arms.ts`), or loads a fine-tuned arm from its
+ * checkpoint. The pre-trained arms need `pre` (from {@linkcode pretrained}).
  */
 export async function trainedArm(
   ctx: StepContext,
-  arm: LabelledArm,
-  pre?: Model,
-  onEpoch?: (e: SupervisedEpoch) => void | Promise<void>,
+  arm: Arm,
+  pre?: Pretrained,
+  options: StepOptions & { onEpoch?: (e: SupervisedEpoch) => void | Promise<void> } = {},
 ): Promise<TrainedArm> {
-  const dir = ctx.dir ? path.join(ctx.dir, arm) : undefined;
-  if (dir) {
-    const saved = await loadArm(dir);
-    if (saved) return saved;
-  }
-  const { config, seed, shape } = ctx;
-  if (arm !== "supervised" && !pre) {
-    throw new Error(`trainedArm: "${arm}" needs the pre-trained model`);
-  }
-  const backbone = buildBackbone(config.backbone, shape, seed);
-  if (arm !== "supervised") backbone.setWeights(pre!.backbone.getWeights());
-  const head = articleHead(
-    ctx.featureDim,
-    ctx.numClasses,
-    arm === "ssl_new_head" ? seed + 1000 : seed,
-  );
-  if (arm === "ssl_same_head") head.setWeights(pre!.head.getWeights());
-  // "Supervised on the labels only": no augmentation either (the article's
-  // baseline); the SSL arms fine-tune with the recipe's augmentation.
-  const augment = arm === "supervised"
-    ? undefined
-    : makeAugmenter(config.finetuneAugment, shape)?.oneView;
-  const result = await trainSupervised({
-    backbone,
-    head,
-    images: ctx.train.images,
-    shape,
-    labels: ctx.train.labels,
-    numClasses: ctx.numClasses,
-    train: ctx.split.labelled,
-    validation: ctx.split.validation,
-    augment,
-    rng: new Rng(seed).fork(`finetune-${arm}`),
-    config: config.finetune,
-    onEpoch,
+  const dir = ctx.dir && isFineTunedArm(arm) ? path.join(ctx.dir, arm) : undefined;
+  const saved = dir ? await loadArm(dir, ctx.shape) : undefined;
+  if (saved) return { ...saved, arm, loaded: true };
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const model = await trainArm(ctx, arm, pre, async (e) => {
+    bar ??= options.progress ? progressBar(0, { label: arm, unit: "epochs" }) : undefined;
+    bar?.update(e.epoch + 1, {
+      loss: e.loss,
+      ...(e.validationAccuracy === undefined ? {} : { "val acc": e.validationAccuracy }),
+    });
+    await options.onEpoch?.(e);
   });
-  const trained: TrainedArm = { backbone, head, result, loaded: false };
-  if (dir) await saveArm(dir, trained);
-  return trained;
+  await bar?.done();
+  if (dir) await saveArm(dir, model as FineTuned);
+  return { ...model, arm, loaded: false };
 }
 
-/** Test-set accuracy and predictions of backbone + head, in chunks. */
-export async function testPredictions(
+/** Test-set accuracy, predictions and confusion of a classifier (on the context's test images). */
+export function testPredictions(ctx: ArmContext, model: ImageClassifier): Promise<Evaluation> {
+  return evaluate(model, ctx.test, { count: ctx.testCount });
+}
+
+/** One arm's test evaluation, or why the recipe cannot run it. */
+export type ArmOutcome =
+  | ({ arm: Arm; skipped?: undefined; result?: SupervisedResult } & Evaluation)
+  | { arm: Arm; skipped: string };
+
+/**
+ * Every arm of the experiment (or those named), trained or loaded and scored
+ * on the test images: what `deno task experiment` reports for this seed.
+ */
+export async function evaluatedArms(
   ctx: StepContext,
-  model: Model,
-): Promise<{ accuracy: number; predictions: Int32Array }> {
-  const size = ctx.shape[0] * ctx.shape[1] * ctx.shape[2];
-  const { features: logits, dim } = await extractFeatures(
-    (x) => model.head.apply(model.backbone.apply(x)) as tf.Tensor,
-    ctx.test.images.subarray(0, ctx.testCount * size),
-    ctx.testCount,
-    ctx.shape,
-  );
-  const predictions = argmaxRows(logits, dim);
-  return {
-    accuracy: accuracy(predictions, ctx.test.labels.subarray(0, ctx.testCount)),
-    predictions,
-  };
+  pre: Pretrained,
+  options: StepOptions & { arms?: readonly Arm[] } = {},
+): Promise<ArmOutcome[]> {
+  const out: ArmOutcome[] = [];
+  for (const arm of options.arms ?? ARMS) {
+    const why = armUnavailable(ctx, arm);
+    if (why) {
+      out.push({ arm, skipped: why });
+      continue;
+    }
+    const model = await trainedArm(ctx, arm, PRETRAINED_ARMS.includes(arm) ? pre : undefined, {
+      progress: options.progress,
+    });
+    try {
+      out.push({ arm, result: model.result, ...await testPredictions(ctx, model) });
+    } finally {
+      model.dispose();
+    }
+  }
+  return out;
 }
 
 /** Backbone features h of the labelled (train + validation) images and of the test images. */
-export async function backboneFeatures(ctx: StepContext, backbone: tf.LayersModel): Promise<{
+export async function backboneFeatures(ctx: ArmContext, backbone: tf.LayersModel): Promise<{
   labelled: Float32Array;
   labelledLabels: Int32Array;
   test: Float32Array;
@@ -284,25 +257,17 @@ export async function backboneFeatures(ctx: StepContext, backbone: tf.LayersMode
     gatherImages(ctx.train.images, size, idx),
     idx.length,
     ctx.shape,
-  ))
-    .features;
+  )).features;
   const test = (await extractFeatures(
     backbone,
     ctx.test.images.subarray(0, ctx.testCount * size),
     ctx.testCount,
     ctx.shape,
-  ))
-    .features;
+  )).features;
   return {
     labelled,
     labelledLabels: gatherLabels(ctx.train.labels, idx),
     test,
     testLabels: ctx.test.labels.subarray(0, ctx.testCount),
   };
-}
-
-/** Frees a model pair. */
-export function disposeModel(m: Model): void {
-  m.backbone.dispose();
-  m.head.dispose();
 }

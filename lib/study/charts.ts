@@ -13,8 +13,8 @@
  * @module
  */
 import { meanAndSpread } from "../eval/metrics.ts";
-import { FEATURES, HEAD_TITLES, type HeadKind } from "./ablation_recipe.ts";
-import type { AblationResults, FeatureScores } from "./ablation_report.ts";
+import { FEATURES, HEAD_TITLES, type HeadKind } from "./recipe.ts";
+import type { AblationResults, FeatureScores } from "./report.ts";
 
 /** A plotly figure: traces and layout, plain JSON. */
 export interface PlotlyFigure {

@@ -17,8 +17,8 @@
 import type { ImageDataset } from "../data/dataset.ts";
 import type { ProjectionHeadConfig } from "../models/heads/projection_heads.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
-import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
-import { type ExperimentConfig, recipeFor } from "./recipe.ts";
+import { baselinesFor, type SupervisedRecipe } from "../experiment/baselines.ts";
+import { type ExperimentConfig, recipeFor } from "../experiment/recipe.ts";
 
 /** The projection heads compared: none, linear, MLP with one and with two hidden layers. */
 export const HEAD_KINDS = ["none", "linear", "mlp1", "mlp2"] as const;

@@ -13,7 +13,7 @@ import {
   FEATURES,
   HEAD_TITLES,
   type HeadKind,
-} from "./ablation_recipe.ts";
+} from "./recipe.ts";
 
 /** One accuracy per seed (in the order of `seeds`) on the test set and on the dev holdout. */
 export interface SplitScores {

@@ -44,13 +44,13 @@ import { extractFeatures } from "../eval/features.ts";
 import { knnAccuracy } from "../eval/knn.ts";
 import { trainLinearProbe } from "../eval/linear_probe.ts";
 import { accuracy, argmaxRows } from "../eval/metrics.ts";
-import { makeAugmenter } from "./augmenter.ts";
+import { makeAugmenter } from "../experiment/augmenter.ts";
 import {
   resultStore,
   type StoredTensor,
   tensorsFromJson,
   tensorsToJson,
-} from "./ablation_cache.ts";
+} from "./cache.ts";
 import {
   type AblationConfig,
   budgetName,
@@ -58,7 +58,7 @@ import {
   headConfig,
   type HeadKind,
   type LabelBudget,
-} from "./ablation_recipe.ts";
+} from "./recipe.ts";
 import {
   type AblationResults,
   type BudgetPoint,
@@ -66,7 +66,7 @@ import {
   type FeatureScores,
   type RunSummary,
   SELECTION_RULE,
-} from "./ablation_report.ts";
+} from "./report.ts";
 
 /** Progress messages for a CLI or a notebook. */
 export type Log = (message: string) => void;
@@ -310,7 +310,7 @@ export async function runAblation(
       const dim = f.labelled.length / s.labelled.length;
       const probe = trainLinearProbe(f.labelled, yLabelled, dim, numClasses, {
         epochs: base.probe.epochs,
-        lr: base.probe.lr,
+        learningRate: base.probe.learningRate,
         weightDecay: base.probe.weightDecay,
         seed: s.seed,
         batchSize: Infinity,

@@ -42,7 +42,7 @@ Deno.test("linear probe separates a linearly separable problem (> 95%), minibatc
   const before = tf.memory().numTensors;
   const mini = trainLinearProbe(train.features, train.labels, DIM, CLASSES, {
     epochs: 60,
-    lr: 0.05,
+    learningRate: 0.05,
     batchSize: 64,
     seed: 1,
   });
@@ -58,14 +58,14 @@ Deno.test("linear probe separates a linearly separable problem (> 95%), minibatc
     test.labels,
     DIM,
     CLASSES,
-    { epochs: 300, lr: 0.05, batchSize: Infinity, seed: 1 },
+    { epochs: 300, learningRate: 0.05, batchSize: Infinity, seed: 1 },
   );
   assert(accFull > 0.95, `full-batch probe accuracy ${accFull}`);
   assertEquals(tf.memory().numTensors, before, "tensors leaked");
 });
 
 Deno.test("linear probe is deterministic for a seed", () => {
-  const opts = { epochs: 10, lr: 0.05, batchSize: 50, seed: 7 };
+  const opts = { epochs: 10, learningRate: 0.05, batchSize: 50, seed: 7 };
   const a = trainLinearProbe(train.features, train.labels, DIM, CLASSES, opts);
   const b = trainLinearProbe(train.features, train.labels, DIM, CLASSES, opts);
   const c = trainLinearProbe(train.features, train.labels, DIM, CLASSES, { ...opts, seed: 8 });
@@ -79,7 +79,7 @@ Deno.test("linear probe is deterministic for a seed", () => {
 Deno.test("standardisation copes with features of huge scale and offset", () => {
   const bigTrain = separable(600, 1, 1000, 5000);
   const bigTest = separable(400, 2, 1000, 5000);
-  const opts = { epochs: 60, lr: 0.05, batchSize: 64, seed: 1 };
+  const opts = { epochs: 60, learningRate: 0.05, batchSize: 64, seed: 1 };
   const probe = trainLinearProbe(bigTrain.features, bigTrain.labels, DIM, CLASSES, opts);
   const acc = accuracy(probe.predict(bigTest.features), bigTest.labels);
   assert(acc > 0.95, `standardised probe accuracy ${acc}`);
@@ -101,7 +101,7 @@ Deno.test("weight decay shrinks the weights", () => {
   const norm = (weightDecay: number) => {
     const p = trainLinearProbe(train.features, train.labels, DIM, CLASSES, {
       epochs: 40,
-      lr: 0.05,
+      learningRate: 0.05,
       batchSize: Infinity,
       weightDecay,
       seed: 3,

@@ -9,7 +9,7 @@ import {
   parseParts,
   PARTS,
   quickAblation,
-} from "../../lib/experiment/ablation_recipe.ts";
+} from "../../lib/study/recipe.ts";
 import {
   type AblationResults,
   ablationTables,
@@ -20,13 +20,13 @@ import {
   labelsTable,
   type RunSummary,
   temperatureTable,
-} from "../../lib/experiment/ablation_report.ts";
+} from "../../lib/study/report.ts";
 import {
   headStudyFigure,
   labelBudgetFigure,
   temperatureFigure,
-} from "../../lib/experiment/ablation_charts.ts";
-import { drawLabelled } from "../../lib/experiment/ablation.ts";
+} from "../../lib/study/charts.ts";
+import { drawLabelled } from "../../lib/study/study.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 
 /** A run whose every accuracy is `test` on the test set and `dev` on the dev holdout. */

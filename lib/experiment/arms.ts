@@ -1,0 +1,219 @@
+/**
+ * The arms of the experiment, each written once on the public API
+ * (`lib/pipeline/`): `deno task experiment` (`runSeed`), the notebooks'
+ * cached steps (`steps.ts`) and the study all train an arm with
+ * {@linkcode trainArm}.
+ *
+ * - `supervised`: backbone + head trained on the labelled images only (the
+ *   SSL arms' fine-tuning recipe, without augmentation);
+ * - `supervised_article`: the article's supervised recipe as published (SGD,
+ *   no augmentation, final model);
+ * - `supervised_strong`: a well-trained supervised model on the same labels
+ *   (Adam, augmentation, decaying rate; see `baselines.ts`);
+ * - `ssl_same_head`: contrastive pre-training, then fine-tuning with the
+ *   projection head kept as the classifier;
+ * - `ssl_new_head`: the same pre-trained backbone, the projection head
+ *   discarded for a fresh one, fine-tuned;
+ * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
+ * - `knn`: a k-nearest-neighbour vote on the frozen features h.
+ *
+ * Every arm selects on the validation split (or keeps its final model) and is
+ * scored once on the test set.
+ *
+ * @example
+ * ```ts
+ * import { loadMnist } from "../data/mnist.ts";
+ * import { quickRecipe } from "./recipe.ts";
+ * import { armContext, trainArm } from "./arms.ts";
+ * import { evaluate } from "../pipeline/evaluate.ts";
+ * const data = await loadMnist();
+ * const ctx = armContext(quickRecipe(), data, 0);
+ * const model = await trainArm(ctx, "supervised");
+ * const { accuracy } = await evaluate(model, data.test, { count: ctx.testCount });
+ * model.dispose();
+ * ```
+ *
+ * @module
+ */
+import type { ImageDataset } from "../data/dataset.ts";
+import type { SparseLabelSplit } from "../data/split.ts";
+import { headOutputWidth, headSettingText } from "../models/heads/head_setting.ts";
+import type { ImageClassifier } from "../pipeline/classifier.ts";
+import { splitLabels } from "../pipeline/labels.ts";
+import { featureDimOf, pretrain, type Pretrained, type PretrainSettings } from "../pipeline/pretrain.ts";
+import { fineTune, type FineTuned, type FineTuneOptions } from "../pipeline/fine_tune.ts";
+import { knn, linearProbe } from "../pipeline/frozen.ts";
+import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
+import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
+import type { SupervisedEpoch } from "../train/supervised.ts";
+
+/** The arms of the experiment, in the order they are reported. */
+export const ARMS = [
+  "supervised",
+  "ssl_same_head",
+  "ssl_new_head",
+  "linear_probe",
+  "knn",
+  "supervised_article",
+  "supervised_strong",
+] as const;
+/** One arm's name. */
+export type Arm = typeof ARMS[number];
+
+/** The arms that start from the contrastive pre-training. */
+export const PRETRAINED_ARMS: readonly Arm[] = [
+  "ssl_same_head",
+  "ssl_new_head",
+  "linear_probe",
+  "knn",
+];
+
+/** The arms fine-tuned end to end (backbone + head) on the labels. */
+export const FINE_TUNED_ARMS = [
+  "supervised",
+  "supervised_article",
+  "supervised_strong",
+  "ssl_same_head",
+  "ssl_new_head",
+] as const;
+/** An arm that trains a backbone + head. */
+export type FineTunedArm = typeof FINE_TUNED_ARMS[number];
+
+/** Whether `arm` trains a backbone + head (so it has a history and can be cached). */
+export function isFineTunedArm(arm: Arm): arm is FineTunedArm {
+  return (FINE_TUNED_ARMS as readonly Arm[]).includes(arm);
+}
+
+/** Everything the arms of one seed share. */
+export interface ArmContext {
+  config: ExperimentConfig;
+  seed: number;
+  train: ImageDataset;
+  test: ImageDataset;
+  /** Labelled, validation and unlabelled (capped in quick mode) indices of `train`. */
+  split: SparseLabelSplit;
+  shape: [number, number, number];
+  numClasses: number;
+  /** Width of the backbone's features h. */
+  featureDim: number;
+  /** Test images scored (all, or capped in quick mode). */
+  testCount: number;
+}
+
+/** The seeded split and shapes of one seed of `config` on `data`. */
+export function armContext(
+  config: ExperimentConfig,
+  data: { train: ImageDataset; test: ImageDataset },
+  seed: number,
+): ArmContext {
+  const { train, test } = data;
+  checkLabelBudget(config, train);
+  const shape: [number, number, number] = [train.height, train.width, train.channels];
+  return {
+    config,
+    seed,
+    train,
+    test,
+    split: splitLabels(train, {
+      labels: config.labels,
+      validation: config.validation,
+      balanced: config.balanced,
+      seed,
+      maxUnlabelled: config.maxUnlabelled,
+    }),
+    shape,
+    numClasses: train.classNames.length,
+    featureDim: featureDimOf(config.backbone, shape),
+    testCount: Math.min(test.count, config.maxTest ?? test.count),
+  };
+}
+
+/**
+ * Why an arm cannot run with this recipe, or `undefined` when it can: the
+ * "same head" arm keeps the projection head as the classifier, so the head
+ * must output one value per class.
+ */
+export function armUnavailable(ctx: ArmContext, arm: Arm): string | undefined {
+  if (arm !== "ssl_same_head") return undefined;
+  const out = headOutputWidth(ctx.config.head, ctx.featureDim, ctx.numClasses);
+  if (out === ctx.numClasses) return undefined;
+  return `the head ${headSettingText(ctx.config.head)} outputs ${out} values, not one per ` +
+    `class (${ctx.numClasses}), so it cannot be kept as the classifier`;
+}
+
+/** The contrastive pre-training of a seed (see `pretrain`), with optional resume and callbacks. */
+export function pretrainFor(
+  ctx: ArmContext,
+  extra: Pick<PretrainSettings, "checkpointDir" | "onEpoch" | "onStep"> = {},
+): Promise<Pretrained> {
+  const { config } = ctx;
+  return pretrain(ctx.train, {
+    ...config.pretrain,
+    indices: ctx.split.unlabelled,
+    backbone: config.backbone,
+    head: config.head,
+    augment: config.pretrainAugment,
+    seed: ctx.seed,
+    ...extra,
+  });
+}
+
+/** The fine-tuning settings of a fine-tuned arm. */
+export function fineTuneOptions(ctx: ArmContext, arm: FineTunedArm): FineTuneOptions {
+  const { config } = ctx;
+  const baselines = baselinesFor(config);
+  const recipe: SupervisedRecipe = arm === "supervised_article"
+    ? baselines.article
+    : arm === "supervised_strong"
+    ? baselines.strong
+    : arm === "supervised"
+    // "On the labels only": the SSL arms' recipe without augmentation, as the article's baseline.
+    ? { config: config.finetune, augment: { preset: "none" }, select: "validation" }
+    : { config: config.finetune, augment: config.finetuneAugment, select: "validation" };
+  return {
+    ...recipe.config,
+    augment: recipe.augment,
+    select: recipe.select,
+    head: arm === "ssl_same_head" ? "keep" : "new",
+    backbone: config.backbone,
+    seed: ctx.seed,
+    stream: arm,
+  };
+}
+
+/**
+ * Trains one arm and returns it as a classifier (free it with `dispose`).
+ * The pre-trained arms need `pre` (from {@linkcode pretrainFor}); it is only
+ * read, so one pre-training serves them all.
+ */
+export async function trainArm(
+  ctx: ArmContext,
+  arm: Arm,
+  pre?: Pretrained,
+  onEpoch?: (e: SupervisedEpoch) => void | Promise<void>,
+): Promise<ImageClassifier | FineTuned> {
+  const needsPre = PRETRAINED_ARMS.includes(arm);
+  if (needsPre && !pre) throw new Error(`trainArm: "${arm}" needs the pre-trained model`);
+  const why = armUnavailable(ctx, arm);
+  if (why) throw new RangeError(`trainArm: ${arm}: ${why}`);
+  const { config, split, seed } = ctx;
+  if (isFineTunedArm(arm)) {
+    return await fineTune(needsPre ? pre! : null, ctx.train, split, {
+      ...fineTuneOptions(ctx, arm),
+      onEpoch,
+    });
+  }
+  if (arm === "linear_probe") {
+    return await linearProbe(pre!.encoder, ctx.train, split.labelled, {
+      epochs: config.probe.epochs,
+      learningRate: config.probe.learningRate,
+      weightDecay: config.probe.weightDecay,
+      seed,
+    });
+  }
+  if (arm === "knn") {
+    const all = Int32Array.from([...split.labelled, ...split.validation]);
+    return await knn(pre!.encoder, ctx.train, all, { k: config.knnK });
+  }
+  throw new Error(`trainArm: unknown arm "${arm}"`);
+}
