@@ -14,7 +14,8 @@
  * @module
  */
 import { Rng } from "../lib/rng.ts";
-import { digitAugment, twoViews } from "../lib/augment/compose.ts";
+import { twoViews } from "../lib/augment/compose.ts";
+import { digitAugment } from "../lib/augment/presets.ts";
 
 /**
  * Times `twoViews(512 random 28x28x1 images, digitAugment())` after warm-up

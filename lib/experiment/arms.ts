@@ -40,7 +40,12 @@ import type { SparseLabelSplit } from "../data/split.ts";
 import { headOutputWidth, headSettingText } from "../models/heads/head_setting.ts";
 import type { ImageClassifier } from "../pipeline/classifier.ts";
 import { splitLabels } from "../pipeline/labels.ts";
-import { featureDimOf, pretrain, type Pretrained, type PretrainSettings } from "../pipeline/pretrain.ts";
+import {
+  featureDimOf,
+  pretrain,
+  type Pretrained,
+  type PretrainSettings,
+} from "../pipeline/pretrain.ts";
 import { fineTune, type FineTuned, type FineTuneOptions } from "../pipeline/fine_tune.ts";
 import { knn, linearProbe } from "../pipeline/frozen.ts";
 import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
@@ -177,7 +182,7 @@ export function fineTuneOptions(ctx: ArmContext, arm: FineTunedArm): FineTuneOpt
     head: arm === "ssl_same_head" ? "keep" : "new",
     backbone: config.backbone,
     seed: ctx.seed,
-    stream: arm,
+    stream: `finetune-${arm}`,
   };
 }
 

@@ -18,7 +18,9 @@
  *
  * @example
  * ```ts
- * const b = baselinesFor(config); // config.baselines, or the preset of its mode
+ * import { baselinesFor } from "./baselines.ts";
+ * import { fullRecipe } from "./recipe.ts";
+ * const b = baselinesFor(fullRecipe()); // config.baselines, or the preset of its mode
  * b.strong.config.learningRate; // 0.003
  * ```
  *

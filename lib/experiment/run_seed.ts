@@ -66,7 +66,9 @@ export function fineTuneLine(arm: string, r: SupervisedResult, testAccuracy: num
 
 /** The log line of one pre-training epoch. */
 export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
-  return `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${e.learningRate.toExponential(2)}, ` +
+  return `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
+    e.learningRate.toExponential(2)
+  }, ` +
     `${e.seconds.toFixed(1)} s (${((e.steps * 2 * batchSize) / e.seconds).toFixed(0)} views/s)`;
 }
 

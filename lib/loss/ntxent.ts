@@ -1,21 +1,38 @@
 /**
  * NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR
- * (Chen et al. 2020), also called InfoNCE.
+ * (Chen et al. 2020), also called InfoNCE: one implementation,
+ * {@linkcode ntXentLossRows}, of which {@linkcode ntXentLoss} is the whole.
  *
- * Rows `i` of `z1` and `z2` are two augmented views of the same image: a
- * positive pair. Every row is L2-normalised, so dot products are cosine
- * similarities; each of the 2N rows is an anchor whose positive is its twin
- * and whose 2N - 2 negatives are all the other rows of the batch. The loss is
- * a softmax cross-entropy over the 2N - 1 candidates of each anchor (itself
- * excluded), averaged over the 2N anchors:
+ * The 2N rows of `z = concat(z1, z2)` are the projections of two augmented
+ * views of N images: rows `i` and `i + N` are a positive pair. Every row is
+ * L2-normalised, so dot products are cosine similarities; each row is an
+ * anchor whose positive is its twin and whose 2N - 2 negatives are all the
+ * other rows. Its loss is a softmax cross-entropy over its 2N - 1 candidates
+ * (itself excluded):
  *
  *   loss_i = -log( exp(s(i, pos(i)) / τ) / Σ_{k ≠ i} exp(s(i, k) / τ) )
  *
- * It is computed with a log-sum-exp, so large logits (small τ) stay finite.
+ * and NT-Xent is the mean of loss_i over the 2N anchors. The softmax
+ * cross-entropy is computed with a log-sum-exp, so large logits (small τ)
+ * stay finite.
+ *
+ * Split by anchors: once every z is known the anchors are independent, so the
+ * part of anchors `[start, end)`, `Σ_{i ∈ [start, end)} loss_i / 2N`, is a
+ * piece of the loss, and the parts of a partition of `[0, 2N)` add up to it
+ * (and so do their gradients with respect to the whole z). The parallel
+ * trainer (`lib/train/parallel/`) gives each worker a block of anchors.
  *
  * @example
  * ```ts
- * const loss = ntXentLoss(project(view1), project(view2), 0.5);
+ * import * as tf from "@tensorflow/tfjs";
+ * import { ntXentLoss, ntXentLossRows } from "./ntxent.ts";
+ * const z1 = tf.tensor2d([[1, 0], [0, 1]]); // first views of 2 images
+ * const z2 = tf.tensor2d([[0.9, 0.1], [0.2, 0.8]]); // their second views
+ * const loss = ntXentLoss(z1, z2, 0.5);
+ * const z = tf.concat([z1, z2]);
+ * const parts = tf.add(ntXentLossRows(z, 0, 1, 0.5), ntXentLossRows(z, 1, 4, 0.5));
+ * console.log(loss.dataSync()[0], parts.dataSync()[0]); // equal up to rounding
+ * tf.dispose([z1, z2, loss, z, parts]);
  * ```
  *
  * @module
@@ -25,9 +42,86 @@ import * as tf from "@tensorflow/tfjs";
 /** Large enough that exp(-MASK) is exactly 0 in float32, small enough to stay finite. */
 const MASK = 1e9;
 
+function checkTemperature(where: string, temperature: number): void {
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new RangeError(
+      `${where}: temperature must be a finite number > 0, got ${temperature}`,
+    );
+  }
+}
+
+/**
+ * The part of NT-Xent contributed by anchors `start..end-1`: the sum of their
+ * losses divided by 2N. `z` holds all 2N projections, the first views in rows
+ * `0..N-1` and their twins in rows `N..2N-1`. Over `[0, 2N)` it is the whole
+ * loss, `ntXentLoss(z1, z2)`.
+ *
+ * Throws an `Error` when `z` is not 2-D with an even, positive number of
+ * rows, and a `RangeError` unless `0 <= start < end <= 2N` are integers and
+ * `temperature` is a finite number > 0.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { ntXentLossRows } from "./ntxent.ts";
+ * const z = tf.tensor2d([[1, 0], [0, 1], [1, 0.1], [0.1, 1]]); // N = 2
+ * const firstHalf = ntXentLossRows(z, 0, 2, 0.5); // anchors 0 and 1
+ * tf.dispose([z, firstHalf]);
+ * ```
+ */
+export function ntXentLossRows(
+  z: tf.Tensor2D,
+  start: number,
+  end: number,
+  temperature = 0.5,
+): tf.Scalar {
+  const rows = z.shape[0];
+  if (z.rank !== 2 || rows < 2 || rows % 2 !== 0) {
+    throw new Error(`ntXentLossRows: z must be 2-D with an even number of rows, got [${z.shape}]`);
+  }
+  if (
+    !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > rows || start >= end
+  ) {
+    throw new RangeError(
+      `ntXentLossRows: need integers 0 <= start < end <= ${rows}, got ${start}..${end}`,
+    );
+  }
+  checkTemperature("ntXentLossRows", temperature);
+  return tf.tidy(() => {
+    const n = rows / 2;
+    const m = end - start;
+    // Normalise; the epsilon keeps an all-zero row finite (its similarities are 0).
+    const zn = tf.div(z, tf.add(tf.norm(z, 2, 1, true), 1e-12));
+    const anchors = tf.slice(zn, [start, 0], [m, -1]);
+    const logits = tf.div(tf.matMul(anchors, zn, false, true), temperature);
+    const self = tf.oneHot(tf.range(start, end, 1, "int32"), rows).toFloat();
+    const masked = tf.sub(logits, tf.mul(self, MASK));
+    // Anchor i's positive is its twin: i + N in the first half, i - N in the second.
+    const twin = Int32Array.from({ length: m }, (_, k) => (start + k + n) % rows);
+    const targets = tf.oneHot(tf.tensor1d(twin, "int32"), rows);
+    // softmaxCrossEntropy has a fused, log-sum-exp based gradient (softmax - target).
+    const sum = tf.losses.softmaxCrossEntropy(targets, masked, undefined, 0, tf.Reduction.SUM);
+    return tf.div(sum, rows) as tf.Scalar;
+  });
+}
+
 /**
  * SimCLR's NT-Xent: rows of `z1` and `z2` are positive pairs; cosine
- * similarity divided by `temperature`; mean over the 2N anchors.
+ * similarity divided by `temperature`; mean over the 2N anchors. It is
+ * {@linkcode ntXentLossRows} over all rows `[0, 2N)` of `concat(z1, z2)`.
+ *
+ * Throws an `Error` unless `z1` and `z2` are 2-D with the same, non-empty
+ * shape, and a `RangeError` unless `temperature` is a finite number > 0.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { ntXentLoss } from "./ntxent.ts";
+ * const z1 = tf.tensor2d([[1, 0], [0, 1]]);
+ * const z2 = tf.tensor2d([[1, 0.1], [0.1, 1]]);
+ * const loss = ntXentLoss(z1, z2, 0.5); // low: each row is closest to its twin
+ * tf.dispose([z1, z2, loss]);
+ * ```
  */
 export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature = 0.5): tf.Scalar {
   if (
@@ -38,26 +132,7 @@ export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature = 0.5):
     );
   }
   if (z1.shape[0] < 1) throw new Error("ntXentLoss: the batch is empty");
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new Error(`ntXentLoss: temperature must be a positive number, got ${temperature}`);
-  }
-  return tf.tidy(() => {
-    const n = z1.shape[0];
-    const z = tf.concat([z1, z2], 0);
-    // Normalise; the epsilon keeps an all-zero row finite (its similarities are 0).
-    const zn = tf.div(z, tf.add(tf.norm(z, 2, 1, true), 1e-12));
-    const logits = tf.div(tf.matMul(zn, zn, false, true), temperature);
-    const masked = tf.sub(logits, tf.mul(tf.eye(2 * n), MASK));
-    // Anchor i's positive is its twin: i + N in the first half, i - N in the second.
-    const twin = tf.concat([tf.range(n, 2 * n, 1, "int32"), tf.range(0, n, 1, "int32")]);
-    const targets = tf.oneHot(twin, 2 * n);
-    // softmaxCrossEntropy has a fused, log-sum-exp based gradient (softmax - target).
-    return tf.losses.softmaxCrossEntropy(
-      targets,
-      masked,
-      undefined,
-      0,
-      tf.Reduction.MEAN,
-    ) as tf.Scalar;
-  });
+  checkTemperature("ntXentLoss", temperature);
+  const rows = 2 * z1.shape[0];
+  return tf.tidy(() => ntXentLossRows(tf.concat([z1, z2], 0), 0, rows, temperature));
 }

@@ -21,10 +21,10 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
-import { backboneOutputDim, type BackboneConfig, buildBackbone } from "../models/backbones.ts";
+import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";
 import {
   ARTICLE_HEAD,
   headConfigFor,
@@ -69,7 +69,7 @@ export interface FineTuneOptions extends Partial<SupervisedConfig> {
   seed?: number;
   /** Seed of a fresh head's weights (default: `seed`, or `seed + 1000` on a pre-trained encoder). */
   headSeed?: number;
-  /** The name of the random stream of batches and views (default from the arm). */
+  /** The label of the random stream of batches and views (default `finetune-<arm>`). */
   stream?: string;
   /** Called after every epoch. */
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
@@ -189,7 +189,7 @@ export async function fineTune(
     head = projectionHead(headConfigFor(classifier, featureDim, numClasses, s));
   }
   const validation = (select ?? "validation") === "final" ? undefined : split.validation;
-  const name = stream ?? (from ? (headMode === "keep" ? "ssl_same_head" : "ssl_new_head") : "supervised");
+  const arm = from ? (headMode === "keep" ? "ssl_same_head" : "ssl_new_head") : "supervised";
   try {
     const result = await trainSupervised({
       backbone,
@@ -201,7 +201,7 @@ export async function fineTune(
       train: split.labelled,
       validation,
       augment: makeAugmenter(augment, shape)?.oneView,
-      rng: new Rng(seed).fork(`finetune-${name}`),
+      rng: new Rng(seed).fork(stream ?? `finetune-${arm}`),
       config,
       onEpoch,
     });

@@ -12,27 +12,30 @@
  * import { knn, linearProbe } from "./frozen.ts";
  * const { train, test } = await loadMnist();
  * const split = splitLabels(train, { labels: 200, seed: 0 });
- * const pixels = linearProbe(null, train, split.labelled, { epochs: 50 });
- * const predictions = await pixels.predict(test.images, 100);
- * const vote = knn(null, train, split.labelled, { k: 5 });
+ * const pixels = await linearProbe(null, train, split.labelled, { epochs: 50 });
+ * const predictions = await pixels.predict(test.images, 100); // the first 100 test digits
+ * const vote = await knn(null, train, split.labelled, { k: 5 });
  * await vote.predict(test.images, 100);
  * pixels.dispose();
  * ```
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
 import { type ImageDataset, imageSize } from "../data/dataset.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
-import { extractFeatures } from "../eval/features.ts";
+import { extractFeatures, type ImageModel } from "../eval/features.ts";
 import { knnClassify, type KnnOptions } from "../eval/knn.ts";
-import { type LinearProbe, type LinearProbeOptions, trainLinearProbe } from "../eval/linear_probe.ts";
+import {
+  type LinearProbe,
+  type LinearProbeOptions,
+  trainLinearProbe,
+} from "../eval/linear_probe.ts";
 import type { ImageClassifier } from "./classifier.ts";
 import { shapeOf } from "./pretrain.ts";
 
 /** Features of `count` images: h of `encoder`, or the pixels themselves when it is `null`. */
 export async function featuresOf(
-  encoder: tf.LayersModel | null,
+  encoder: ImageModel | null,
   images: Float32Array,
   count: number,
   shape: [number, number, number],
@@ -46,7 +49,7 @@ export async function featuresOf(
 
 /** Features and labels of the images `indices` of `data`. */
 async function labelledFeatures(
-  encoder: tf.LayersModel | null,
+  encoder: ImageModel | null,
   data: ImageDataset,
   indices: Int32Array,
 ) {
@@ -65,7 +68,7 @@ export interface ProbeClassifier extends ImageClassifier {
  * (full batch unless `batchSize` says otherwise).
  */
 export async function linearProbe(
-  encoder: tf.LayersModel | null,
+  encoder: ImageModel | null,
   data: ImageDataset,
   labelled: Int32Array,
   options: LinearProbeOptions = {},
@@ -86,7 +89,7 @@ export async function linearProbe(
 
 /** A kNN vote on frozen features of the images `labelled` of `data`. */
 export async function knn(
-  encoder: tf.LayersModel | null,
+  encoder: ImageModel | null,
   data: ImageDataset,
   labelled: Int32Array,
   options: KnnOptions = {},

@@ -26,7 +26,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
-import { backboneOutputDim, type BackboneConfig, buildBackbone } from "../models/backbones.ts";
+import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";
 import { ARTICLE_HEAD, headConfigFor, type HeadSetting } from "../models/heads/head_setting.ts";
 import { projectionHead } from "../models/heads/projection_heads.ts";
 import {
@@ -107,6 +107,30 @@ export function featureDimOf(backbone: BackboneConfig, shape: [number, number, n
   }
 }
 
+/**
+ * A {@linkcode Pretrained} from models trained earlier (for example loaded
+ * from a checkpoint); it owns them from now on.
+ */
+export function asPretrained(
+  encoder: tf.LayersModel,
+  head: tf.LayersModel,
+  info: Omit<Pretrained, "encoder" | "head" | "dispose" | "featureDim" | "resumedAt"> & {
+    resumedAt?: number;
+  },
+): Pretrained {
+  return {
+    ...info,
+    encoder,
+    head,
+    resumedAt: info.resumedAt ?? 0,
+    featureDim: backboneOutputDim(encoder),
+    dispose: () => {
+      encoder.dispose();
+      head.dispose();
+    },
+  };
+}
+
 /** Contrastive pre-training on the images of `data` (see the module doc). */
 export async function pretrain(
   data: ImageDataset,
@@ -144,22 +168,15 @@ export async function pretrain(
       onEpoch,
       onStep,
     });
-    return {
-      encoder,
-      head,
+    return asPretrained(encoder, head, {
       history: r.history,
       resumedAt: r.resumedAt,
       backbone: backboneConfig,
       headSetting,
       shape,
-      featureDim,
       numClasses,
       seed,
-      dispose: () => {
-        encoder.dispose();
-        head.dispose();
-      },
-    };
+    });
   } catch (e) {
     encoder.dispose();
     head.dispose();

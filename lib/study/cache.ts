@@ -1,6 +1,7 @@
 /**
- * A resumable store for the projection-head study: every finished
- * pre-training run and label-curve fine-tune is written to a folder as JSON,
+ * A resumable store for the projection-head study: the scores of every
+ * finished pre-training run and label-curve fine-tune are written to a folder
+ * as JSON (the models beside them in tfjs's own format, `checkpoint.ts`),
  * tagged with the settings it depends on; a rerun with the same folder and
  * settings reads it back instead of training again, so a study interrupted
  * after an hour continues where it stopped. Entries made with other settings
@@ -8,7 +9,8 @@
  *
  * @example
  * ```ts
- * const store = resultStore("data/ablation_cache", { pretrain: config.pretrain });
+ * import { resultStore } from "./cache.ts";
+ * const store = resultStore("data/ablation_cache", { epochs: 8 });
  * const hit = store.get<number>("labels-200-seed0");
  * if (hit === undefined) store.set("labels-200-seed0", 0.91);
  * ```
@@ -16,7 +18,6 @@
  * @module
  */
 import path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { loadJson, saveJson } from "../train/checkpoint.ts";
 
 /** Finished results by key; a no-op store when there is no folder. */
@@ -44,22 +45,4 @@ export function resultStore(dir: string | undefined, settings: unknown): ResultS
       if (dir) saveJson(file(key), { settings: tag, value });
     },
   };
-}
-
-/** Weights as plain JSON (shape and values), for a store. */
-export interface StoredTensor {
-  /** The tensor's shape. */
-  shape: number[];
-  /** Its values, row-major. */
-  values: number[];
-}
-
-/** Copies tensors into plain JSON. */
-export function tensorsToJson(tensors: tf.Tensor[]): StoredTensor[] {
-  return tensors.map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
-}
-
-/** Tensors from plain JSON (the caller disposes them). */
-export function tensorsFromJson(stored: StoredTensor[]): tf.Tensor[] {
-  return stored.map((s) => tf.tensor(s.values, s.shape, "float32"));
 }

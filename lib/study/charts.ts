@@ -7,6 +7,9 @@
  *
  * @example
  * ```ts
+ * import { headStudyFigure } from "./charts.ts";
+ * import type { AblationResults } from "./report.ts";
+ * const results: AblationResults = JSON.parse(Deno.readTextFileSync("data/runs/ablation-3seeds.json"));
  * const fig = headStudyFigure(results); // { data: [...], layout: {...} }
  * ```
  *

@@ -32,133 +32,64 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import path from "node:path";
+import { existsSync } from "node:fs";
 import type { ImageDataset } from "../data/dataset.ts";
-import { sparseLabelSplit } from "../data/split.ts";
 import { Rng } from "../rng.ts";
-import { backboneOutputDim, buildBackbone } from "../models/backbones.ts";
-import { articleHead, projectionHead } from "../models/heads/projection_heads.ts";
-import { pretrainContrastive } from "../train/pretrain.ts";
-import { trainSupervised } from "../train/supervised.ts";
-import { gatherImages, gatherLabels } from "../train/batches.ts";
-import { extractFeatures } from "../eval/features.ts";
-import { knnAccuracy } from "../eval/knn.ts";
-import { trainLinearProbe } from "../eval/linear_probe.ts";
-import { accuracy, argmaxRows } from "../eval/metrics.ts";
-import { makeAugmenter } from "../experiment/augmenter.ts";
-import {
-  resultStore,
-  type StoredTensor,
-  tensorsFromJson,
-  tensorsToJson,
-} from "./cache.ts";
+import { buildBackbone } from "../models/backbones.ts";
+import type { HeadSetting } from "../models/heads/head_setting.ts";
+import { loadModel, saveModel } from "../train/checkpoint.ts";
+import { asPretrained, featureDimOf, pretrain, type Pretrained } from "../pipeline/pretrain.ts";
+import { fineTune } from "../pipeline/fine_tune.ts";
+import { evaluate } from "../pipeline/evaluate.ts";
+import { resultStore } from "./cache.ts";
 import {
   type AblationConfig,
   budgetName,
   fineTuneSchedule,
   headConfig,
   type HeadKind,
-  type LabelBudget,
 } from "./recipe.ts";
 import {
   type AblationResults,
   type BudgetPoint,
   chooseBestByDev,
-  type FeatureScores,
-  type RunSummary,
   SELECTION_RULE,
 } from "./report.ts";
+import { type SeedSplit, studySplits } from "./splits.ts";
+import {
+  describeScores,
+  type ScoreData,
+  scoreModel,
+  type SeedScores,
+  summarise,
+} from "./scores.ts";
+
+import { drawLabelled } from "./splits.ts";
+
+export { drawLabelled };
 
 /** Progress messages for a CLI or a notebook. */
 export type Log = (message: string) => void;
 
-/** Probe and kNN accuracies of one seed's features (h or z), on dev and test. */
-interface SeedFeatureScores {
-  probe: { dev: number; test: number };
-  knn: { dev: number; test: number };
-}
-
-/** One pre-training run (head, temperature, seed) and its evaluation. */
-interface SeedRun {
-  h: SeedFeatureScores;
-  z: SeedFeatureScores;
-  loss: number[];
-  seconds: number;
-  /** Fraction of test images whose h is all zeros (a collapse of the features). */
-  zeroH: number;
-  /** The pre-trained backbone's weights (for the label curve); disposed at the end. */
-  weights: tf.Tensor[];
-}
-
-/** The labelled, dev and unlabelled images of one seed. */
-interface SeedSplit {
-  seed: number;
-  labelled: Int32Array;
-  dev: Int32Array;
-  pool: Int32Array;
-}
-
-/**
- * The `n` labelled images of a label budget: class-balanced when possible
- * (nested: a smaller budget of a seed is a subset of a larger one), a seeded
- * random draw when a class is too small, every labelled image for "all" or a
- * budget at least as large as the training set.
- */
-export function drawLabelled(
-  labels: Int32Array,
-  budget: LabelBudget,
-  seed: number,
-  balanced: boolean,
-  numClasses: number,
-): Int32Array {
-  const counts = new Array<number>(numClasses).fill(0);
-  const all: number[] = [];
-  labels.forEach((l, i) => {
-    if (l >= 0) {
-      counts[l]++;
-      all.push(i);
-    }
-  });
-  if (budget === "all" || budget >= all.length) return Int32Array.from(all);
-  const fits = counts.every((c) => c >= Math.ceil(budget / numClasses));
-  return sparseLabelSplit(labels, {
-    labelled: budget,
-    seed,
-    balanced: balanced && fits,
-    numClasses,
-  }).labelled;
+/** A scored pre-training run and its models (for the label curve); disposed at the end. */
+interface SeedRun extends SeedScores {
+  pre: Pretrained;
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-/** One log line of scores. */
-function describe(h: SeedFeatureScores, z?: SeedFeatureScores): string {
-  return `probe h ${pct(h.probe.test)}${z ? ` z ${pct(z.probe.test)}` : ""}, kNN h ${
-    pct(h.knn.test)
-  }${z ? ` z ${pct(z.knn.test)}` : ""} (test); probe h ${pct(h.probe.dev)} (dev)`;
-}
-
-/** Averages a list of per-seed runs into the JSON summary. */
-function summarise(runs: SeedRun[]): RunSummary {
-  const feature = (f: "h" | "z"): FeatureScores => ({
-    linear_probe: {
-      test: runs.map((r) => r[f].probe.test),
-      dev: runs.map((r) => r[f].probe.dev),
-    },
-    knn: { test: runs.map((r) => r[f].knn.test), dev: runs.map((r) => r[f].knn.dev) },
-  });
-  return {
-    h: feature("h"),
-    z: feature("z"),
-    pretrain_loss: runs.map((r) => r.loss),
-    pretrain_s: runs.map((r) => r.seconds),
-    zero_h_fraction: runs.map((r) => r.zeroH),
-  };
+/** The study's head `kind` as a head setting (its input width follows the backbone). */
+function headSetting(kind: HeadKind, inputDim: number, projectionDim: number): HeadSetting {
+  const { kind: k, hidden, outputDim } = headConfig(kind, inputDim, projectionDim, 0);
+  return { kind: k, hidden, outputDim };
 }
 
 /**
  * Runs the parts of the study `config.parts` names; see the module doc. With
- * `cacheDir`, every finished pre-training run and fine-tune is stored there
- * and a rerun with the same settings resumes from it (`ablation_cache.ts`).
+ * `cacheDir`, every finished pre-training run (scores as JSON, models in
+ * tfjs's format) and fine-tune is stored there and a rerun with the same
+ * settings resumes from it (`cache.ts`).
  */
 export async function runAblation(
   config: AblationConfig,
@@ -173,43 +104,21 @@ export async function runAblation(
   const size = shape[0] * shape[1] * shape[2];
   const numClasses = train.classNames.length;
   const base = config.base;
-  const pretrainViews = makeAugmenter(base.pretrainAugment, shape);
-  const fineTuneViews = makeAugmenter(config.finetune.augment, shape);
-  const newBackbone = (seed: number) => buildBackbone(base.backbone, shape, seed);
-  const probeModel = newBackbone(0);
-  const featureDim = backboneOutputDim(probeModel);
-  probeModel.dispose();
-
+  const featureDim = featureDimOf(base.backbone, shape);
   const testCount = Math.min(test.count, config.maxTest ?? test.count);
-  const testImages = test.images.subarray(0, testCount * size);
-  const testLabels = test.labels.subarray(0, testCount);
-
-  // Per seed: labelled budget, dev holdout, unlabelled pool.
-  const splits: SeedSplit[] = config.seeds.map((seed) => {
-    const split = sparseLabelSplit(train.labels, {
-      labelled: config.labels,
-      balanced: config.balanced,
-      seed,
-      classNames: train.classNames,
-    });
-    const rng = new Rng(seed);
-    const rest = rng.fork("dev").shuffle(Int32Array.from(split.unlabelled));
-    if (config.dev >= rest.length) {
-      throw new Error(`ablation: the dev holdout (${config.dev}) leaves no unlabelled images`);
-    }
-    const dev = rest.slice(0, config.dev).sort();
-    let pool = rest.slice(config.dev);
-    if (config.maxUnlabelled !== undefined && pool.length > config.maxUnlabelled) {
-      pool = pool.slice(0, config.maxUnlabelled);
-    }
-    return { seed, labelled: split.labelled, dev, pool: pool.sort() };
-  });
+  const scoreData: ScoreData = {
+    train,
+    testImages: test.images.subarray(0, testCount * size),
+    testLabels: test.labels.subarray(0, testCount),
+    base,
+  };
+  const splits = studySplits(config, train);
 
   let pretrainSeconds = 0;
   const cache = new Map<string, SeedRun>();
   // What a stored run depends on (its head, temperature and seed are in its key).
   const sslSettings = {
-    version: 1,
+    version: 2,
     dataset: config.dataset,
     backbone: base.backbone,
     augment: base.pretrainAugment,
@@ -230,37 +139,48 @@ export async function runAblation(
     maxImagesSeen: config.maxImagesSeen,
     finalLrFraction: config.finalLrFraction,
   });
-  type StoredRun = Omit<SeedRun, "weights"> & { weights: StoredTensor[] };
 
-  /** Pre-trains (head, τ) for one seed and evaluates h and z; cached. */
+  /** Pre-trains (head, τ) for one seed and scores h and z; cached in memory and in the store. */
   const sslRun = async (head: HeadKind, temperature: number, s: SeedSplit): Promise<SeedRun> => {
     const key = `${head}|${temperature}|${s.seed}`;
     const hit = cache.get(key);
     if (hit) return hit;
     const storeKey = `ssl-${head}-t${temperature}-seed${s.seed}`;
-    const stored = sslStore.get<StoredRun>(storeKey);
-    if (stored) {
-      const run: SeedRun = { ...stored, weights: tensorsFromJson(stored.weights) };
+    const modelDir = sslStore.dir ? path.join(sslStore.dir, storeKey) : undefined;
+    const setting = headSetting(head, featureDim, config.projectionDim);
+    const stored = sslStore.get<SeedScores>(storeKey);
+    if (stored && modelDir && existsSync(path.join(modelDir, "head", "model.json"))) {
+      const pre = asPretrained(
+        await loadModel(path.join(modelDir, "backbone")),
+        await loadModel(path.join(modelDir, "head")),
+        {
+          history: [],
+          backbone: base.backbone,
+          headSetting: setting,
+          shape,
+          numClasses,
+          seed: s.seed,
+        },
+      );
+      const run: SeedRun = { ...stored, pre };
       cache.set(key, run);
       log(
         `  head ${head}, τ ${temperature}, seed ${s.seed}: read from ${sslStore.dir}; ` +
-          describe(run.h, run.z),
+          describeScores(run.h, run.z),
       );
       return run;
     }
-    const backbone = newBackbone(s.seed);
-    const g = projectionHead(headConfig(head, featureDim, config.projectionDim, s.seed));
     const tp = performance.now();
-    const pre = await pretrainContrastive({
-      backbone,
-      head: g,
-      images: train.images,
-      shape,
+    // The same seed (initial weights, batches, views) for every head and temperature:
+    // runs differ only by what is studied.
+    const pre = await pretrain(train, {
+      ...config.pretrain,
+      temperature,
       indices: s.pool,
-      makeViews: pretrainViews?.twoViews ?? ((b) => [b, b]),
-      // The same stream for every head and temperature: runs differ only by what is studied.
-      rng: new Rng(s.seed).fork("pretrain"),
-      config: { ...config.pretrain, temperature },
+      backbone: base.backbone,
+      head: setting,
+      augment: base.pretrainAugment,
+      seed: s.seed,
       onEpoch: (e) => {
         const epoch = `${e.epoch + 1}/${config.pretrain.epochs}`;
         log(`    epoch ${epoch}: loss ${e.loss.toFixed(4)}, ${e.seconds.toFixed(0)} s`);
@@ -268,77 +188,28 @@ export async function runAblation(
     });
     const seconds = (performance.now() - tp) / 1000;
     pretrainSeconds += seconds;
-    const { h, z, zeroH } = await evaluate(backbone, head === "none" ? undefined : g, s);
-    const run: SeedRun = {
-      h,
-      z,
-      zeroH,
-      loss: pre.history.map((e) => e.loss),
-      seconds,
-      weights: backbone.getWeights().map((w) => w.clone()),
-    };
-    backbone.dispose();
-    g.dispose();
-    cache.set(key, run);
-    sslStore.set(storeKey, { ...run, weights: tensorsToJson(run.weights) });
+    const { h, z, zeroH } = await scoreModel(
+      pre.encoder,
+      head === "none" ? undefined : pre.head,
+      s,
+      scoreData,
+    );
+    const scores: SeedScores = { h, z, zeroH, loss: pre.history.map((e) => e.loss), seconds };
+    cache.set(key, { ...scores, pre });
+    if (modelDir) {
+      await saveModel(pre.encoder, path.join(modelDir, "backbone"));
+      await saveModel(pre.head, path.join(modelDir, "head"));
+      sslStore.set(storeKey, scores);
+    }
     log(
       `  head ${head}, τ ${temperature}, seed ${s.seed}: loss ${
-        run.loss.map((l) => l.toFixed(3)).join(" → ")
-      } (${seconds.toFixed(0)} s); ${describe(h, z)}; all-zero h ${pct(zeroH)}`,
+        scores.loss.map((l) => l.toFixed(3)).join(" → ")
+      } (${seconds.toFixed(0)} s); ${describeScores(h, z)}; all-zero h ${pct(zeroH)}`,
     );
-    return run;
-  };
-
-  /** Linear probe and kNN on h (and on z when a head is given), dev and test. */
-  const evaluate = async (
-    backbone: tf.LayersModel,
-    g: tf.LayersModel | undefined,
-    s: SeedSplit,
-  ): Promise<{ h: SeedFeatureScores; z: SeedFeatureScores; zeroH: number }> => {
-    const featuresOf = async (model: (x: tf.Tensor4D) => tf.Tensor) => {
-      const run = async (images: Float32Array, n: number) =>
-        (await extractFeatures(model, images, n, shape)).features;
-      return {
-        labelled: await run(gatherImages(train.images, size, s.labelled), s.labelled.length),
-        dev: await run(gatherImages(train.images, size, s.dev), s.dev.length),
-        test: await run(testImages, testCount),
-      };
-    };
-    const yLabelled = gatherLabels(train.labels, s.labelled);
-    const yDev = gatherLabels(train.labels, s.dev);
-    const score = (f: { labelled: Float32Array; dev: Float32Array; test: Float32Array }) => {
-      const dim = f.labelled.length / s.labelled.length;
-      const probe = trainLinearProbe(f.labelled, yLabelled, dim, numClasses, {
-        epochs: base.probe.epochs,
-        learningRate: base.probe.learningRate,
-        weightDecay: base.probe.weightDecay,
-        seed: s.seed,
-        batchSize: Infinity,
-      });
-      const probeDev = accuracy(probe.predict(f.dev), yDev);
-      const probeTest = accuracy(probe.predict(f.test), testLabels);
-      probe.dispose();
-      const knnOpts = { k: base.knnK, numClasses };
-      return {
-        probe: { dev: probeDev, test: probeTest },
-        knn: {
-          dev: knnAccuracy(f.labelled, yLabelled, f.dev, yDev, dim, knnOpts),
-          test: knnAccuracy(f.labelled, yLabelled, f.test, testLabels, dim, knnOpts),
-        },
-      };
-    };
-    const fh = await featuresOf((x) => backbone.apply(x) as tf.Tensor);
-    const h = score(fh);
-    const dim = fh.test.length / testCount;
-    let zero = 0;
-    for (let i = 0; i < testCount; i++) {
-      if (fh.test.subarray(i * dim, (i + 1) * dim).every((v) => v === 0)) zero++;
-    }
-    const z = g ? score(await featuresOf((x) => g.apply(backbone.apply(x)) as tf.Tensor)) : h;
-    return { h, z, zeroH: zero / testCount };
+    return { ...scores, pre };
   };
   const runAll = async (head: HeadKind, temperature: number) => {
-    const runs: SeedRun[] = [];
+    const runs: SeedScores[] = [];
     for (const s of splits) runs.push(await sslRun(head, temperature, s));
     return summarise(runs);
   };
@@ -372,15 +243,15 @@ export async function runAblation(
       const th = performance.now();
       log(`heads: ${config.heads.join(", ")} at τ ${temperature}`);
       // Reference: the backbone at initialisation, no pre-training (h only; z = h).
-      const initial: SeedRun[] = [];
+      const initial: SeedScores[] = [];
       for (const s of splits) {
-        const backbone = newBackbone(s.seed);
-        const { h, z, zeroH } = await evaluate(backbone, undefined, s);
+        const backbone = buildBackbone(base.backbone, shape, s.seed);
+        const { h, z, zeroH } = await scoreModel(backbone, undefined, s, scoreData);
         backbone.dispose();
-        initial.push({ h, z, zeroH, loss: [], seconds: 0, weights: [] });
-        log(`  no pre-training (random backbone), seed ${s.seed}: ${describe(h)}`);
+        initial.push({ h, z, zeroH, loss: [], seconds: 0 });
+        log(`  no pre-training (random backbone), seed ${s.seed}: ${describeScores(h)}`);
       }
-      const summaries: Record<string, RunSummary> = {};
+      const summaries: Record<string, ReturnType<typeof summarise>> = {};
       for (const h of config.heads) summaries[h] = await runAll(h, temperature);
       head = chooseBestByDev(config.heads.map((h) => ({ key: h, scores: summaries[h] }))).key;
       results.heads = {
@@ -397,7 +268,7 @@ export async function runAblation(
     if (config.parts.includes("temperature")) {
       const tt = performance.now();
       log(`temperature: ${config.temperatures.join(", ")} with head ${head}`);
-      const rows: (RunSummary & { temperature: number; reused: boolean })[] = [];
+      const rows: (ReturnType<typeof summarise> & { temperature: number; reused: boolean })[] = [];
       for (const t of config.temperatures) {
         const reused = splits.every((s) => cache.has(`${head}|${t}|${s.seed}`));
         rows.push({ temperature: t, reused, ...(await runAll(head, t)) });
@@ -420,10 +291,10 @@ export async function runAblation(
         ssl_new_head: { test_accuracy: [] },
       }));
       for (const s of splits) {
-        const pre = await sslRun(head, temperature, s);
+        const { pre } = await sslRun(head, temperature, s);
         for (let i = 0; i < config.labelBudgets.length; i++) {
           const budget = config.labelBudgets[i];
-          let idx = drawLabelled(train.labels, budget, s.seed, config.balanced, numClasses);
+          let idx = drawLabelledFor(budget, s.seed);
           const schedule = fineTuneSchedule(
             idx.length,
             config.finetune.config.epochs,
@@ -448,44 +319,27 @@ export async function runAblation(
               );
               continue;
             }
-            const backbone = newBackbone(s.seed);
-            if (arm === "ssl_new_head") backbone.setWeights(pre.weights);
-            const classifier = articleHead(
-              featureDim,
-              numClasses,
-              arm === "ssl_new_head" ? s.seed + 1000 : s.seed,
-            );
             const tf0 = performance.now();
-            await trainSupervised({
-              backbone,
-              head: classifier,
-              images: train.images,
-              shape,
-              labels: train.labels,
-              numClasses,
-              train: idx,
-              augment: fineTuneViews?.oneView,
-              rng: new Rng(s.seed).fork(`labels-${budget}-${arm}`),
-              config: {
-                ...config.finetune.config,
-                epochs: schedule.epochs,
-                lrDecay: schedule.lrDecay,
-              },
+            // Both arms: the same recipe, no validation, the final model.
+            const model = await fineTune(arm === "ssl_new_head" ? pre : null, train, {
+              labelled: idx,
+            }, {
+              ...config.finetune.config,
+              epochs: schedule.epochs,
+              lrDecay: schedule.lrDecay,
+              augment: config.finetune.augment,
+              select: "final",
+              backbone: base.backbone,
+              seed: s.seed,
+              stream: `labels-${budget}-${arm}`,
             });
-            const { features: logits } = await extractFeatures(
-              (x) => classifier.apply(backbone.apply(x)) as tf.Tensor,
-              testImages,
-              testCount,
-              shape,
-            );
-            const acc = accuracy(argmaxRows(logits, numClasses), testLabels);
+            const { accuracy: acc } = await evaluate(model, test, { count: testCount });
+            model.dispose();
             points[i][arm].test_accuracy.push(acc);
             labelStore.set(storeKey, acc);
-            backbone.dispose();
-            classifier.dispose();
             log(
               `  labels ${budgetName(budget)} (${idx.length}), seed ${s.seed}, ${arm}: ` +
-                `${schedule.epochs} epochs, test ${(acc * 100).toFixed(1)}% (${
+                `${schedule.epochs} epochs, test ${pct(acc)} (${
                   ((performance.now() - tf0) / 1000).toFixed(0)
                 } s)`,
             );
@@ -496,7 +350,7 @@ export async function runAblation(
       timing.labels = (performance.now() - tl) / 1000;
     }
   } finally {
-    for (const run of cache.values()) tf.dispose(run.weights);
+    for (const run of cache.values()) run.pre.dispose();
   }
   return {
     ...results,
@@ -507,4 +361,8 @@ export async function runAblation(
     },
     date: new Date().toISOString(),
   };
+
+  function drawLabelledFor(budget: AblationConfig["labelBudgets"][number], seed: number) {
+    return drawLabelled(train.labels, budget, seed, config.balanced, numClasses);
+  }
 }

@@ -1,14 +1,11 @@
 import { Rng } from "../../lib/rng.ts";
+import { augmentBatch, compose, identityAugment, twoViews } from "../../lib/augment/compose.ts";
 import {
-  augmentBatch,
   COLOUR_AUGMENT_DEFAULTS,
   colourAugment,
-  compose,
   DIGIT_AUGMENT_DEFAULTS,
   digitAugment,
-  identityAugment,
-  twoViews,
-} from "../../lib/augment/compose.ts";
+} from "../../lib/augment/presets.ts";
 import { randomHorizontalFlip } from "../../lib/augment/colour.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 

@@ -1,7 +1,6 @@
 import { Rng } from "../../lib/rng.ts";
 import { augmentBatch, twoViews } from "../../lib/augment/compose.ts";
-import { CROP_FLIP_DEFAULTS, cropFlipAugment } from "../../lib/augment/crop_flip.ts";
-import { makeAugmenter } from "../../lib/experiment/augmenter.ts";
+import { CROP_FLIP_DEFAULTS, cropFlipAugment, makeAugmenter } from "../../lib/augment/presets.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 
 /** `count` grey 28x28 "shirts": a bright upright rectangle with sleeves, plus noise. */

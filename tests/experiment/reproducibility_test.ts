@@ -62,8 +62,8 @@ Deno.test("the same seed gives the same split, views and accuracies (same backen
   );
   for (const arm of ["supervised", "ssl_same_head", "ssl_new_head"] as const) {
     assertEquals(
-      a.finetune[arm].history.map((e) => [e.loss, e.validationAccuracy]),
-      b.finetune[arm].history.map((e) => [e.loss, e.validationAccuracy]),
+      a.finetune[arm]!.history.map((e) => [e.loss, e.validationAccuracy]),
+      b.finetune[arm]!.history.map((e) => [e.loss, e.validationAccuracy]),
       arm,
     );
   }
@@ -85,8 +85,8 @@ Deno.test("a pre-training run killed after an epoch resumes from its checkpoint 
     assertEquals(resumed.pretrainHistory[0].loss, straight.pretrainHistory[0].loss, "epoch 1");
     for (const arm of ARMS) {
       assertAlmostEquals(
-        resumed.testAccuracy[arm],
-        straight.testAccuracy[arm],
+        resumed.testAccuracy[arm]!,
+        straight.testAccuracy[arm]!,
         1 / data.test.count + 1e-9,
         `${arm}: at most one test image apart`,
       );

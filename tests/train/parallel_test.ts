@@ -1,10 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
-import { ntXentLoss } from "../../lib/loss/ntxent.ts";
+import { ntXentLoss, ntXentLossRows } from "../../lib/loss/ntxent.ts";
 import { articleBackbone } from "../../lib/models/article_cnn.ts";
 import { articleHead } from "../../lib/models/heads/projection_heads.ts";
 import { Rng } from "../../lib/rng.ts";
-import { ntXentLossRows } from "../../lib/train/parallel/ntxent_rows.ts";
 import { SslWorkers } from "../../lib/train/parallel/ssl_workers.ts";
 import { type PretrainConfig, pretrainContrastive } from "../../lib/train/pretrain.ts";
 import {

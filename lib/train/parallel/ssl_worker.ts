@@ -22,7 +22,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../../backend.ts";
-import { ntXentLossRows } from "./ntxent_rows.ts";
+import { ntXentLossRows } from "../../loss/ntxent.ts";
 import {
   type BatchBuffers,
   CTRL_ABORT,

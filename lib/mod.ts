@@ -1,0 +1,67 @@
+/**
+ * The public API: self-supervised pre-training with a projection head, then
+ * the classifiers built on it, in a few calls that take plain data (an
+ * `ImageDataset` and a label split) and return trained models — the same
+ * functions `deno task experiment`, the notebooks and the study run.
+ *
+ * A complete run (MNIST, 200 labels, a short pre-training):
+ *
+ * @example
+ * ```ts
+ * import { evaluate, fineTune, initBackend, loadDataset, pretrain, splitLabels } from "./mod.ts";
+ *
+ * await initBackend(); // tfjs's wasm backend with every gradient kernel training needs
+ * const { train, test } = await loadDataset("mnist");
+ * const split = splitLabels(train, { labels: 200, seed: 0 }); // 160 to train, 40 to validate
+ * const pre = await pretrain(train, {
+ *   indices: split.unlabelled, // contrastive pre-training never reads a label
+ *   head: { kind: "mlp", hidden: [32, 16] }, // the projection head g: 32 → 16 → 10
+ *   epochs: 2, maxStepsPerEpoch: 20, batchSize: 256, temperature: 0.2,
+ * });
+ * const model = await fineTune(pre, train, split, { head: "new", epochs: 40 });
+ * const { accuracy } = await evaluate(model, test);
+ * console.log(`test accuracy ${(accuracy * 100).toFixed(1)}%`);
+ * model.dispose();
+ * pre.dispose();
+ * ```
+ *
+ * Beyond that: `fineTune(pre, …, { head: "keep" })` keeps the projection head
+ * as the classifier (the article's "same head"); `fineTune(null, …)` trains
+ * from scratch; `linearProbe(pre.encoder, …)` and `knn(pre.encoder, …)`
+ * classify frozen features (pass `null` for raw pixels); `ntXentLoss` is the
+ * loss; `projectionHead` builds a head on its own.
+ *
+ * @module
+ */
+export { initBackend } from "./backend.ts";
+export type { ImageDataset } from "./data/dataset.ts";
+export { loadDataset, type TrainTest } from "./data/load_dataset.ts";
+export type { SparseLabelSplit } from "./data/split.ts";
+export { defaultValidation, splitLabels, type SplitLabelsOptions } from "./pipeline/labels.ts";
+export {
+  pretrain,
+  PRETRAIN_DEFAULTS,
+  type Pretrained,
+  type PretrainSettings,
+} from "./pipeline/pretrain.ts";
+export {
+  FINE_TUNE_DEFAULTS,
+  fineTune,
+  type FineTuned,
+  type FineTuneOptions,
+} from "./pipeline/fine_tune.ts";
+export { knn, linearProbe, type ProbeClassifier } from "./pipeline/frozen.ts";
+export { evaluate, type Evaluation } from "./pipeline/evaluate.ts";
+export type { ImageClassifier } from "./pipeline/classifier.ts";
+export {
+  ARTICLE_HEAD,
+  type HeadSetting,
+  headSettingText,
+  parseHeadSetting,
+} from "./models/heads/head_setting.ts";
+export { projectionHead, type ProjectionHeadConfig } from "./models/heads/projection_heads.ts";
+export { type BackboneConfig, buildBackbone } from "./models/backbones.ts";
+export { ntXentLoss } from "./loss/ntxent.ts";
+export type { AugmentChoice } from "./experiment/recipe.ts";
+export type { PretrainEpoch } from "./train/pretrain.ts";
+export type { SupervisedEpoch } from "./train/supervised.ts";

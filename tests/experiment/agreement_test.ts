@@ -1,0 +1,77 @@
+/**
+ * The experiment (`runSeed`) and the notebooks' cached steps (`evaluatedArms`)
+ * are one pipeline: one quick seed gives the same test accuracy for every arm
+ * through both — first training, then reading every fine-tuned arm back from
+ * its tfjs checkpoint.
+ */
+import { initBackend } from "../../lib/backend.ts";
+import { loadMnist } from "../../lib/data/mnist.ts";
+import { ARMS } from "../../lib/experiment/arms.ts";
+import { quickRecipe } from "../../lib/experiment/recipe.ts";
+import { quickBaselines } from "../../lib/experiment/baselines.ts";
+import { runSeed } from "../../lib/experiment/run_seed.ts";
+import { evaluatedArms, prepareContext, pretrained } from "../../lib/experiment/steps.ts";
+import { assert, assertEquals } from "../assert.ts";
+
+/** A recipe small enough for a test: every arm, a few steps each. */
+export function tinyRecipe() {
+  const r = quickRecipe();
+  r.maxUnlabelled = 512;
+  r.maxTest = 300;
+  r.pretrain = { ...r.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 2 };
+  r.finetune = { ...r.finetune, epochs: 4 };
+  r.probe = { ...r.probe, epochs: 20 };
+  const b = quickBaselines();
+  b.article.config.epochs = 4;
+  b.strong.config = { ...b.strong.config, epochs: 4 };
+  return { ...r, baselines: b };
+}
+
+Deno.test({
+  name: "runSeed and the notebook steps give identical accuracies for every arm",
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend();
+    const data = await loadMnist();
+    const config = tinyRecipe();
+    const experiment = await runSeed(config, data, 0);
+    const root = await Deno.makeTempDir({ prefix: "ssl-agreement-" });
+    try {
+      for (const pass of ["trained", "loaded"]) {
+        const ctx = await prepareContext(config, 0, { data, root });
+        const pre = await pretrained(ctx);
+        const outcomes = await evaluatedArms(ctx, pre);
+        pre.dispose();
+        assertEquals(outcomes.map((o) => o.arm), [...ARMS]);
+        for (const o of outcomes) {
+          assert(o.skipped === undefined, `${o.arm} skipped: ${o.skipped}`);
+          assertEquals(o.accuracy, experiment.testAccuracy[o.arm], `${pass}: ${o.arm}`);
+        }
+      }
+      const chance = ARMS.filter((a) => experiment.testAccuracy[a]! > 0.15);
+      assert(
+        chance.length >= 4,
+        `most arms beat chance: ${JSON.stringify(experiment.testAccuracy)}`,
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a head that cannot be kept skips the same-head arm with a reason naming both widths",
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend();
+    const data = await loadMnist();
+    const config = { ...tinyRecipe(), head: { kind: "mlp" as const, hidden: [32], outputDim: 16 } };
+    const r = await runSeed(config, data, 0);
+    assertEquals(r.testAccuracy.ssl_same_head, undefined);
+    assert(
+      /outputs 16 values.*\(10\)/.test(r.skipped.ssl_same_head ?? ""),
+      r.skipped.ssl_same_head,
+    );
+    assert(r.testAccuracy.ssl_new_head! > 0, "the other arms still run");
+  },
+});
