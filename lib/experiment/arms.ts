@@ -15,7 +15,10 @@
  * - `ssl_new_head`: the same pre-trained backbone, the projection head
  *   discarded for a fresh one, fine-tuned;
  * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
- * - `knn`: a k-nearest-neighbour vote on the frozen features h.
+ * - `knn`: a k-nearest-neighbour vote on the frozen features h;
+ * - `pixels_linear`: a linear classifier on the raw pixels of the labelled
+ *   images, and `pixels_knn`: a kNN vote on them (k chosen on validation) —
+ *   the baselines a deep model must beat to earn its keep.
  *
  * Every arm selects on the validation split (or keeps its final model) and is
  * scored once on the test set.
@@ -51,6 +54,8 @@ import { knn, linearProbe } from "../pipeline/frozen.ts";
 import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
 import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
 import type { SupervisedEpoch } from "../train/supervised.ts";
+import { gatherImages, gatherLabels } from "../train/batches.ts";
+import { accuracy } from "../eval/metrics.ts";
 
 /** The arms of the experiment, in the order they are reported. */
 export const ARMS = [
@@ -61,6 +66,8 @@ export const ARMS = [
   "knn",
   "supervised_article",
   "supervised_strong",
+  "pixels_linear",
+  "pixels_knn",
 ] as const;
 /** One arm's name. */
 export type Arm = typeof ARMS[number];
@@ -186,6 +193,28 @@ export function fineTuneOptions(ctx: ArmContext, arm: FineTunedArm): FineTuneOpt
   };
 }
 
+/** The k values the pixel kNN chooses from. */
+export const PIXEL_K_CANDIDATES: readonly number[] = [1, 3, 5, 10, 20];
+
+/**
+ * The k of the pixel kNN: the candidate best on the validation images (kNN
+ * among the training labels), the smallest on a tie; 1 without validation.
+ */
+export async function pixelK(ctx: ArmContext): Promise<number> {
+  const { split, train } = ctx;
+  if (split.validation.length === 0) return 1;
+  const size = ctx.shape[0] * ctx.shape[1] * ctx.shape[2];
+  const images = gatherImages(train.images, size, split.validation);
+  const labels = gatherLabels(train.labels, split.validation);
+  let best = { k: 1, accuracy: -1 };
+  for (const k of PIXEL_K_CANDIDATES.filter((k) => k <= split.labelled.length)) {
+    const vote = await knn(null, train, split.labelled, { k });
+    const acc = accuracy(await vote.predict(images, split.validation.length), labels);
+    if (acc > best.accuracy) best = { k, accuracy: acc };
+  }
+  return best.k;
+}
+
 /**
  * Trains one arm and returns it as a classifier (free it with `dispose`).
  * The pre-trained arms need `pre` (from {@linkcode pretrainFor}); it is only
@@ -216,9 +245,21 @@ export async function trainArm(
       seed,
     });
   }
-  if (arm === "knn") {
-    const all = Int32Array.from([...split.labelled, ...split.validation]);
-    return await knn(pre!.encoder, ctx.train, all, { k: config.knnK });
+  const all = Int32Array.from([...split.labelled, ...split.validation]);
+  if (arm === "knn") return await knn(pre!.encoder, ctx.train, all, { k: config.knnK });
+  if (arm === "pixels_linear") {
+    // Raw pixels in [0, 1], not standardised: a pixel that is almost always 0 in the
+    // labelled images would otherwise be blown up on the test images.
+    return await linearProbe(null, ctx.train, split.labelled, {
+      epochs: config.probe.epochs,
+      learningRate: config.probe.learningRate,
+      weightDecay: config.probe.weightDecay,
+      standardize: false,
+      seed,
+    });
+  }
+  if (arm === "pixels_knn") {
+    return await knn(null, ctx.train, all, { k: await pixelK(ctx) });
   }
   throw new Error(`trainArm: unknown arm "${arm}"`);
 }

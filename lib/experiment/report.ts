@@ -27,10 +27,14 @@ export const ARM_TITLES: Record<Arm, string> = {
   knn: "SSL, kNN on frozen h",
   supervised_article: "supervised, the article's recipe (SGD, no augmentation, final epoch)",
   supervised_strong: "supervised, strong recipe (Adam, augmentation, tuned on validation)",
+  pixels_linear: "pixels, linear classifier on the raw pixels of the labels",
+  pixels_knn: "pixels, kNN on the raw pixels of the labels (k chosen on validation)",
 };
 
 /** The order of the table's rows: supervised baselines first, then the SSL arms. */
 export const TABLE_ARMS: readonly Arm[] = [
+  "pixels_linear",
+  "pixels_knn",
   "supervised",
   "supervised_article",
   "supervised_strong",
@@ -42,6 +46,63 @@ export const TABLE_ARMS: readonly Arm[] = [
 
 /** The arms that use SSL pre-training: compared with both supervised baselines in the table. */
 export const SSL_ARMS: readonly Arm[] = ["ssl_same_head", "ssl_new_head", "linear_probe", "knn"];
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** The raw-pixel baselines. */
+export const PIXEL_ARMS: readonly Arm[] = ["pixels_linear", "pixels_knn"];
+
+/** The arms fine-tuned from the pre-trained backbone. */
+export const FINE_TUNED_SSL_ARMS: readonly Arm[] = ["ssl_same_head", "ssl_new_head"];
+
+/** The arm of `arms` with the highest mean test accuracy, if any ran. */
+export function bestOf(
+  r: Pick<ExperimentResults, "arms">,
+  arms: readonly Arm[],
+): { arm: Arm; mean: number } | undefined {
+  let best: { arm: Arm; mean: number } | undefined;
+  for (const arm of arms) {
+    const values = r.arms[arm]?.test_accuracy ?? [];
+    if (values.length === 0) continue;
+    const mean = meanAndSpread(values).mean;
+    if (!best || mean > best.mean) best = { arm, mean };
+  }
+  return best;
+}
+
+/**
+ * What the table says, in plain words: whether the best SSL arm beats the
+ * best raw-pixel baseline (the deep model earns its keep, or it does not),
+ * and whether fine-tuning beats the linear probe on the same features (if
+ * not, the probe is the arm to use). Reports test means; chooses nothing.
+ */
+export function verdictLines(r: Pick<ExperimentResults, "arms">): string[] {
+  const lines: string[] = [];
+  const ssl = bestOf(r, SSL_ARMS);
+  const pixel = bestOf(r, PIXEL_ARMS);
+  const name = (b: { arm: Arm; mean: number }) => `${b.arm} (${pct(b.mean)})`;
+  if (ssl && pixel) {
+    const d = ((ssl.mean - pixel.mean) * 100).toFixed(1);
+    lines.push(
+      ssl.mean > pixel.mean
+        ? `The best SSL arm, ${name(ssl)}, beats the best raw-pixel baseline, ${
+          name(pixel)
+        }, by ${d} points: the deep model earns its keep.`
+        : `The best SSL arm, ${name(ssl)}, does NOT beat the best raw-pixel baseline, ${
+          name(pixel)
+        } (${d} points): on this data and budget a classifier on the raw pixels does as well.`,
+    );
+  }
+  const tuned = bestOf(r, FINE_TUNED_SSL_ARMS);
+  const probe = bestOf(r, ["linear_probe"]);
+  if (tuned && probe && probe.mean > tuned.mean) {
+    lines.push(
+      `Fine-tuning does not beat the linear probe on the same features: the best arm here is ` +
+        `linear_probe (${pct(probe.mean)}, fine-tuned best ${name(tuned)}).`,
+    );
+  }
+  return lines;
+}
 
 /** The results JSON written by `deno task experiment --out FILE`. */
 export interface ExperimentResults {
@@ -95,8 +156,6 @@ export function toResults(
   };
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-
 /** The difference of the means of two lists, in points ("+3.4", "-0.7"). */
 function points(a: number[], b: number[]): string {
   const d = (meanAndSpread(a).mean - meanAndSpread(b).mean) * 100;
@@ -112,8 +171,8 @@ export function resultsTable(r: ExperimentResults): string {
   const rows = [
     `| arm | test accuracy, mean ± std (${r.seeds.length} seed${
       r.seeds.length > 1 ? "s" : ""
-    }) | per seed | article | vs article's supervised recipe | vs strong supervised baseline |`,
-    "| --- | --- | --- | --- | --- | --- |",
+    }) | per seed | article | vs article's supervised recipe | vs strong supervised baseline | vs best pixel baseline |`,
+    "| --- | --- | --- | --- | --- | --- | --- |",
   ];
   const arms = TABLE_ARMS.filter((a) => r.arms[a] !== undefined);
   const scored = (a: Arm) => (r.arms[a]?.test_accuracy.length ?? 0) > 0;
@@ -121,10 +180,11 @@ export function resultsTable(r: ExperimentResults): string {
     SSL_ARMS.includes(arm) && scored(arm) && scored(baseline)
       ? `${points(r.arms[arm]!.test_accuracy, r.arms[baseline]!.test_accuracy)} points`
       : "—";
+  const pixel = bestOf(r, PIXEL_ARMS)?.arm;
   for (const arm of [...arms, ...ARMS.filter((a) => !arms.includes(a) && r.arms[a])]) {
     const { test_accuracy: values, skipped } = r.arms[arm]!;
     if (skipped !== undefined) {
-      rows.push(`| ${ARM_TITLES[arm]} | skipped: ${skipped} | — | — | — | — |`);
+      rows.push(`| ${ARM_TITLES[arm]} | skipped: ${skipped} | — | — | — | — | — |`);
       continue;
     }
     const s = meanAndSpread(values);
@@ -134,6 +194,10 @@ export function resultsTable(r: ExperimentResults): string {
         values.map(pct).join(", ")
       } | ${article === undefined ? "—" : pct(article)} | ${versus(arm, "supervised_article")} | ${
         versus(arm, "supervised_strong")
+      } | ${
+        pixel && !PIXEL_ARMS.includes(arm)
+          ? `${points(values, r.arms[pixel]!.test_accuracy)} points`
+          : "—"
       } |`,
     );
   }
