@@ -9,29 +9,56 @@
  *
  * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
  * cpu backend), `--backends wasm,cpu`, `--workers N` (default 2; 1 skips the
- * parallel case).
+ * parallel case). `--help` lists them; a mistake is one line and exit code 2.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { type BackendName, initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
 import { benchSslStep } from "./ssl_step.ts";
 import { benchAugment } from "./augment.ts";
 import { benchSslStepParallel } from "./ssl_step_parallel.ts";
+import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
+import { BACKENDS } from "../lib/cli/common_flags.ts";
+import { exitOnUsage } from "../lib/cli/main.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    quick: { type: "boolean", default: false },
-    backends: { type: "string", default: "wasm,cpu" },
-    workers: { type: "string", default: "2" },
+/** The command's flags (`deno task bench --help`). */
+export const BENCH_COMMAND = {
+  name: "bench",
+  usage: "deno task bench [flags]",
+  summary: "Throughput after warm-up, one line per case: augmentation, one SSL training step " +
+    "per backend, and the step data-parallel on worker threads.",
+  flags: {
+    quick: {
+      type: "boolean",
+      description: "fewer repetitions (and 64 pairs instead of 512 on the cpu backend)",
+    },
+    backends: {
+      type: "string",
+      value: "LIST",
+      default: BACKENDS.join(","),
+      description: `backends to time, comma-separated, of ${BACKENDS.join(", ")}`,
+    },
+    workers: {
+      type: "string",
+      value: "N",
+      default: "2",
+      description: "worker threads of the parallel case (1 skips it)",
+    },
   },
+} as const satisfies CommandSpec;
+
+const { quick, backends, workers } = exitOnUsage("bench", () => {
+  const values = parseFlags(BENCH_COMMAND, Deno.args);
+  return {
+    quick: values.quick,
+    backends: listOf("backends", values.backends, BACKENDS),
+    workers: integerFlag("workers", values.workers, 1),
+  };
 });
-const quick = values.quick;
 
 console.log(await benchAugment());
 
-for (const name of values.backends.split(",") as BackendName[]) {
+for (const name of backends) {
   const backend = await initBackend(name);
   const slow = backend === "cpu";
   const pairs = slow && quick ? 64 : 512;
@@ -46,7 +73,6 @@ for (const name of values.backends.split(",") as BackendName[]) {
   );
   const parts = Object.entries(r.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ");
   console.log(`  where the time goes (${r.backend}): ${parts}`);
-  const workers = Number(values.workers);
   if (backend === "wasm" && workers > 1) {
     const p = await benchSslStepParallel(pairs, 2, quick ? 3 : 8, workers);
     console.log(

@@ -16,7 +16,13 @@ import { loadDataset } from "../lib/data/load_dataset.ts";
 import { fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
 import { runAblation } from "../lib/study/study.ts";
 import { ablationTables } from "../lib/study/report.ts";
-import { type CommandSpec, integerFlag, intList, parseFlags, UsageError } from "../lib/cli/flags.ts";
+import {
+  type CommandSpec,
+  integerFlag,
+  intList,
+  parseFlags,
+  UsageError,
+} from "../lib/cli/flags.ts";
 import {
   BACKEND_FLAG,
   backendFlag,
@@ -43,7 +49,11 @@ export const ABLATION_COMMAND = {
       description: `parts of the study to run, any of ${PARTS.join(", ")}`,
     },
     seeds: seedsFlag("0,1,2; quick 0,1"),
-    epochs: { type: "string", value: "N", description: "pre-training epochs of every SSL run (>= 1)" },
+    epochs: {
+      type: "string",
+      value: "N",
+      description: "pre-training epochs of every SSL run (>= 1)",
+    },
     "batch-size": {
       type: "string",
       value: "N",

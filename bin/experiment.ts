@@ -1,135 +1,226 @@
 /**
  * `deno task experiment`: the article's experiment without Jupyter.
  *
- * Flags: `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
- * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N`
- * (pre-training epochs), `--temperature T`, `--backend wasm|cpu`.
- * For `folder:` datasets also `--size 32` or `--size HxW`, `--channels 1|3`,
- * `--fit crop|pad` and `--cache-dir DIR|none` (see `lib/data/image_folder.ts`);
- * the recipe follows the data (`recipeFor` in `lib/experiment/recipe.ts`).
+ * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
+ * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
+ * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16`, ...),
+ * `--backend wasm|cpu`. For `folder:` datasets also `--size 32` or `--size HxW`,
+ * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
+ * `lib/data/image_folder.ts`); the recipe follows the data (`recipeFor` in
+ * `lib/experiment/recipe.ts`).
+ *
+ * Every flag is checked before any data is loaded; a mistake is one line on stderr and exit
+ * code 2 (lib/cli/main.ts).
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { initBackend } from "../lib/backend.ts";
-import { loadDataset, type LoadDatasetOptions, type TrainTest } from "../lib/data/load_dataset.ts";
+import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
 import { runSeed, type SeedResult } from "../lib/experiment/run_seed.ts";
 import { resultsTable, toResults } from "../lib/experiment/report.ts";
+import {
+  HEAD_SETTING_FORMS,
+  type HeadSetting,
+  headSettingText,
+  parseHeadSetting,
+} from "../lib/models/heads/head_setting.ts";
+import {
+  type CommandSpec,
+  intList,
+  nonNegativeInt,
+  oneOf,
+  parseFlags,
+  parseWith,
+  positiveNumber,
+  UsageError,
+} from "../lib/cli/flags.ts";
+import {
+  BACKEND_FLAG,
+  backendFlag,
+  DATASET_FLAG,
+  OUT_FLAG,
+  outFlag,
+  quickFlag,
+  seedsFlag,
+} from "../lib/cli/common_flags.ts";
+import { asUsageError, runMain } from "../lib/cli/main.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    dataset: { type: "string", default: "mnist" },
-    labels: { type: "string" },
-    seeds: { type: "string" },
-    quick: { type: "boolean", default: Deno.env.get("SSL_QUICK") === "1" },
-    out: { type: "string" },
-    epochs: { type: "string" },
-    temperature: { type: "string" },
-    backend: { type: "string", default: "wasm" },
-    size: { type: "string" },
-    channels: { type: "string" },
-    fit: { type: "string" },
-    "cache-dir": { type: "string" },
+/** The command's flags (`deno task experiment --help`). */
+export const EXPERIMENT_COMMAND = {
+  name: "experiment",
+  usage: "deno task experiment [flags]",
+  summary: "The article's experiment without Jupyter: supervised baselines against SimCLR-style " +
+    "pre-training with a projection head, every arm scored on the test set.",
+  flags: {
+    dataset: DATASET_FLAG,
+    labels: {
+      type: "string",
+      value: "N",
+      description: "labelled training examples kept (20% of them for validation)",
+    },
+    seeds: seedsFlag("0,1,2; quick 0"),
+    quick: quickFlag(),
+    out: OUT_FLAG,
+    epochs: { type: "string", value: "N", description: "pre-training epochs" },
+    temperature: {
+      type: "string",
+      value: "T",
+      description: "NT-Xent temperature (a positive number)",
+    },
+    head: {
+      type: "string",
+      value: "SPEC",
+      description: `projection head: ${HEAD_SETTING_FORMS} (default the article's mlp:32,16)`,
+    },
+    backend: BACKEND_FLAG,
+    size: {
+      type: "string",
+      value: "N|HxW",
+      description: "folder datasets: image size, e.g. 32 or 48x64",
+    },
+    channels: { type: "string", value: "1|3", description: "folder datasets: grey (1) or RGB (3)" },
+    fit: { type: "string", value: "crop|pad", description: "folder datasets: how images fit" },
+    "cache-dir": {
+      type: "string",
+      value: "DIR|none",
+      description: "folder datasets: where decoded images are cached (none: no cache)",
+    },
   },
-});
+} as const satisfies CommandSpec;
 
-function fail(message: string): never {
-  console.error(`experiment: ${message}`);
-  Deno.exit(2);
-}
-
-const int = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got "${v}"`);
-  return n;
-};
-const dataset = values.dataset;
-const isFolder = dataset.startsWith("folder:");
-const folderOptions: LoadDatasetOptions = {};
-for (const flag of ["size", "channels", "fit", "cache-dir"] as const) {
-  if (values[flag] !== undefined && !isFolder) {
-    fail(`--${flag} applies to folder:<path> datasets only, not to "${dataset}"`);
-  }
-}
-if (values.size !== undefined) {
-  const m = /^(\d+)(?:x(\d+))?$/.exec(values.size);
-  if (!m) fail(`--size must be N or HxW (e.g. 32 or 48x64), got "${values.size}"`);
-  folderOptions.size = [Number(m[1]), Number(m[2] ?? m[1])];
-}
-if (values.channels !== undefined) {
-  if (values.channels !== "1" && values.channels !== "3") {
-    fail(`--channels must be 1 (grey) or 3 (RGB), got "${values.channels}"`);
-  }
-  folderOptions.channels = Number(values.channels) as 1 | 3;
-}
-if (values.fit !== undefined) {
-  if (values.fit !== "crop" && values.fit !== "pad") {
-    fail(`--fit must be crop or pad, got "${values.fit}"`);
-  }
-  folderOptions.fit = values.fit;
-}
-if (values["cache-dir"] !== undefined) {
-  folderOptions.cacheDir = values["cache-dir"] === "none" ? null : values["cache-dir"];
+/** What the flags ask for, checked (no data loaded yet). */
+export interface ExperimentArgs {
+  /** `--dataset`. */
+  dataset: string;
+  /** Options for `folder:` datasets. */
+  folder: LoadDatasetOptions;
+  /** `--labels`. */
+  labels?: number;
+  /** `--seeds`. */
+  seeds?: number[];
+  /** `--quick`. */
+  quick: boolean;
+  /** `--out`. */
+  out?: string;
+  /** `--epochs`. */
+  epochs?: number;
+  /** `--temperature`. */
+  temperature?: number;
+  /** `--head`. */
+  head?: HeadSetting;
+  /** `--backend`. */
+  backend: "wasm" | "cpu";
 }
 
-const t0 = performance.now();
-const backend = await initBackend(values.backend as "wasm" | "cpu");
-let data: TrainTest;
-try {
-  data = await loadDataset(dataset, folderOptions);
-} catch (e) {
-  fail((e as Error).message);
-}
-if (data.report) console.log(formatReport(data.report));
-
-const config = recipeFor(dataset, values.quick, isFolder ? data.train : undefined);
-if (values.labels !== undefined) {
-  config.labels = int("labels", values.labels);
-  config.validation = Math.round(config.labels * 0.2);
-}
-if (values.seeds !== undefined) {
-  config.seeds = values.seeds.split(",").map((s) => int("seeds", s.trim()));
-}
-if (values.epochs !== undefined) config.pretrain.epochs = int("epochs", values.epochs);
-if (values.temperature !== undefined) {
-  const t = Number(values.temperature);
-  if (!(t > 0)) fail(`--temperature must be a positive number, got "${values.temperature}"`);
-  config.pretrain.temperature = t;
-}
-try {
-  checkLabelBudget(config, data.train);
-} catch (e) {
-  fail((e as Error).message);
-}
-console.log(
-  `experiment: ${config.dataset}, ${config.labels} labels (${config.validation} for validation), ` +
-    `seeds ${config.seeds.join(",")}, ${
-      config.quick ? "quick" : "full"
-    } mode, backend ${backend}, ` +
-    `backbone ${config.backbone.kind}, augmentation ${config.pretrainAugment.preset}`,
-);
-const results: SeedResult[] = [];
-for (const seed of config.seeds) {
-  try {
-    results.push(await runSeed(config, data, seed, (m) => console.log(m)));
-  } catch (e) {
-    fail(`seed ${seed}: ${(e as Error).message}`);
+/** Parses and checks the flags; throws a `UsageError` (or `HelpRequested`). */
+export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
+  const v = parseFlags(EXPERIMENT_COMMAND, args);
+  const isFolder = v.dataset.startsWith("folder:");
+  for (const flag of ["size", "channels", "fit", "cache-dir"] as const) {
+    if (v[flag] !== undefined && !isFolder) {
+      throw new UsageError(
+        `--${flag} applies to folder:<path> datasets only, not to "${v.dataset}"`,
+        { helpHint: true },
+      );
+    }
   }
-  console.log(`seed ${seed} done in ${(results.at(-1)!.timing.total / 60).toFixed(1)} min`);
+  const folder: LoadDatasetOptions = {};
+  if (v.size !== undefined) {
+    const m = /^(\d+)(?:x(\d+))?$/.exec(v.size);
+    if (!m || Number(m[1]) < 1 || Number(m[2] ?? m[1]) < 1) {
+      throw new UsageError(`--size must be N or HxW (e.g. 32 or 48x64), got "${v.size}"`, {
+        helpHint: true,
+      });
+    }
+    folder.size = [Number(m[1]), Number(m[2] ?? m[1])];
+  }
+  if (v.channels !== undefined) {
+    if (v.channels !== "1" && v.channels !== "3") {
+      throw new UsageError(`--channels must be 1 (grey) or 3 (RGB), got "${v.channels}"`, {
+        helpHint: true,
+      });
+    }
+    folder.channels = Number(v.channels) as 1 | 3;
+  }
+  if (v.fit !== undefined) folder.fit = oneOf("fit", v.fit, ["crop", "pad"]);
+  if (v["cache-dir"] !== undefined) {
+    folder.cacheDir = v["cache-dir"] === "none" ? null : v["cache-dir"];
+  }
+  return {
+    dataset: v.dataset,
+    folder,
+    labels: v.labels === undefined ? undefined : nonNegativeInt("labels", v.labels),
+    seeds: v.seeds === undefined ? undefined : intList("seeds", v.seeds),
+    quick: v.quick,
+    out: v.out === undefined ? undefined : outFlag(v.out),
+    epochs: v.epochs === undefined ? undefined : nonNegativeInt("epochs", v.epochs),
+    temperature: v.temperature === undefined
+      ? undefined
+      : positiveNumber("temperature", v.temperature),
+    head: v.head === undefined ? undefined : parseWith("head", v.head, parseHeadSetting),
+    backend: backendFlag(v.backend),
+  };
 }
-const summary = toResults(config, results, backend, (performance.now() - t0) / 1000);
-console.log();
-console.log(resultsTable(summary));
-console.log(
-  `\ntotal ${(summary.timing_s.total / 60).toFixed(1)} min, pre-training ${
-    (summary.timing_s.pretrain / 60).toFixed(1)
-  } min`,
-);
-if (values.out) {
-  writeFileSync(values.out, JSON.stringify(summary, null, 2));
-  console.log(`results written to ${values.out}`);
+
+/** The head as `--head` would take it (an MLP without an output width ends in one per class). */
+function headText(head: HeadSetting, classes: number): string {
+  return head.kind === "mlp" && head.outputDim === undefined
+    ? `mlp:${[...(head.hidden ?? []), classes].join(",")}`
+    : headSettingText(head);
 }
+
+async function main(argv: readonly string[]): Promise<void> {
+  const args = parseExperimentArgs(argv);
+  const t0 = performance.now();
+  const backend = await initBackend(args.backend);
+  const isFolder = args.dataset.startsWith("folder:");
+  const data = await asUsageError(() => loadDataset(args.dataset, args.folder));
+  if (data.report) console.log(formatReport(data.report));
+
+  const config = recipeFor(args.dataset, args.quick, isFolder ? data.train : undefined);
+  if (args.labels !== undefined) {
+    config.labels = args.labels;
+    config.validation = Math.round(config.labels * 0.2);
+  }
+  if (args.seeds !== undefined) config.seeds = args.seeds;
+  if (args.epochs !== undefined) config.pretrain.epochs = args.epochs;
+  if (args.temperature !== undefined) config.pretrain.temperature = args.temperature;
+  if (args.head !== undefined) config.head = args.head;
+  await asUsageError(() => checkLabelBudget(config, data.train));
+  console.log(
+    `experiment: ${config.dataset}, ${config.labels} labels (${config.validation} for validation), ` +
+      `seeds ${config.seeds.join(",")}, ${
+        config.quick ? "quick" : "full"
+      } mode, backend ${backend}, ` +
+      `backbone ${config.backbone.kind}, augmentation ${config.pretrainAugment.preset}, ` +
+      `head ${headText(config.head, data.train.classNames.length)}`,
+  );
+  const results: SeedResult[] = [];
+  for (const seed of config.seeds) {
+    try {
+      results.push(await runSeed(config, data, seed, (m) => console.log(m)));
+    } catch (e) {
+      // A RangeError here is a setting the recipe cannot run (e.g. a head that does not fit an arm).
+      if (e instanceof RangeError) throw new UsageError(`seed ${seed}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    console.log(`seed ${seed} done in ${(results.at(-1)!.timing.total / 60).toFixed(1)} min`);
+  }
+  const summary = toResults(config, results, backend, (performance.now() - t0) / 1000);
+  console.log();
+  console.log(resultsTable(summary));
+  console.log(
+    `\ntotal ${(summary.timing_s.total / 60).toFixed(1)} min, pre-training ${
+      (summary.timing_s.pretrain / 60).toFixed(1)
+    } min`,
+  );
+  if (args.out) {
+    writeFileSync(args.out, JSON.stringify(summary, null, 2));
+    console.log(`results written to ${args.out}`);
+  }
+}
+
+if (import.meta.main) await runMain("experiment", () => main(Deno.args));

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { initBackend } from "./lib/backend.ts";
+ * import { initBackend } from "./backend.ts";
  * const name = await initBackend(); // "wasm"
  * ```
  *

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { Rng } from "./lib/rng.ts";
+ * import { Rng } from "./rng.ts";
  * const rng = new Rng(42);
  * const order = rng.permutation(10); // the same for every run with seed 42
  * const augment = rng.fork("augment"); // independent of what `rng` draws next

@@ -33,6 +33,8 @@
  * ```ts
  * import { Rng } from "../rng.ts";
  * import { randomAffinePerspective } from "./affine_perspective.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(4 * 28 * 28), 4, 28, 28, 1);
  * const warp = randomAffinePerspective({
  *   affine: { rotationDeg: [-50, 50], translate: [0.1, 0.1], scale: [0.5, 1.5], shearDeg: [-0.2, 0.2] },
  *   perspectives: [{ distortion: 0.4, p: 0.5 }, { distortion: 0.2, p: 0.5 }],
@@ -58,6 +60,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { Mat3 } from "./affine_perspective.ts";
  * const shiftRight: Mat3 = [1, 0, 3, 0, 1, 0, 0, 0, 1];
  * ```
  */
@@ -68,6 +71,7 @@ export type Mat3 = [number, number, number, number, number, number, number, numb
  *
  * @example
  * ```ts
+ * import { identityMat3 } from "./affine_perspective.ts";
  * const h = identityMat3(); // [1, 0, 0, 0, 1, 0, 0, 0, 1]
  * ```
  */
@@ -80,6 +84,10 @@ export function identityMat3(): Mat3 {
  *
  * @example
  * ```ts
+ * import { affineHomography, mulMat3, quadHomography } from "./affine_perspective.ts";
+ * const turn = { angleDeg: 30, tx: 0, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 };
+ * const affine = affineHomography(turn, 28, 28);
+ * const perspective = quadHomography([0, 0, 22, 5, 27, 27, 0, 27], 28, 28);
  * const h = mulMat3(perspective, affine); // the affine map, then the perspective warp
  * ```
  */
@@ -99,6 +107,7 @@ export function mulMat3(a: Mat3, b: Mat3): Mat3 {
  *
  * @example
  * ```ts
+ * import { invertMat3 } from "./affine_perspective.ts";
  * const back = invertMat3([2, 0, 0, 0, 2, 0, 0, 0, 1]); // [0.5, 0, 0, 0, 0.5, 0, 0, 0, 1]
  * ```
  */
@@ -131,6 +140,7 @@ export function invertMat3(m: Mat3): Mat3 | null {
  *
  * @example
  * ```ts
+ * import { isIdentityMat3 } from "./affine_perspective.ts";
  * isIdentityMat3([1, 0, 0, 0, 1, 0, 0, 0, 1]); // true
  * ```
  */
@@ -162,6 +172,7 @@ export interface AffineParams {
  *
  * @example
  * ```ts
+ * import { affineHomography } from "./affine_perspective.ts";
  * // turn a 28x28 image by 90 degrees counter-clockwise
  * const h = affineHomography({ angleDeg: 90, tx: 0, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 }, 28, 28);
  * ```
@@ -203,6 +214,7 @@ export function affineHomography(p: AffineParams, height: number, width: number)
  *
  * @example
  * ```ts
+ * import { quadHomography } from "./affine_perspective.ts";
  * // pull the top-right corner of a 28x28 image 5 px inwards
  * const h = quadHomography([0, 0, 22, 5, 27, 27, 0, 27], 28, 28);
  * ```
@@ -248,6 +260,9 @@ export function quadHomography(quad: readonly number[], height: number, width: n
  *
  * @example
  * ```ts
+ * import { affineHomography, warpImage } from "./affine_perspective.ts";
+ * const image = new Float32Array(28 * 28).fill(0.5);
+ * const params = { angleDeg: 15, tx: 2, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 };
  * const out = new Float32Array(28 * 28);
  * warpImage(image, 0, out, 0, 28, 28, 1, affineHomography(params, 28, 28));
  * ```
@@ -341,6 +356,7 @@ export function warpImage(
  *
  * @example
  * ```ts
+ * import type { AffineConfig } from "./affine_perspective.ts";
  * const article: AffineConfig = { rotationDeg: [-50, 50], translate: [0.1, 0.1], scale: [0.5, 1.5], shearDeg: [-0.2, 0.2] };
  * ```
  */
@@ -362,6 +378,7 @@ export interface AffineConfig {
  *
  * @example
  * ```ts
+ * import type { PerspectiveConfig } from "./affine_perspective.ts";
  * const step: PerspectiveConfig = { distortion: 0.4, p: 0.5 };
  * ```
  */
@@ -378,6 +395,7 @@ export interface PerspectiveConfig {
  *
  * @example
  * ```ts
+ * import type { AffinePerspectiveConfig } from "./affine_perspective.ts";
  * const cfg: AffinePerspectiveConfig = { affine: null, perspectives: [{ distortion: 0.3, p: 1 }] };
  * ```
  */
@@ -466,6 +484,11 @@ function drawPerspective(
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { randomAffinePerspective } from "./affine_perspective.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(4 * 28 * 28), 4, 28, 28, 1);
+ * const rng = new Rng(0);
  * const warp = randomAffinePerspective({
  *   affine: { rotationDeg: [-50, 50], translate: [0.1, 0.1], scale: [0.5, 1.5], shearDeg: [-0.2, 0.2] },
  *   perspectives: [{ distortion: 0.4, p: 0.5 }, { distortion: 0.2, p: 0.5 }, { distortion: 0.2, p: 0.5 }],
@@ -511,6 +534,7 @@ export function randomAffinePerspective(config: AffinePerspectiveConfig): Transf
  *
  * @example
  * ```ts
+ * import { randomAffine } from "./affine_perspective.ts";
  * const turn = randomAffine({ rotationDeg: [-15, 15], translate: [0, 0], scale: [1, 1], shearDeg: [0, 0] });
  * ```
  */
@@ -524,6 +548,7 @@ export function randomAffine(config: AffineConfig): Transform {
  *
  * @example
  * ```ts
+ * import { randomPerspective } from "./affine_perspective.ts";
  * const tilt = randomPerspective({ distortion: 0.4, p: 0.5 });
  * ```
  */

@@ -12,6 +12,8 @@
  * ```ts
  * import { Rng } from "../rng.ts";
  * import { randomGaussianBlur } from "./blur.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(8 * 28 * 28), 8, 28, 28, 1);
  * const blur = randomGaussianBlur({ kernelSize: 3, sigma: [0.1, 2.0], p: 0.25 });
  * const out = blur.apply(batch, new Rng(3)); // about a quarter of the images blurred
  * ```
@@ -32,6 +34,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { BlurConfig } from "./blur.ts";
  * const article: BlurConfig = { kernelSize: 3, sigma: [0.1, 2.0], p: 0.25 };
  * ```
  */
@@ -51,6 +54,7 @@ export interface BlurConfig {
  *
  * @example
  * ```ts
+ * import { gaussianKernel } from "./blur.ts";
  * gaussianKernel(3, 1); // ≈ [0.274, 0.452, 0.274]
  * ```
  */
@@ -81,6 +85,8 @@ export function gaussianKernel(size: number, sigma: number): Float64Array {
  *
  * @example
  * ```ts
+ * import { blurImage, gaussianKernel } from "./blur.ts";
+ * const image = new Float32Array(28 * 28).fill(0.5);
  * const out = new Float32Array(28 * 28);
  * blurImage(image, 0, out, 0, 28, 28, 1, gaussianKernel(3, 1), new Float32Array(28 * 28));
  * ```
@@ -165,6 +171,11 @@ function blurLine(
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { randomGaussianBlur } from "./blur.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(4 * 28 * 28), 4, 28, 28, 1);
+ * const rng = new Rng(0);
  * const blur = randomGaussianBlur({ kernelSize: 3, sigma: [0.1, 2.0], p: 0.25 });
  * const out = blur.apply(batch, rng);
  * ```

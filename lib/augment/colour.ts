@@ -19,6 +19,8 @@
  * ```ts
  * import { Rng } from "../rng.ts";
  * import { colourJitter, randomResizedCrop } from "./colour.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(4 * 32 * 32 * 3), 4, 32, 32, 3);
  * const crop = randomResizedCrop({ scale: [0.08, 1], ratio: [3 / 4, 4 / 3] });
  * const jitter = colourJitter({ brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, p: 0.8 });
  * const out = jitter.apply(crop.apply(batch, new Rng(1)), new Rng(2));
@@ -40,6 +42,7 @@ import {
  *
  * @example
  * ```ts
+ * import type { CropConfig } from "./colour.ts";
  * const simclr: CropConfig = { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] };
  * ```
  */
@@ -57,6 +60,7 @@ export interface CropConfig {
  *
  * @example
  * ```ts
+ * import type { JitterConfig } from "./colour.ts";
  * const simclr: JitterConfig = { brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, p: 0.8 };
  * ```
  */
@@ -78,6 +82,7 @@ export interface JitterConfig {
  *
  * @example
  * ```ts
+ * import type { ProbabilityConfig } from "./colour.ts";
  * const flip: ProbabilityConfig = { p: 0.5 };
  * ```
  */
@@ -119,6 +124,11 @@ function resizeTable(
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { randomResizedCrop } from "./colour.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(4 * 32 * 32 * 3), 4, 32, 32, 3);
+ * const rng = new Rng(0);
  * const crop = randomResizedCrop({ scale: [0.08, 1], ratio: [3 / 4, 4 / 3] });
  * const out = crop.apply(batch, rng); // same height and width as the input
  * ```
@@ -200,6 +210,7 @@ export function randomResizedCrop(config: CropConfig): Transform {
  *
  * @example
  * ```ts
+ * import { randomHorizontalFlip } from "./colour.ts";
  * const flip = randomHorizontalFlip({ p: 0.5 });
  * ```
  */
@@ -300,6 +311,7 @@ function shiftHue(d: Float32Array, o: number, pixels: number, shift: number): vo
  *
  * @example
  * ```ts
+ * import { colourJitter } from "./colour.ts";
  * const s = 0.5; // SimCLR's colour strength for CIFAR-10
  * const jitter = colourJitter({ brightness: 0.8 * s, contrast: 0.8 * s, saturation: 0.8 * s, hue: 0.2 * s, p: 0.8 });
  * ```
@@ -370,6 +382,7 @@ export function colourJitter(config: JitterConfig): Transform {
  *
  * @example
  * ```ts
+ * import { randomGreyscale } from "./colour.ts";
  * const grey = randomGreyscale({ p: 0.2 });
  * ```
  */

@@ -13,7 +13,12 @@
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { twoViews } from "./compose.ts";
  * import { renderViewsGrid } from "./grid_png.ts";
+ * import { digitAugment } from "./presets.ts";
+ * const images = new Float32Array(12 * 28 * 28).fill(0.5);
+ * const [v1, v2] = twoViews(images, 12, 28, 28, 1, digitAugment(), new Rng(0));
  * const png = await renderViewsGrid(images, v1, v2, {
  *   count: 12, height: 28, width: 28, channels: 1, path: "data/outputs/views.png",
  * });
@@ -28,6 +33,7 @@ import sharp from "sharp";
  *
  * @example
  * ```ts
+ * import type { GridOptions } from "./grid_png.ts";
  * const layout: GridOptions = { columns: 8, scale: 4 };
  * ```
  */
@@ -52,6 +58,8 @@ function defaultScale(height: number, width: number): number {
  *
  * @example
  * ```ts
+ * import { imagesToPng } from "./grid_png.ts";
+ * const images = new Float32Array(32 * 28 * 28).fill(0.5);
  * const png = await imagesToPng(images, 32, 28, 28, 1, { columns: 8, scale: 3 });
  * await Deno.writeFile("digits.png", png);
  * ```
@@ -129,6 +137,7 @@ export async function imagesToPng(
  *
  * @example
  * ```ts
+ * import type { ViewsGridOptions } from "./grid_png.ts";
  * const opts: ViewsGridOptions = { count: 10, height: 28, width: 28, channels: 1, scale: 4 };
  * ```
  */
@@ -158,6 +167,12 @@ export interface ViewsGridOptions {
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { twoViews } from "./compose.ts";
+ * import { renderViewsGrid } from "./grid_png.ts";
+ * import { digitAugment } from "./presets.ts";
+ * const images = new Float32Array(512 * 28 * 28).fill(0.5);
+ * const rng = new Rng(0);
  * const [v1, v2] = twoViews(images, 512, 28, 28, 1, digitAugment(), rng);
  * await renderViewsGrid(images, v1, v2, { count: 12, height: 28, width: 28, channels: 1, path: "views.png" });
  * ```

@@ -30,6 +30,7 @@ import type { Rng } from "../rng.ts";
  *
  * @example
  * ```ts
+ * import type { ImageBatch } from "./types.ts";
  * const batch: ImageBatch = { data: new Float32Array(4 * 28 * 28), count: 4, height: 28, width: 28, channels: 1 };
  * ```
  */
@@ -55,6 +56,11 @@ export interface ImageBatch {
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { randomGaussianBlur } from "./blur.ts";
+ * import { batchOf } from "./types.ts";
+ * const batch = batchOf(new Float32Array(2 * 28 * 28), 2, 28, 28, 1);
+ * const rng = new Rng(0);
  * const out = randomGaussianBlur({ kernelSize: 3, sigma: [0.1, 2], p: 0.5 }).apply(batch, rng);
  * ```
  */
@@ -74,6 +80,8 @@ export interface Transform {
  *
  * @example
  * ```ts
+ * import { batchOf } from "./types.ts";
+ * const images = new Float32Array(512 * 28 * 28);
  * const batch = batchOf(images, 512, 28, 28, 1);
  * ```
  */
@@ -95,6 +103,7 @@ export function batchOf(
  *
  * @example
  * ```ts
+ * import { checkBatch } from "./types.ts";
  * checkBatch({ data: new Float32Array(10), count: 1, height: 2, width: 5, channels: 1 }); // ok
  * ```
  */
@@ -125,6 +134,7 @@ export function checkBatch(batch: ImageBatch): void {
  *
  * @example
  * ```ts
+ * import { checkRange } from "./types.ts";
  * checkRange("gaussianBlur", "sigma", [0.1, 2], 0); // ok
  * ```
  */
@@ -153,6 +163,7 @@ export function checkRange(
  *
  * @example
  * ```ts
+ * import { checkProbability } from "./types.ts";
  * checkProbability("randomGreyscale", "p", 0.2); // ok
  * ```
  */

@@ -16,13 +16,20 @@
  *   ("keep labels for the first 200 training images"); the seed then only
  *   picks which of them are validation.
  *
+ * The other split here, {@linkcode stratifiedHoldOut}, carves a test set out
+ * of a labelled folder (the image-folder loader's seeded, stratified split).
+ *
  * @example
  * ```ts
- * import { sparseLabelSplit } from "./lib/data/split.ts";
- * const split = sparseLabelSplit(train.labels, { labelled: 200, validation: 40, seed: 0 });
+ * import { sparseLabelSplit, stratifiedHoldOut } from "./split.ts";
+ * const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
+ * const split = sparseLabelSplit(labels, { labelled: 200, validation: 40, seed: 0 });
  * split.labelled.length; // 160: train the classifier on these labels
  * split.validation.length; // 40: select the model on these
- * split.unlabelled.length; // 59800: their labels must not be used
+ * split.unlabelled.length; // 800: their labels must not be used
+ * const names = Array.from({ length: 10 }, (_, c) => `digit ${c}`);
+ * const held = stratifiedHoldOut(labels, { testFraction: 0.2, seed: 0, classNames: names });
+ * held.test.length; // 200: 20 of each class
  * ```
  *
  * @module
@@ -156,4 +163,76 @@ export function sparseLabelSplit(
   const rest: number[] = [];
   for (let i = 0; i < labels.length; i++) if (!used[i]) rest.push(i);
   return { labelled: sorted(train), validation: sorted(held), unlabelled: sorted(rest) };
+}
+
+/** Options of {@linkcode stratifiedHoldOut}. */
+export interface StratifiedHoldOutOptions {
+  /** Fraction of each class held out, strictly between 0 and 1. */
+  testFraction: number;
+  /** Seed of the draws; the same seed gives the same hold-out. */
+  seed: number;
+  /** Class names in label order: class `c`'s draw is seeded by its name, `classNames[c]`. */
+  classNames: readonly string[];
+}
+
+/** What {@linkcode stratifiedHoldOut} returns: indices into `labels`, the two disjoint. */
+export interface StratifiedHoldOut {
+  /** Kept for training: every unlabelled index (in index order), then class by class, in draw order. */
+  train: Int32Array;
+  /** Held out: class by class, in draw order. */
+  test: Int32Array;
+  /** Per class (label order): its examples and how many of them were held out. */
+  classes: { total: number; test: number }[];
+}
+
+/**
+ * Holds out a seeded, stratified test set: of a class with `n >= 2`
+ * examples, `round(n * testFraction)` go to the test side, at least one and
+ * never all (`n - 1` at most); a class with fewer than two examples keeps
+ * them all for training. Examples labelled -1 (unlabelled) always train.
+ *
+ * Each class draws from its own stream, `new Rng(seed).fork("image-folder
+ * class " + name)`, over its examples in index order: adding or removing a
+ * class leaves the other classes' hold-outs unchanged, and the image-folder
+ * loader's split stays what it has always been for a given seed. Throws an
+ * `Error` for a test fraction outside (0, 1), a non-integer seed, or a label
+ * below -1 or without a class name.
+ */
+export function stratifiedHoldOut(
+  labels: ArrayLike<number>,
+  options: StratifiedHoldOutOptions,
+): StratifiedHoldOut {
+  const { testFraction, seed, classNames } = options;
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw new Error(
+      `stratifiedHoldOut: testFraction must be between 0 and 1 (exclusive), got ${testFraction}`,
+    );
+  }
+  if (!Number.isSafeInteger(seed)) {
+    throw new Error(`stratifiedHoldOut: seed must be an integer, got ${seed}`);
+  }
+  const byClass: number[][] = classNames.map(() => []);
+  const train: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (l === -1) train.push(i);
+    else if (Number.isInteger(l) && l >= 0 && l < classNames.length) byClass[l].push(i);
+    else {
+      throw new Error(
+        `stratifiedHoldOut: label ${l} at index ${i} is not -1 nor a class of the ` +
+          `${classNames.length} class names`,
+      );
+    }
+  }
+  const rng = new Rng(seed);
+  const test: number[] = [];
+  const classes = classNames.map((name, c) => {
+    const mine = byClass[c];
+    const n = mine.length;
+    const nTest = n < 2 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * testFraction)));
+    const perm = rng.fork(`image-folder class ${name}`).permutation(n);
+    for (let k = 0; k < n; k++) (k < nTest ? test : train).push(mine[perm[k]]);
+    return { total: n, test: nTest };
+  });
+  return { train: Int32Array.from(train), test: Int32Array.from(test), classes };
 }

@@ -10,7 +10,11 @@
  *
  * @example
  * ```ts
- * import { embed2d } from "./lib/eval/embed2d.ts";
+ * import { Rng } from "../rng.ts";
+ * import { embed2d } from "./embed2d.ts";
+ * const rng = new Rng(0);
+ * const testH = Float32Array.from({ length: 100 * 32 }, () => rng.normal()); // 100 rows x 32
+ * const testLabels = Int32Array.from({ length: 100 }, (_, i) => i % 10);
  * const { coords, indices } = embed2d(testH, 32, { seed: 0 });
  * // point p is at (coords[2p], coords[2p + 1]) and has label testLabels[indices[p]]
  * ```
@@ -64,6 +68,7 @@ function checkRows(fn: string, features: Float32Array, dim: number): number {
  *
  * @example
  * ```ts
+ * import { subsampleIndices } from "./embed2d.ts";
  * subsampleIndices(60000, 2000, 0).length; // 2000
  * ```
  */
@@ -109,6 +114,10 @@ function checkMetric(fn: string, metric: string): "euclidean" | "cosine" {
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { umap2d } from "./embed2d.ts";
+ * const rng = new Rng(0);
+ * const testH = Float32Array.from({ length: 100 * 32 }, () => rng.normal());
  * const { coords, indices } = umap2d(testH, 32, { nNeighbors: 15, minDist: 0.1, seed: 1 });
  * ```
  */
@@ -179,7 +188,11 @@ export interface Pca2D {
  *
  * @example
  * ```ts
- * const { coords, variances } = pca2d(testH, 32);
+ * import { Rng } from "../rng.ts";
+ * import { pca2d } from "./embed2d.ts";
+ * const rng = new Rng(0);
+ * const testH = Float32Array.from({ length: 100 * 32 }, () => rng.normal());
+ * const { coords, variances } = pca2d(testH, 32); // variances[0] >= variances[1]
  * ```
  */
 export function pca2d(
@@ -286,6 +299,10 @@ export function pca2d(
  *
  * @example
  * ```ts
+ * import { Rng } from "../rng.ts";
+ * import { embed2d } from "./embed2d.ts";
+ * const rng = new Rng(0);
+ * const testH = Float32Array.from({ length: 100 * 32 }, () => rng.normal());
  * const map = embed2d(testH, 32, { method: "pca", maxPoints: 5000, seed: 0 });
  * ```
  */

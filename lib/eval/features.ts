@@ -9,9 +9,12 @@
  *
  * @example
  * ```ts
- * import { extractFeatures } from "./lib/eval/features.ts";
- * const { features, dim } = await extractFeatures(backbone, images, 10000, [28, 28, 1]);
- * // features.length === 10000 * dim
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { extractFeatures } from "./features.ts";
+ * const backbone = articleBackbone([28, 28, 1]);
+ * const images = new Float32Array(100 * 28 * 28); // 100 images, row-major NHWC
+ * const { features, dim } = await extractFeatures(backbone, images, 100, [28, 28, 1]);
+ * // features.length === 100 * dim
  * ```
  *
  * @module
@@ -64,7 +67,11 @@ function runModel(model: ImageModel, x: tf.Tensor4D): tf.Tensor {
  *
  * @example
  * ```ts
- * const { features, dim } = await extractFeatures(backbone, testImages, 10000, [28, 28, 1]);
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { extractFeatures } from "./features.ts";
+ * const backbone = articleBackbone([28, 28, 1]);
+ * const testImages = new Float32Array(20 * 28 * 28);
+ * const { features, dim } = await extractFeatures(backbone, testImages, 20, [28, 28, 1], 10);
  * // dim === 32 for the article's backbone
  * ```
  */
@@ -136,7 +143,15 @@ export async function extractFeatures(
  *
  * @example
  * ```ts
- * const { logits, numClasses } = await predictLogits(classifier, testImages, 10000, [28, 28, 1]);
+ * import * as tf from "@tensorflow/tfjs";
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { articleHead } from "../models/heads/projection_heads.ts";
+ * import { predictLogits } from "./features.ts";
+ * const backbone = articleBackbone([28, 28, 1]);
+ * const head = articleHead(32, 10);
+ * const classifier = (x: tf.Tensor4D) => head.apply(backbone.apply(x)) as tf.Tensor;
+ * const testImages = new Float32Array(20 * 28 * 28);
+ * const { logits, numClasses } = await predictLogits(classifier, testImages, 20, [28, 28, 1]);
  * // numClasses === 10
  * ```
  */
@@ -157,7 +172,17 @@ export async function predictLogits(
  *
  * @example
  * ```ts
- * const pred = await predictClasses(classifier, testImages, 10000, [28, 28, 1]);
+ * import * as tf from "@tensorflow/tfjs";
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { articleHead } from "../models/heads/projection_heads.ts";
+ * import { predictClasses } from "./features.ts";
+ * import { accuracy } from "./metrics.ts";
+ * const backbone = articleBackbone([28, 28, 1]);
+ * const head = articleHead(32, 10);
+ * const classifier = (x: tf.Tensor4D) => head.apply(backbone.apply(x)) as tf.Tensor;
+ * const testImages = new Float32Array(20 * 28 * 28);
+ * const testLabels = new Int32Array(20); // all class 0
+ * const pred = await predictClasses(classifier, testImages, 20, [28, 28, 1]);
  * accuracy(pred, testLabels);
  * ```
  */

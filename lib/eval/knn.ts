@@ -18,8 +18,12 @@
  *
  * @example
  * ```ts
- * import { knnAccuracy } from "./lib/eval/knn.ts";
- * const acc = knnAccuracy(trainH, trainLabels, testH, testLabels, 32, { k: 20 });
+ * import { knnAccuracy } from "./knn.ts";
+ * const trainH = new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]); // four 2-D feature rows
+ * const trainLabels = new Int32Array([0, 0, 1, 1]);
+ * const testH = new Float32Array([0.8, 0.2, 0.2, 0.8]);
+ * const testLabels = new Int32Array([0, 1]);
+ * const acc = knnAccuracy(trainH, trainLabels, testH, testLabels, 2, { k: 2 }); // 1
  * ```
  *
  * @module
@@ -77,6 +81,7 @@ function checkFeatures(fn: string, name: string, features: Float32Array, dim: nu
  *
  * @example
  * ```ts
+ * import { knnNeighbours } from "./knn.ts";
  * const train = new Float32Array([1, 0, 0, 1]); // two 2-D rows
  * const { indices } = knnNeighbours(train, new Float32Array([0.9, 0.1]), 2, 1);
  * // indices: Int32Array [0]
@@ -176,6 +181,7 @@ function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
  *
  * @example
  * ```ts
+ * import { knnClassify } from "./knn.ts";
  * const train = new Float32Array([1, 0, 0, 1, 0.9, 0.2]);
  * const labels = new Int32Array([0, 1, 0]);
  * knnClassify(train, labels, new Float32Array([0.8, 0.1]), 2, { k: 1 }); // Int32Array [0]
@@ -253,7 +259,12 @@ export function knnClassify(
  *
  * @example
  * ```ts
- * knnAccuracy(trainH, trainLabels, testH, testLabels, 32, { k: 200, weighting: "distance" });
+ * import { knnAccuracy } from "./knn.ts";
+ * const trainH = new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]);
+ * const trainLabels = new Int32Array([0, 0, 1, 1]);
+ * const testH = new Float32Array([0.8, 0.2, 0.2, 0.8]);
+ * const testLabels = new Int32Array([0, 1]);
+ * knnAccuracy(trainH, trainLabels, testH, testLabels, 2, { k: 3, weighting: "distance" }); // 1
  * ```
  */
 export function knnAccuracy(

@@ -12,8 +12,12 @@
  *
  * @example
  * ```ts
- * import { trainLinearProbe } from "./lib/eval/linear_probe.ts";
- * const probe = trainLinearProbe(trainH, trainLabels, 32, 10, { epochs: 200, learningRate: 0.01, seed: 1 });
+ * import { trainLinearProbe } from "./linear_probe.ts";
+ * const trainH = new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]); // four 2-D feature rows
+ * const trainLabels = new Int32Array([0, 0, 1, 1]);
+ * const testH = new Float32Array([0.8, 0.2, 0.2, 0.8]);
+ * const testLabels = new Int32Array([0, 1]);
+ * const probe = trainLinearProbe(trainH, trainLabels, 2, 2, { epochs: 200, seed: 1 });
  * const pred = probe.predict(testH); // Int32Array, one class per test row
  * probe.dispose();
  * ```
@@ -79,7 +83,13 @@ function checkRows(fn: string, name: string, features: Float32Array, dim: number
  *
  * @example
  * ```ts
- * const probe = trainLinearProbe(h, labels, 32, 10, { epochs: 300, batchSize: Infinity });
+ * import { trainLinearProbe } from "./linear_probe.ts";
+ * import { accuracy } from "./metrics.ts";
+ * const trainH = new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]); // four 2-D feature rows
+ * const trainLabels = new Int32Array([0, 0, 1, 1]);
+ * const testH = new Float32Array([0.8, 0.2, 0.2, 0.8]);
+ * const testLabels = new Int32Array([0, 1]);
+ * const probe = trainLinearProbe(trainH, trainLabels, 2, 2, { epochs: 300, batchSize: Infinity });
  * accuracy(probe.predict(testH), testLabels);
  * probe.dispose();
  * ```
@@ -267,7 +277,12 @@ function applyStandardization(
  *
  * @example
  * ```ts
- * const acc = linearProbeAccuracy(trainH, trainY, testH, testY, 32, 10, { epochs: 200, seed: 0 });
+ * import { linearProbeAccuracy } from "./linear_probe.ts";
+ * const trainH = new Float32Array([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9]); // four 2-D feature rows
+ * const trainY = new Int32Array([0, 0, 1, 1]);
+ * const testH = new Float32Array([0.8, 0.2, 0.2, 0.8]);
+ * const testY = new Int32Array([0, 1]);
+ * const acc = linearProbeAccuracy(trainH, trainY, testH, testY, 2, 2, { epochs: 200, seed: 0 });
  * ```
  */
 export function linearProbeAccuracy(

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { accuracy, argmaxRows } from "./lib/eval/metrics.ts";
+ * import { accuracy, argmaxRows } from "./metrics.ts";
  * const pred = argmaxRows(new Float32Array([0.1, 0.9, 0.8, 0.2]), 2); // [1, 0]
  * accuracy(pred, new Int32Array([1, 1])); // 0.5
  * ```
@@ -36,6 +36,7 @@ export function checkSameLength(
  *
  * @example
  * ```ts
+ * import { accuracy } from "./metrics.ts";
  * accuracy(new Int32Array([0, 1, 2, 2]), new Int32Array([0, 1, 1, 2])); // 0.75
  * ```
  */
@@ -59,6 +60,7 @@ function checkClass(fn: string, what: string, v: number, i: number, numClasses: 
  *
  * @example
  * ```ts
+ * import { confusionMatrix } from "./metrics.ts";
  * confusionMatrix(new Int32Array([0, 1, 1]), new Int32Array([0, 0, 1]), 2);
  * // [[1, 1],
  * //  [0, 1]]
@@ -88,6 +90,7 @@ export function confusionMatrix(
  *
  * @example
  * ```ts
+ * import { perClassAccuracy } from "./metrics.ts";
  * perClassAccuracy([[1, 1], [0, 2]]); // [0.5, 1]
  * ```
  */
@@ -110,6 +113,7 @@ export function perClassAccuracy(confusion: number[][]): number[] {
  *
  * @example
  * ```ts
+ * import { argmaxRows } from "./metrics.ts";
  * argmaxRows(new Float32Array([1, 3, 2, 5, 4, 0]), 3); // Int32Array [1, 0]
  * ```
  */
@@ -160,6 +164,7 @@ export interface Spread {
  *
  * @example
  * ```ts
+ * import { meanAndSpread } from "./metrics.ts";
  * meanAndSpread([0.9, 0.92, 0.94]); // { mean: 0.92, std: 0.02, min: 0.9, max: 0.94, n: 3 }
  * ```
  */

@@ -3,6 +3,25 @@
  * backend (the way tfjs's own backends compose kernels), without going back
  * through the engine and its gradient tape.
  *
+ * @example
+ * ```ts
+ * import type * as tf from "@tensorflow/tfjs";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { callKernel, Scratch } from "./call_kernel.ts";
+ * // A kernel for `transpose(reverse(x))` of a matrix, out of the backend's own two kernels.
+ * const flipTranspose: tf.KernelFunc = ({ inputs, backend }) => {
+ *   const wasm = backend as BackendWasm;
+ *   const { x } = inputs as { x: tf.TensorInfo };
+ *   const scratch = new Scratch(wasm);
+ *   try {
+ *     const flipped = scratch.keep(callKernel("Reverse", wasm, { x }, { dims: [0] }));
+ *     return callKernel("Transpose", wasm, { x: flipped }, { perm: [1, 0] });
+ *   } finally {
+ *     scratch.free(); // the intermediate `flipped`
+ *   }
+ * };
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -15,6 +15,20 @@
  * gradient runs on the backend's own XNNPACK convolution, with two transposes
  * around it, instead of a scalar loop.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * import { conv2dBackpropFilterWasmConfig } from "./conv2d_backprop_filter_wasm.ts";
+ * await initBackend("wasm"); // registers conv2dBackpropFilterWasmConfig, among others
+ * const kernel = tf.getKernel("Conv2DBackpropFilter", "wasm");
+ * kernel?.kernelFunc === conv2dBackpropFilterWasmConfig.kernelFunc; // true
+ * const x = tf.ones([1, 5, 5, 1]) as tf.Tensor4D;
+ * const gradW = tf.grad((w) => tf.conv2d(x, w as tf.Tensor4D, 1, "valid").sum());
+ * const dw = gradW(tf.ones([3, 3, 1, 1]));
+ * // dw: [3, 3, 1, 1], every entry 9 (nine output pixels, each reading a 1)
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -11,6 +11,17 @@
  *
  * Strided convolutions keep the backend's original kernel.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // wraps the backend's Conv2DBackpropInput with this kernel
+ * const w = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
+ * const gradX = tf.grad((x) => tf.conv2d(x as tf.Tensor4D, w, 1, "same").sum());
+ * const dx = gradX(tf.ones([1, 5, 5, 1]));
+ * // dx: [1, 5, 5, 1]; 9 in the middle, 4 in the corners
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -6,6 +6,16 @@
  * The wrapper below resolves "same" into the explicit padding tfjs itself
  * computes, which XNNPACK handles correctly, and then calls the original kernel.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // wraps the backend's Conv2D and FusedConv2D with this fix
+ * const x = tf.ones([1, 8, 8, 1]) as tf.Tensor4D;
+ * const w = tf.ones([2, 3, 1, 1]) as tf.Tensor4D;
+ * const y = tf.conv2d(x, w, 3, "same"); // [1, 3, 3, 1], no longer all zeros
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -5,6 +5,16 @@
  * data is never modified in place, so, as tfjs's `cpu` backend does, the clone
  * can share the buffer and just take a reference.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // registers this Identity in place of the backend's
+ * const x = tf.ones([1000, 1000]);
+ * const y = tf.clone(x); // no copy: y shares x's data
+ * x.dispose(); // y keeps the data alive until it is disposed too
+ * ```
+ *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";

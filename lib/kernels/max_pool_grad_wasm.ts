@@ -6,6 +6,15 @@
  * tfjs's `cpu` backend does), working in place on the wasm heap with the
  * channel loop innermost, so memory is read in order.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // registers maxPoolGradWasmConfig in place of the backend's kernel
+ * const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+ * const dx = tf.grad((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, "valid").sum())(x); // [0, 0, 0, 1]
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -5,6 +5,15 @@
  * the whole tensor so the reduced axes come last; this reads it once, in
  * order, accumulating in float64. Every other case goes to the original kernel.
  *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // wraps the backend's Sum with this fast path
+ * const bias = tf.ones([8, 4, 4, 16]).sum([0, 1, 2]); // [16], every entry 128: the fast path
+ * const rows = tf.ones([8, 16]).sum(1); // another axis: the backend's own kernel
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

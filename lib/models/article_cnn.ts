@@ -10,6 +10,7 @@
  *
  * @example
  * ```ts
+ * import { articleBackbone } from "./article_cnn.ts";
  * const backbone = articleBackbone([28, 28, 1]);
  * backbone.countParams(); // 7120
  * ```

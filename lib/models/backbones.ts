@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import { backboneOutputDim, buildBackbone } from "./backbones.ts";
  * const f = buildBackbone({ kind: "article" }, [28, 28, 1], 0);
  * backboneOutputDim(f); // 32
  * ```

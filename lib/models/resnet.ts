@@ -23,6 +23,7 @@
  *
  * @example
  * ```ts
+ * import { resnetBackbone } from "./resnet.ts";
  * const f = resnetBackbone({ inputShape: [32, 32, 3], width: 16, depth: 3, seed: 0 });
  * f.outputs[0].shape; // [null, 64]
  * ```

@@ -9,6 +9,15 @@
  * - `SSL_RUN_DIR=<dir>`: the run folder `data/runs/<timestamp>/` results are written to.
  * - `SSL_NOTEBOOK=<stem>`: the name of the notebook being executed (informational).
  *
+ * @example
+ * ```ts
+ * import { notebookMode, saveResults } from "./config.ts";
+ * const epochs = notebookMode().quick ? 2 : 100; // SSL_QUICK=1: a small smoke run
+ * // ... train and evaluate, then record the results for the runner's summary:
+ * const path = saveResults("03_pretrain", { epochs, accuracy: 0.86 });
+ * // $SSL_RUN_DIR/results-03_pretrain.json, or data/runs/interactive/ outside a run
+ * ```
+ *
  * @module
  */
 

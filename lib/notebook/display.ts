@@ -13,9 +13,13 @@
  * a PLAIN last expression (`acc`, `"done"`, an object) is not: 5 of 32 went missing in our
  * runs. In notebooks, show values with `showTable`/`showMarkdown` or `await display(...)`.
  *
+ * @example
  * ```ts
- * import { display, showPng, showTable } from "../lib/notebook/display.ts";
+ * import { imagesToPng } from "../augment/grid_png.ts";
+ * import { display, showPng, showTable } from "./display.ts";
+ * const pngBytes = await imagesToPng(new Float32Array(4 * 28 * 28), 4, 28, 28, 1, { columns: 4 });
  * await display(showPng(pngBytes, { width: 400 }));
+ * // as a cell's last expression, the kernel renders it:
  * showTable([{ arm: "supervised", accuracy: 0.76 }], { caption: "Test accuracy" });
  * ```
  *

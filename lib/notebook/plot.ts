@@ -21,6 +21,19 @@
  *
  * Scripts in saved outputs run only in a trusted notebook (JupyterLab: "Trust Notebook").
  *
+ * @example
+ * ```ts
+ * import { display } from "./display.ts";
+ * import { barPlot, heatmap, linePlot } from "./plot.ts";
+ * await display(linePlot(
+ *   { x: [1, 2, 3], ys: { loss: [2.1, 1.6, 1.4], lr: [1e-3, 9.5e-4, 9e-4] } },
+ *   { xTitle: "epoch", yTitle: "loss", y2: { names: ["lr"], title: "learning rate" } },
+ * ));
+ * await display(heatmap([[50, 2], [3, 45]], { title: "confusion", xTitle: "predicted" }));
+ * // as a cell's last expression, the kernel renders it:
+ * barPlot(["supervised", "SimCLR"], { accuracy: [0.76, 0.86] }, { yRange: [0, 1] });
+ * ```
+ *
  * @module
  */
 

@@ -2,12 +2,6 @@
  * A progress bar that updates in place: one output in a Jupyter notebook, one line in a
  * terminal.
  *
- * ```ts
- * const bar = progressBar(steps, { label: "pre-training" });
- * for (let i = 1; i <= steps; i++) { ...; bar.update(i, { loss }); }
- * await bar.done();
- * ```
- *
  * - In the Deno kernel: the bar is shown once with `display_data` carrying a
  *   `transient.display_id`, and every later refresh is an `update_display_data` with the same
  *   id (`Deno.jupyter.broadcast`), so the frontend (and the notebook nbconvert saves) holds ONE
@@ -17,6 +11,18 @@
  *   and waits briefly (default 100 ms) so it arrives before the cell finishes: `await` it.
  * - In a terminal (`deno run`, stderr is a TTY): `\r` rewrites one line, at most every 100 ms.
  * - Otherwise (logs, CI): a full line at most every 5 s, plus the final line.
+ *
+ * @example
+ * ```ts
+ * import { progressBar } from "./progress.ts";
+ * const steps = 100;
+ * const bar = progressBar(steps, { label: "pre-training" });
+ * for (let i = 1; i <= steps; i++) {
+ *   const loss = 1 / i; // one training step
+ *   bar.update(i, { loss });
+ * }
+ * await bar.done();
+ * ```
  *
  * @module
  */

@@ -1,6 +1,18 @@
 /**
  * Gathering mini-batches of images out of a flat `Float32Array` dataset.
  *
+ * @example
+ * ```ts
+ * import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
+ * const images = new Float32Array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]); // five images of 2 floats
+ * const labels = new Int32Array([0, 1, 2, 3, 4]);
+ * const order = new Int32Array([4, 2, 0, 3, 1]); // a shuffled index list
+ * for (const b of batchesOf(order, 2, true)) { // [4, 2], [0, 3]; the partial [1] is dropped
+ *   const x = gatherImages(images, 2, b); // [4, 4, 2, 2], then [0, 0, 3, 3]
+ *   const y = gatherLabels(labels, b); // [4, 2], then [0, 3]
+ * }
+ * ```
+ *
  * @module
  */
 

@@ -6,8 +6,12 @@
  *
  * @example
  * ```ts
- * await saveModel(backbone, "data/checkpoints/ssl/backbone");
- * const again = await loadModel("data/checkpoints/ssl/backbone");
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { loadModel, saveModel } from "./checkpoint.ts";
+ * const backbone = articleBackbone([28, 28, 1]);
+ * const dir = await Deno.makeTempDir(); // e.g. "data/checkpoints/ssl/backbone" in a real run
+ * await saveModel(backbone, dir);
+ * const again = await loadModel(dir); // same topology and weights
  * ```
  *
  * @module

@@ -10,9 +10,24 @@
  *
  * @example
  * ```ts
- * const history = await pretrainContrastive({ backbone, head, images, size: 784,
- *   shape: [28, 28, 1], indices: split.unlabelled, makeViews, rng: new Rng(0),
- *   config: { epochs: 10, batchSize: 512, learningRate: 1e-3, temperature: 0.2 } });
+ * import { twoViews } from "../augment/compose.ts";
+ * import { digitAugment } from "../augment/presets.ts";
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { articleHead } from "../models/heads/projection_heads.ts";
+ * import { Rng } from "../rng.ts";
+ * import { pretrainContrastive } from "./pretrain.ts";
+ * const images = new Float32Array(32 * 28 * 28).fill(0.5); // 32 unlabelled 28x28 images
+ * const pipeline = digitAugment();
+ * const { history } = await pretrainContrastive({
+ *   backbone: articleBackbone([28, 28, 1]),
+ *   head: articleHead(32, 10),
+ *   images,
+ *   shape: [28, 28, 1],
+ *   indices: Int32Array.from({ length: 32 }, (_, i) => i),
+ *   makeViews: (batch, count, rng) => twoViews(batch, count, 28, 28, 1, pipeline, rng),
+ *   rng: new Rng(0),
+ *   config: { epochs: 1, batchSize: 16, learningRate: 1e-3, temperature: 0.2 },
+ * });
  * ```
  *
  * @module

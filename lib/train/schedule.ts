@@ -4,8 +4,15 @@
  *
  * @example
  * ```ts
+ * import { EarlyStopping, exponentialDecay } from "./schedule.ts";
+ * const losses = [1, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7]; // one per epoch
  * const stop = new EarlyStopping({ minRelativeImprovement: 0.001, patience: 5 });
- * for (let e = 0; e < 100 && !stop.update(epochLoss(e)); e++) { ... }
+ * let e = 0;
+ * for (; e < losses.length; e++) {
+ *   const lr = exponentialDecay(0.01, 0.9, e); // train epoch e at this learning rate
+ *   if (stop.update(losses[e])) break;
+ * }
+ * // e === 8: the sixth epoch in a row without progress
  * ```
  *
  * @module

@@ -11,9 +11,24 @@
  *
  * @example
  * ```ts
- * const r = await trainSupervised({ backbone, head, images, shape: [28, 28, 1], labels,
- *   train: split.labelled, validation: split.validation, rng: new Rng(0),
- *   config: { epochs: 100, batchSize: 64, optimizer: "sgd", learningRate: 0.01 } });
+ * import { articleBackbone } from "../models/article_cnn.ts";
+ * import { articleHead } from "../models/heads/projection_heads.ts";
+ * import { Rng } from "../rng.ts";
+ * import { trainSupervised } from "./supervised.ts";
+ * const images = new Float32Array(20 * 28 * 28); // 20 labelled 28x28 images
+ * const labels = Int32Array.from({ length: 20 }, (_, i) => i % 10);
+ * const r = await trainSupervised({
+ *   backbone: articleBackbone([28, 28, 1]),
+ *   head: articleHead(32, 10),
+ *   images,
+ *   shape: [28, 28, 1],
+ *   labels,
+ *   train: Int32Array.from({ length: 15 }, (_, i) => i),
+ *   validation: Int32Array.from({ length: 5 }, (_, i) => 15 + i),
+ *   rng: new Rng(0),
+ *   config: { epochs: 2, batchSize: 5, optimizer: "sgd", learningRate: 0.01 },
+ * });
+ * r.selectedBy; // "validation": the epoch with the best validation accuracy was kept
  * ```
  *
  * @module

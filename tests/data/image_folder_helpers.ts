@@ -114,3 +114,13 @@ export async function makePatternFolder(root: string, o: PatternFolderOptions): 
   await Promise.all(jobs);
   return classes.length * o.perClass + (o.unlabelled ?? 0);
 }
+
+/** Runs `fn` with a fresh temporary folder, removed afterwards. */
+export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "image_folder_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

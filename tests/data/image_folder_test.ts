@@ -8,17 +8,12 @@ import { loadDataset } from "../../lib/data/load_dataset.ts";
 import { classCounts } from "../../lib/data/dataset.ts";
 import { Rng } from "../../lib/rng.ts";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
-import { makePatternFolder, patternImage, writeImage } from "./image_folder_helpers.ts";
-
-/** Runs `fn` with a fresh temporary folder, removed afterwards. */
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "image_folder_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import {
+  makePatternFolder,
+  patternImage,
+  withTempDir,
+  writeImage,
+} from "./image_folder_helpers.ts";
 
 const quiet: ImageFolderOptions = { cacheDir: null, quiet: true };
 

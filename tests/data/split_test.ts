@@ -1,4 +1,8 @@
-import { type SparseLabelSplit, sparseLabelSplit } from "../../lib/data/split.ts";
+import {
+  type SparseLabelSplit,
+  sparseLabelSplit,
+  stratifiedHoldOut,
+} from "../../lib/data/split.ts";
 import { Rng } from "../../lib/rng.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 
@@ -196,5 +200,86 @@ Deno.test("split: clear errors", () => {
   assertThrows(
     () => sparseLabelSplit(labels, { labelled: 10, seed: 0, balanced: true, numClasses: 5 }),
     "label 9 is not below numClasses 5",
+  );
+});
+
+Deno.test("stratifiedHoldOut: per-class counts, at least one and never all, unlabelled train", () => {
+  // Class sizes 10, 1, 2, 3, 5 and three unlabelled examples, interleaved.
+  const sizes = [10, 1, 2, 3, 5];
+  const list: number[] = [];
+  sizes.forEach((n, c) => list.push(...new Array(n).fill(c)));
+  list.push(-1, -1, -1);
+  const labels = new Rng(7).shuffle(Int32Array.from(list));
+  const classNames = ["ten", "one", "two", "three", "five"];
+  const held = stratifiedHoldOut(labels, { testFraction: 0.2, seed: 0, classNames });
+  assertEquals(held.classes, [
+    { total: 10, test: 2 },
+    { total: 1, test: 0 },
+    { total: 2, test: 1 },
+    { total: 3, test: 1 },
+    { total: 5, test: 1 },
+  ]);
+  assertEquals(perClass(labels, held.test, 5), [2, 0, 1, 1, 1]);
+  assertEquals(held.train.length + held.test.length, labels.length);
+  const all = [...held.train, ...held.test].sort((a, b) => a - b);
+  assertEquals(all, Array.from({ length: labels.length }, (_, i) => i), "disjoint, cover all");
+  // Unlabelled examples train, first and in index order.
+  const unlabelled = Array.from(labels.keys()).filter((i) => labels[i] === -1);
+  assertEquals(Array.from(held.train.subarray(0, 3)), unlabelled);
+  assert(held.test.every((i) => labels[i] >= 0));
+  // A large fraction still leaves one example of each class for training.
+  const most = stratifiedHoldOut(labels, { testFraction: 0.95, seed: 0, classNames });
+  assertEquals(most.classes.map((c) => c.test), [9, 0, 1, 2, 4]);
+});
+
+Deno.test("stratifiedHoldOut: each class draws from its own named stream", () => {
+  const labels = randomLabels(60, 2, 3);
+  const names = ["cat", "dog"];
+  const held = stratifiedHoldOut(labels, { testFraction: 0.25, seed: 4, classNames: names });
+  // The documented draw: class c's examples in index order, permuted by its fork.
+  for (let c = 0; c < 2; c++) {
+    const mine = Array.from(labels.keys()).filter((i) => labels[i] === c);
+    const perm = new Rng(4).fork(`image-folder class ${names[c]}`).permutation(mine.length);
+    const expected = Array.from(perm.subarray(0, 8), (k) => mine[k]);
+    assertEquals(Array.from(held.test.subarray(8 * c, 8 * c + 8)), expected, names[c]);
+  }
+  // Another class appended leaves the first two classes' hold-outs as they were.
+  const more = Int32Array.from([...labels, 2, 2, 2, 2, 2]);
+  const grown = stratifiedHoldOut(more, {
+    testFraction: 0.25,
+    seed: 4,
+    classNames: [...names, "fox"],
+  });
+  assertEquals(Array.from(grown.test.subarray(0, 16)), Array.from(held.test));
+  // Same seed, same hold-out; another seed, another one.
+  const again = stratifiedHoldOut(labels, { testFraction: 0.25, seed: 4, classNames: names });
+  assertEquals(again, held);
+  const other = stratifiedHoldOut(labels, { testFraction: 0.25, seed: 5, classNames: names });
+  assert(other.test.some((v, i) => v !== held.test[i]), "seeds 4 and 5 hold out the same");
+});
+
+Deno.test("stratifiedHoldOut: clear errors", () => {
+  const labels = Int32Array.from([0, 1, 0, 1]);
+  const classNames = ["a", "b"];
+  for (const testFraction of [0, 1, -0.1, NaN]) {
+    assertThrows(
+      () => stratifiedHoldOut(labels, { testFraction, seed: 0, classNames }),
+      "stratifiedHoldOut",
+      "testFraction",
+    );
+  }
+  assertThrows(
+    () => stratifiedHoldOut(labels, { testFraction: 0.5, seed: 1.5, classNames }),
+    "seed",
+    "1.5",
+  );
+  assertThrows(
+    () => stratifiedHoldOut([0, 2], { testFraction: 0.5, seed: 0, classNames }),
+    "label 2 at index 1",
+    "2 class names",
+  );
+  assertThrows(
+    () => stratifiedHoldOut([-2], { testFraction: 0.5, seed: 0, classNames }),
+    "label -2 at index 0",
   );
 });

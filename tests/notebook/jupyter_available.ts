@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { findChromium } from "../../bin/notebooks.ts";
+import { findChromium } from "../../lib/notebook/browser_check.ts";
 
 function probe(): string | undefined {
   try {

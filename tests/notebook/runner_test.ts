@@ -1,17 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import {
-  countOutputs,
-  drawnCharts,
-  JupyterMissingError,
-  listNotebooks,
-  notebookLine,
-  parseFailure,
-  runNotebooks,
-  type Summary,
-  summaryMarkdown,
-  timestamp,
-} from "../../bin/notebooks.ts";
+import { countOutputs, parseFailure } from "../../lib/notebook/outputs.ts";
+import { drawnCharts } from "../../lib/notebook/browser_check.ts";
+import { denoKernelState, JupyterMissingError } from "../../lib/notebook/jupyter.ts";
+import { listNotebooks, runNotebooks, timestamp } from "../../lib/notebook/runner.ts";
+import { notebookLine, type Summary, summaryMarkdown } from "../../lib/notebook/summary.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { jupyterMissing } from "./jupyter_available.ts";
 
@@ -231,4 +224,32 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("denoKernelState: missing, stale (its Deno is gone) or ok, from `kernelspec list --json`", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    /** A fake `jupyter` that prints `json` (or fails) for `kernelspec list --json`. */
+    const fake = async (name: string, json: unknown, code = 0) => {
+      const path = join(dir, name);
+      await Deno.writeTextFile(
+        path,
+        `#!/bin/sh\ncat <<'JSON'\n${JSON.stringify(json)}\nJSON\nexit ${code}\n`,
+      );
+      await Deno.chmod(path, 0o755);
+      return path;
+    };
+    const spec = (argv0: string) => ({
+      kernelspecs: { deno: { resource_dir: dir, spec: { argv: [argv0, "jupyter", "--kernel"] } } },
+    });
+    const python = { kernelspecs: { python3: { spec: { argv: ["/usr/bin/python3"] } } } };
+    assertEquals(await denoKernelState(await fake("none", python)), "missing");
+    assertEquals(await denoKernelState(await fake("gone", spec(join(dir, "no-deno")))), "stale");
+    assertEquals(await denoKernelState(await fake("ok", spec(Deno.execPath()))), "ok");
+    assertEquals(await denoKernelState(await fake("onpath", spec("deno"))), "ok");
+    assertEquals(await denoKernelState(await fake("fails", spec(Deno.execPath()), 1)), "missing");
+    assertEquals(await denoKernelState(join(dir, "no-jupyter-here")), "missing");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import { blockHead } from "./block_head.ts";
  * const g = blockHead(32, [{ units: 64, activation: "relu" }, { units: 16 }], "projection");
  * ```
  *

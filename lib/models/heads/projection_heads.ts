@@ -7,6 +7,7 @@
  *
  * @example
  * ```ts
+ * import { projectionHead } from "./projection_heads.ts";
  * const g = projectionHead({ kind: "mlp", inputDim: 32, hidden: [32, 16], outputDim: 10 });
  * ```
  *

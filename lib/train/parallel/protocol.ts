@@ -11,6 +11,20 @@
  * worker inside one `tf.variableGrads` call, so its forward pass's tape is
  * reused by the backward pass instead of being recomputed.
  *
+ * @example
+ * ```ts
+ * import { CTRL_ABORT, CTRL_RELEASE, CTRL_WORDS, type StepMessage } from "./protocol.ts";
+ * const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+ * const step: StepMessage = {
+ *   type: "step", seq: 1, n: 4, start: 0, end: 4, slot: 0, workers: 2,
+ *   release: Atomics.load(ctrl, CTRL_RELEASE),
+ * };
+ * // main, once every worker's z is in: let the blocked workers go on
+ * Atomics.store(ctrl, CTRL_RELEASE, step.release + 1);
+ * Atomics.notify(ctrl, CTRL_RELEASE);
+ * Atomics.load(ctrl, CTRL_ABORT); // 0 until the coordinator shuts down
+ * ```
+ *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";

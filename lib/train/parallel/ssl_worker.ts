@@ -18,6 +18,14 @@
  * main thread adds the slots, applies the optimizer and publishes the new
  * weights, which the worker reads at the start of the next step.
  *
+ * @example
+ * ```ts
+ * // Not imported: `SslWorkers.create` starts this file as a module worker,
+ * // then sends it an `InitMessage` (see `protocol.ts`).
+ * const worker = new Worker(new URL("./ssl_worker.ts", import.meta.url).href, { type: "module" });
+ * worker.terminate();
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -25,10 +25,22 @@
  *
  * @example
  * ```ts
- * const par = await SslWorkers.create({ backbone, head, shape: [28, 28, 1],
- *   temperature: 0.5, optimizer: tf.train.adam(1e-3) });
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../../backend.ts";
+ * import { articleBackbone } from "../../models/article_cnn.ts";
+ * import { articleHead } from "../../models/heads/projection_heads.ts";
+ * import { SslWorkers } from "./ssl_workers.ts";
+ * await initBackend();
+ * const par = await SslWorkers.create({
+ *   backbone: articleBackbone([28, 28, 1]),
+ *   head: articleHead(32, 10),
+ *   shape: [28, 28, 1],
+ *   temperature: 0.5,
+ *   optimizer: tf.train.adam(1e-3),
+ * });
  * try {
- *   const loss = await par.step(views, 512); // views: 1024 x 784 floats, first views then twins
+ *   const views = new Float32Array(2 * 8 * 784); // 8 first views, then their 8 twins
+ *   const loss = await par.step(views, 8);
  * } finally {
  *   par.dispose();
  * }

@@ -1,0 +1,97 @@
+/**
+ * Flags that several commands share, declared once so that `--help` and the errors read the
+ * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`.
+ *
+ * @example
+ * ```ts
+ * import { BACKEND_FLAG, backendFlag, quickFlag } from "./common_flags.ts";
+ * import { type CommandSpec, parseFlags } from "./flags.ts";
+ * const spec = {
+ *   name: "demo",
+ *   usage: "deno run demo.ts [flags]",
+ *   summary: "An example.",
+ *   flags: { backend: BACKEND_FLAG, quick: quickFlag() },
+ * } satisfies CommandSpec;
+ * const values = parseFlags(spec, ["--backend", "cpu"]);
+ * const backend = backendFlag(values.backend); // "cpu"
+ * if (backend !== "cpu") throw new Error("not parsed");
+ * ```
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import type { BackendName } from "../backend.ts";
+import { type FlagSpec, oneOf, UsageError } from "./flags.ts";
+
+/** The tfjs backends `--backend` accepts today. */
+export const BACKENDS: readonly BackendName[] = ["wasm", "cpu"];
+
+/** `--backend wasm|cpu` (default wasm). */
+export const BACKEND_FLAG = {
+  type: "string",
+  value: "NAME",
+  default: "wasm",
+  description: `tfjs backend: ${BACKENDS.join(" or ")}`,
+} as const satisfies FlagSpec;
+
+/** Validates a `--backend` value. */
+export function backendFlag(text: string): BackendName {
+  return oneOf("backend", text, BACKENDS);
+}
+
+/** `--dataset mnist|fashion-mnist|folder:<path>` (default mnist). */
+export const DATASET_FLAG = {
+  type: "string",
+  value: "NAME",
+  default: "mnist",
+  description: "mnist, fashion-mnist or folder:<path> (a folder of images, one sub-folder a class)",
+} as const satisfies FlagSpec;
+
+/** `--seeds a,b,c`. */
+export function seedsFlag(defaults: string): FlagSpec & { type: "string" } {
+  return {
+    type: "string",
+    value: "LIST",
+    description: `seeds to run, comma-separated (default ${defaults})`,
+  };
+}
+
+/** `--quick`, on by default when env `SSL_QUICK=1`. */
+export function quickFlag(): FlagSpec & { type: "boolean" } {
+  let fromEnv = false;
+  try {
+    fromEnv = Deno.env.get("SSL_QUICK") === "1";
+  } catch {
+    // no --allow-env: off
+  }
+  return {
+    type: "boolean",
+    default: fromEnv,
+    description: "the small smoke run (minutes; also env SSL_QUICK=1)",
+  };
+}
+
+/** `--out FILE` (results JSON). */
+export const OUT_FLAG = {
+  type: "string",
+  value: "FILE",
+  description: "write the results as JSON to FILE",
+} as const satisfies FlagSpec;
+
+/**
+ * Checks an `--out FILE` value before any work: its folder must exist (so a long run does not
+ * end in a failed write). Returns the path as given.
+ */
+export function outFlag(text: string): string {
+  const dir = dirname(resolve(text));
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(dir).isDirectory;
+  } catch {
+    // missing
+  }
+  if (text.trim() === "" || !isDir) {
+    throw new UsageError(`--out ${text}: the folder ${dir} does not exist`, { helpHint: true });
+  }
+  return text;
+}

@@ -1,0 +1,108 @@
+/**
+ * The real commands, spawned: `--help` answers with every flag (exit 0), and a mistake in the
+ * flags is ONE line on stderr naming the flag, exit 2, no stack trace. None of these gets as
+ * far as loading data or training.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { EXPERIMENT_COMMAND } from "../../bin/experiment.ts";
+
+const decoder = new TextDecoder();
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(script: string, ...args: string[]): Promise<Ran> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    cwd: new URL("../..", import.meta.url).pathname,
+    env: { NO_COLOR: "1", SSL_SKIP_SETUP: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Asserts a one-line usage error from `command` that names `flag`. */
+function assertUsageError(r: Ran, command: string, ...parts: string[]): void {
+  const where = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+  assertEquals(r.code, 2, where);
+  const lines = r.stderr.trimEnd().split("\n");
+  assertEquals(lines.length, 1, `one line on stderr: ${where}`);
+  assert(lines[0].startsWith(`${command}: `), where);
+  for (const p of parts) assert(lines[0].includes(p), `"${p}" in: ${lines[0]}`);
+  assert(!/^\s+at /m.test(r.stderr + r.stdout), `no stack trace: ${where}`);
+}
+
+const COMMANDS = [
+  { script: "bin/experiment.ts", name: "experiment", flags: ["--labels", "--head", "--backend"] },
+  { script: "bin/ablation.ts", name: "ablation", flags: ["--part", "--seeds", "--backend"] },
+  { script: "bin/notebooks.ts", name: "notebooks", flags: ["--quick", "--only", "--backend"] },
+  { script: "bench/bench.ts", name: "bench", flags: ["--backends", "--workers", "--quick"] },
+  { script: "bin/setup.ts", name: "setup", flags: ["--for", "--dry-run"] },
+];
+
+Deno.test("every command answers --help and -h with its flags, exit 0", async () => {
+  const runs = await Promise.all(
+    COMMANDS.flatMap((c) => [run(c.script, "--help"), run(c.script, "-h")]),
+  );
+  COMMANDS.forEach((c, i) => {
+    for (const r of [runs[2 * i], runs[2 * i + 1]]) {
+      assertEquals(r.code, 0, `${c.name} --help: ${r.stderr}`);
+      assert(r.stdout.includes(`deno `), `${c.name}: a usage line`);
+      for (const flag of [...c.flags, "--help"]) {
+        assert(r.stdout.includes(flag), `${c.name} --help lists ${flag}:\n${r.stdout}`);
+      }
+      assertEquals(r.stderr.trim(), "", `${c.name} --help writes nothing to stderr`);
+    }
+  });
+});
+
+Deno.test("experiment --help lists every declared flag", async () => {
+  const r = await run("bin/experiment.ts", "--help");
+  for (const name of Object.keys(EXPERIMENT_COMMAND.flags)) {
+    assert(r.stdout.includes(`--${name} `) || r.stdout.includes(`--${name}\n`), name);
+  }
+});
+
+Deno.test("every command refuses an unknown flag in one line, exit 2", async () => {
+  const runs = await Promise.all(COMMANDS.map((c) => run(c.script, "--frobnicate")));
+  COMMANDS.forEach((c, i) =>
+    assertUsageError(runs[i], c.name, "unknown flag --frobnicate", "run with --help")
+  );
+});
+
+Deno.test("experiment: bad values are one-line usage errors naming the flag", async () => {
+  const [labels, temperature, head, missing, backend, seeds] = await Promise.all([
+    run("bin/experiment.ts", "--labels", "-3"),
+    run("bin/experiment.ts", "--temperature", "-1"),
+    run("bin/experiment.ts", "--head", "mlp:0"),
+    run("bin/experiment.ts", "--epochs"),
+    run("bin/experiment.ts", "--backend", "gpu"),
+    run("bin/experiment.ts", "--seeds", "0,x"),
+  ]);
+  assertUsageError(labels, "experiment", "--labels", '"-3"', "non-negative integer");
+  assertUsageError(temperature, "experiment", "--temperature", '"-1"', "positive number");
+  assertUsageError(head, "experiment", "--head", "mlp:0", "positive integer");
+  assertUsageError(missing, "experiment", "--epochs needs a value");
+  assertUsageError(backend, "experiment", "--backend", "wasm, cpu", '"gpu"');
+  assertUsageError(seeds, "experiment", "--seeds", '"0,x"');
+});
+
+Deno.test("ablation, notebooks, bench: bad values are one-line usage errors", async () => {
+  const [epochs, timeout, workers, backends, stray] = await Promise.all([
+    run("bin/ablation.ts", "--epochs", "0"),
+    run("bin/notebooks.ts", "--timeout", "-5"),
+    run("bench/bench.ts", "--workers", "0"),
+    run("bench/bench.ts", "--backends", "wasm,tpu"),
+    run("bin/notebooks.ts", "01"),
+  ]);
+  assertUsageError(epochs, "ablation", "--epochs", ">= 1");
+  assertUsageError(timeout, "notebooks", "--timeout", '"-5"');
+  assertUsageError(workers, "bench", "--workers", ">= 1");
+  assertUsageError(backends, "bench", "--backends", '"wasm,tpu"');
+  assertUsageError(stray, "notebooks", 'unexpected argument "01"');
+});
