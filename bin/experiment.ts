@@ -3,7 +3,7 @@
  *
  * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
- * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16`, ...),
+ * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16,classes`, ...),
  * `--backend wasm|cpu`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
  * `lib/data/image_folder.ts`); the recipe follows the data (`recipeFor` in
@@ -20,7 +20,7 @@ import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.t
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
 import { runSeed, type SeedResult } from "../lib/experiment/run_seed.ts";
-import { resultsTable, toResults } from "../lib/experiment/report.ts";
+import { resultsTable, toResults, verdictLines } from "../lib/experiment/report.ts";
 import {
   HEAD_SETTING_FORMS,
   type HeadSetting,
@@ -73,7 +73,8 @@ export const EXPERIMENT_COMMAND = {
     head: {
       type: "string",
       value: "SPEC",
-      description: `projection head: ${HEAD_SETTING_FORMS} (default the article's mlp:32,16)`,
+      description:
+        `projection head: ${HEAD_SETTING_FORMS} (default the article's mlp:32,16,classes)`,
     },
     backend: BACKEND_FLAG,
     size: {
@@ -212,6 +213,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const summary = toResults(config, results, backend, (performance.now() - t0) / 1000);
   console.log();
   console.log(resultsTable(summary));
+  for (const line of verdictLines(summary)) console.log(`\n${line}`);
   console.log(
     `\ntotal ${(summary.timing_s.total / 60).toFixed(1)} min, pre-training ${
       (summary.timing_s.pretrain / 60).toFixed(1)

@@ -8,7 +8,10 @@
  *
  * @example
  * ```ts
- * import { classCounts, subset, toTensors } from "./lib/data/dataset.ts";
+ * import { classCounts, subset, toTensors } from "./dataset.ts";
+ * import { loadMnist } from "./mnist.ts";
+ * const { train } = await loadMnist();
+ * classCounts(train); // [5923, 6742, ...]
  * const small = subset(train, [0, 1, 2, 3]);
  * const { x, y } = toTensors(small); // x: [4, 28, 28, 1], y: [4]
  * x.dispose();

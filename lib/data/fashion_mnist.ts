@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { loadFashionMnist } from "./lib/data/fashion_mnist.ts";
+ * import { loadFashionMnist } from "./fashion_mnist.ts";
  * const { train, test, skipped } = await loadFashionMnist({ seed: 0 });
  * console.log(train.count, test.count, skipped); // 60000 10000 2
  * ```

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { readIdxImages } from "./lib/data/idx.ts";
+ * import { readIdxImages } from "./idx.ts";
  * const bytes = await Deno.readFile("train-images-idx3-ubyte");
  * const { count, height, width, data } = readIdxImages(bytes, "train-images-idx3-ubyte");
  * ```

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { loadMnist } from "./lib/data/mnist.ts";
+ * import { loadMnist } from "./mnist.ts";
  * const { train, test } = await loadMnist();
  * console.log(train.count, test.count); // 60000 10000
  * ```

@@ -37,7 +37,7 @@ export function studySplits(config: AblationConfig, train: ImageDataset): SeedSp
     });
     const rest = new Rng(seed).fork("dev").shuffle(Int32Array.from(split.unlabelled));
     if (config.dev >= rest.length) {
-      throw new Error(`ablation: the dev holdout (${config.dev}) leaves no unlabelled images`);
+      throw new RangeError(`ablation: the dev holdout (${config.dev}) leaves no unlabelled images`);
     }
     const dev = rest.slice(0, config.dev).sort();
     let pool = rest.slice(config.dev);

@@ -5,16 +5,19 @@
  * `--head article`).
  *
  * In the text form an MLP lists the width of every layer; the last is the
- * width of z, the ones before it are hidden ReLU layers. A head whose output
- * width is not given (`linear`, `article`) outputs one value per class, so it
- * can be kept as the classifier after pre-training (the article's
- * "same head" arm).
+ * width of z, the ones before it are hidden ReLU layers — or the word
+ * `classes` for one output per class (`mlp:32,16,classes` is the article's
+ * head, also called `article`). A single width (`mlp:64`) is one hidden layer
+ * with one output per class. A head whose output width is not given
+ * (`linear`, `mlp:64`, `article`) outputs one value per class, so it can be
+ * kept as the classifier after pre-training (the article's "same head" arm).
  *
  * @example
  * ```ts
  * import { headSettingText, parseHeadSetting } from "./head_setting.ts";
  * const head = parseHeadSetting("mlp:32,16"); // { kind: "mlp", hidden: [32], outputDim: 16 }
  * headSettingText(head); // "mlp:32,16"
+ * headSettingText(parseHeadSetting("article")); // "mlp:32,16,classes"
  * ```
  *
  * @module
@@ -38,7 +41,8 @@ export const ARTICLE_HEAD: Readonly<HeadSetting> = Object.freeze({
 });
 
 /** What `--head` accepts, for usage lines and errors. */
-export const HEAD_SETTING_FORMS = "none, linear, linear:D, mlp:W1,...,D or article";
+export const HEAD_SETTING_FORMS =
+  "none, linear, linear:D, mlp:W1,...,D, mlp:W1,...,classes or article";
 
 /**
  * Parses the text form of a head (see the module doc). Throws a `RangeError`
@@ -53,6 +57,8 @@ export function parseHeadSetting(text: string): HeadSetting {
   const m = /^(linear|mlp)(?::(.*))?$/.exec(spec);
   if (!m) throw bad("unknown kind");
   const widths = m[2] === undefined ? [] : m[2].split(",").map((w) => w.trim());
+  const perClass = m[1] === "mlp" && widths.length > 1 && widths.at(-1) === "classes";
+  if (perClass) widths.pop();
   const numbers = widths.map((w) => {
     const n = Number(w);
     if (w === "" || !Number.isInteger(n) || n < 1) {
@@ -65,7 +71,7 @@ export function parseHeadSetting(text: string): HeadSetting {
     return numbers.length ? { kind: "linear", outputDim: numbers[0] } : { kind: "linear" };
   }
   if (numbers.length === 0) throw bad("an MLP head needs its widths");
-  if (numbers.length === 1) return { kind: "mlp", hidden: numbers, outputDim: undefined };
+  if (perClass || numbers.length === 1) return { kind: "mlp", hidden: numbers };
   return { kind: "mlp", hidden: numbers.slice(0, -1), outputDim: numbers.at(-1) };
 }
 
@@ -73,7 +79,7 @@ export function parseHeadSetting(text: string): HeadSetting {
 export function headSettingText(head: HeadSetting): string {
   if (head.kind === "none") return "none";
   if (head.kind === "linear") return head.outputDim ? `linear:${head.outputDim}` : "linear";
-  const widths = [...(head.hidden ?? []), ...(head.outputDim ? [head.outputDim] : [])];
+  const widths = [...(head.hidden ?? []), head.outputDim ?? "classes"];
   return `mlp:${widths.join(",")}`;
 }
 
