@@ -19,6 +19,12 @@ import { initBackend } from "../lib/backend.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
+import { describeRecipe } from "../lib/experiment/folder_recipe.ts";
+import {
+  BACKBONE_SETTING_FORMS,
+  type BackboneConfig,
+  parseBackboneSetting,
+} from "../lib/models/backbones.ts";
 import { runSeed, type SeedResult } from "../lib/experiment/run_seed.ts";
 import { resultsTable, toResults, verdictLines } from "../lib/experiment/report.ts";
 import {
@@ -76,6 +82,11 @@ export const EXPERIMENT_COMMAND = {
       description:
         `projection head: ${HEAD_SETTING_FORMS} (default the article's mlp:32,16,classes)`,
     },
+    backbone: {
+      type: "string",
+      value: "SPEC",
+      description: `the backbone: ${BACKBONE_SETTING_FORMS} (default: chosen from the data)`,
+    },
     backend: BACKEND_FLAG,
     size: {
       type: "string",
@@ -112,6 +123,8 @@ export interface ExperimentArgs {
   temperature?: number;
   /** `--head`. */
   head?: HeadSetting;
+  /** `--backbone`. */
+  backbone?: BackboneConfig;
   /** `--backend`. */
   backend: "wasm" | "cpu";
 }
@@ -162,6 +175,9 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
       ? undefined
       : positiveNumber("temperature", v.temperature),
     head: v.head === undefined ? undefined : parseWith("head", v.head, parseHeadSetting),
+    backbone: v.backbone === undefined
+      ? undefined
+      : parseWith("backbone", v.backbone, parseBackboneSetting),
     backend: backendFlag(v.backend),
   };
 }
@@ -190,6 +206,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (args.epochs !== undefined) config.pretrain.epochs = args.epochs;
   if (args.temperature !== undefined) config.pretrain.temperature = args.temperature;
   if (args.head !== undefined) config.head = args.head;
+  if (args.backbone !== undefined) config.backbone = args.backbone;
   await asUsageError(() => checkLabelBudget(config, data.train));
   console.log(
     `experiment: ${config.dataset}, ${config.labels} labels (${config.validation} for validation), ` +
@@ -199,6 +216,7 @@ async function main(argv: readonly string[]): Promise<void> {
       `backbone ${config.backbone.kind}, augmentation ${config.pretrainAugment.preset}, ` +
       `head ${headText(config.head, data.train.classNames.length)}`,
   );
+  if (isFolder) { for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`); }
   const results: SeedResult[] = [];
   for (const seed of config.seeds) {
     try {

@@ -5,7 +5,9 @@
  *
  * All the maps of one image are projective maps of the plane, so they are
  * multiplied into ONE 3x3 matrix (a homography) and the image is resampled
- * once, with bilinear interpolation and 0 (black) outside the source image.
+ * once, with bilinear interpolation and 0 (black) outside the source image
+ * (the matrix maths live in `homography.ts`, the resampling in `warp.ts`; both
+ * are re-exported from here).
  * Resampling once is faster than warping four times and avoids blurring the
  * digit four times over; the result equals the step-by-step warps up to
  * interpolation error (and except that content pushed out of the frame by an
@@ -46,309 +48,33 @@
  */
 import type { Rng } from "../rng.ts";
 import {
+  affineHomography,
+  type AffineParams,
+  identityMat3,
+  type Mat3,
+  mulMat3,
+  quadHomography,
+} from "./homography.ts";
+import {
   checkBatch,
   checkProbability,
   checkRange,
   type ImageBatch,
   type Transform,
 } from "./types.ts";
+import { warpImage } from "./warp.ts";
 
-/**
- * A 3x3 matrix, row-major: `[m00, m01, m02, m10, m11, m12, m20, m21, m22]`.
- * As a homography it maps `(x, y)` to `((m00 x + m01 y + m02) / w, (m10 x + m11 y + m12) / w)`
- * with `w = m20 x + m21 y + m22`.
- *
- * @example
- * ```ts
- * import type { Mat3 } from "./affine_perspective.ts";
- * const shiftRight: Mat3 = [1, 0, 3, 0, 1, 0, 0, 0, 1];
- * ```
- */
-export type Mat3 = [number, number, number, number, number, number, number, number, number];
-
-/**
- * The identity homography.
- *
- * @example
- * ```ts
- * import { identityMat3 } from "./affine_perspective.ts";
- * const h = identityMat3(); // [1, 0, 0, 0, 1, 0, 0, 0, 1]
- * ```
- */
-export function identityMat3(): Mat3 {
-  return [1, 0, 0, 0, 1, 0, 0, 0, 1];
-}
-
-/**
- * The matrix product `a * b`: as maps, first `b`, then `a`.
- *
- * @example
- * ```ts
- * import { affineHomography, mulMat3, quadHomography } from "./affine_perspective.ts";
- * const turn = { angleDeg: 30, tx: 0, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 };
- * const affine = affineHomography(turn, 28, 28);
- * const perspective = quadHomography([0, 0, 22, 5, 27, 27, 0, 27], 28, 28);
- * const h = mulMat3(perspective, affine); // the affine map, then the perspective warp
- * ```
- */
-export function mulMat3(a: Mat3, b: Mat3): Mat3 {
-  const out = new Array<number>(9) as Mat3;
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) {
-      out[3 * r + c] = a[3 * r] * b[c] + a[3 * r + 1] * b[3 + c] + a[3 * r + 2] * b[6 + c];
-    }
-  }
-  return out;
-}
-
-/**
- * The inverse of a 3x3 matrix (adjugate over determinant), or `null` when it
- * is singular (|det| below 1e-12 relative to the entries' size).
- *
- * @example
- * ```ts
- * import { invertMat3 } from "./affine_perspective.ts";
- * const back = invertMat3([2, 0, 0, 0, 2, 0, 0, 0, 1]); // [0.5, 0, 0, 0, 0.5, 0, 0, 0, 1]
- * ```
- */
-export function invertMat3(m: Mat3): Mat3 | null {
-  const [a, b, c, d, e, f, g, h, i] = m;
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  const size = Math.max(...m.map(Math.abs));
-  if (!Number.isFinite(det) || Math.abs(det) <= 1e-12 * size * size * size) return null;
-  const k = 1 / det;
-  return [
-    A * k,
-    -(b * i - c * h) * k,
-    (b * f - c * e) * k,
-    B * k,
-    (a * i - c * g) * k,
-    -(a * f - c * d) * k,
-    C * k,
-    -(a * h - b * g) * k,
-    (a * e - b * d) * k,
-  ];
-}
-
-/**
- * Whether `m` is the identity homography up to `tol` in every entry (a map
- * that moves no pixel by more than about `tol * size`); such images are copied
- * instead of resampled, so identity settings return their input bit for bit.
- *
- * @example
- * ```ts
- * import { isIdentityMat3 } from "./affine_perspective.ts";
- * isIdentityMat3([1, 0, 0, 0, 1, 0, 0, 0, 1]); // true
- * ```
- */
-export function isIdentityMat3(m: Mat3, tol = 1e-12): boolean {
-  const id = [1, 0, 0, 0, 1, 0, 0, 0, 1];
-  for (let k = 0; k < 9; k++) if (!(Math.abs(m[k] - id[k]) <= tol)) return false;
-  return true;
-}
-
-/** One image's affine parameters, as drawn by {@linkcode randomAffine}. */
-export interface AffineParams {
-  /** Rotation in degrees, counter-clockwise as displayed. */
-  angleDeg: number;
-  /** Shift right, in pixels. */
-  tx: number;
-  /** Shift down, in pixels. */
-  ty: number;
-  /** Zoom factor (> 1 enlarges the content). */
-  scale: number;
-  /** Horizontal shear angle in degrees: `x' = x + tan(shearXDeg) * y`. */
-  shearXDeg: number;
-  /** Vertical shear angle in degrees: `y' = y + tan(shearYDeg) * x`. */
-  shearYDeg: number;
-}
-
-/**
- * The homography of an affine map about the image centre: scale, then shear,
- * then rotate, then translate (the order torchvision uses).
- *
- * @example
- * ```ts
- * import { affineHomography } from "./affine_perspective.ts";
- * // turn a 28x28 image by 90 degrees counter-clockwise
- * const h = affineHomography({ angleDeg: 90, tx: 0, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 }, 28, 28);
- * ```
- */
-export function affineHomography(p: AffineParams, height: number, width: number): Mat3 {
-  const cx = (width - 1) / 2;
-  const cy = (height - 1) / 2;
-  const rad = (p.angleDeg * Math.PI) / 180;
-  const cos = Math.cos(rad);
-  const sin = Math.sin(rad);
-  const shx = Math.tan((p.shearXDeg * Math.PI) / 180);
-  const shy = Math.tan((p.shearYDeg * Math.PI) / 180);
-  // M = scale * R * Sh, with R = [[cos, sin], [-sin, cos]] (counter-clockwise with y down)
-  // and Sh = [[1, shx], [shy, 1]].
-  const m00 = p.scale * (cos + sin * shy);
-  const m01 = p.scale * (cos * shx + sin);
-  const m10 = p.scale * (-sin + cos * shy);
-  const m11 = p.scale * (-sin * shx + cos);
-  return [
-    m00,
-    m01,
-    cx + p.tx - (m00 * cx + m01 * cy),
-    m10,
-    m11,
-    cy + p.ty - (m10 * cx + m11 * cy),
-    0,
-    0,
-    1,
-  ];
-}
-
-/**
- * The homography that maps the image's corner pixels (0, 0), (W-1, 0),
- * (W-1, H-1), (0, H-1) onto the quadrilateral `quad` =
- * `[x0, y0, x1, y1, x2, y2, x3, y3]` (same corner order), i.e. the
- * perspective warp that squeezes the image into `quad`. Built as the
- * closed-form unit-square-to-quad map (Heckbert 1989) after scaling the image
- * to the unit square. Needs `height, width >= 2`.
- *
- * @example
- * ```ts
- * import { quadHomography } from "./affine_perspective.ts";
- * // pull the top-right corner of a 28x28 image 5 px inwards
- * const h = quadHomography([0, 0, 22, 5, 27, 27, 0, 27], 28, 28);
- * ```
- */
-export function quadHomography(quad: readonly number[], height: number, width: number): Mat3 {
-  const [x0, y0, x1, y1, x2, y2, x3, y3] = quad;
-  const sx = x0 - x1 + x2 - x3;
-  const sy = y0 - y1 + y2 - y3;
-  let g = 0;
-  let h = 0;
-  if (sx !== 0 || sy !== 0) {
-    const dx1 = x1 - x2;
-    const dx2 = x3 - x2;
-    const dy1 = y1 - y2;
-    const dy2 = y3 - y2;
-    const den = dx1 * dy2 - dx2 * dy1;
-    g = (sx * dy2 - dx2 * sy) / den;
-    h = (dx1 * sy - sx * dy1) / den;
-  }
-  const u = 1 / (width - 1);
-  const v = 1 / (height - 1);
-  // unit square -> quad, right-multiplied by diag(u, v, 1) (pixels -> unit square)
-  return [
-    (x1 - x0 + g * x1) * u,
-    (x3 - x0 + h * x3) * v,
-    x0,
-    (y1 - y0 + g * y1) * u,
-    (y3 - y0 + h * y3) * v,
-    y0,
-    g * u,
-    h * v,
-    1,
-  ];
-}
-
-/**
- * Resamples one image through the homography `forward` (which maps input
- * pixel positions to output positions): each output pixel reads the input at
- * `forward⁻¹(x, y)` with bilinear interpolation, 0 outside the input. Reads
- * `height * width * channels` values of `src` from `srcOffset`, writes as many
- * into `dst` from `dstOffset`. An identity `forward` copies the pixels
- * exactly; a singular one writes zeros.
- *
- * @example
- * ```ts
- * import { affineHomography, warpImage } from "./affine_perspective.ts";
- * const image = new Float32Array(28 * 28).fill(0.5);
- * const params = { angleDeg: 15, tx: 2, ty: 0, scale: 1, shearXDeg: 0, shearYDeg: 0 };
- * const out = new Float32Array(28 * 28);
- * warpImage(image, 0, out, 0, 28, 28, 1, affineHomography(params, 28, 28));
- * ```
- */
-export function warpImage(
-  src: Float32Array,
-  srcOffset: number,
-  dst: Float32Array,
-  dstOffset: number,
-  height: number,
-  width: number,
-  channels: number,
-  forward: Mat3,
-): void {
-  const n = height * width * channels;
-  if (isIdentityMat3(forward)) {
-    dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
-    return;
-  }
-  const inv = invertMat3(forward);
-  if (inv === null) {
-    dst.fill(0, dstOffset, dstOffset + n);
-    return;
-  }
-  const [a, b, c, d, e, f, g, h, i] = inv;
-  const rowStride = width * channels;
-  const C = channels;
-  const xLast = width - 1;
-  const yLast = height - 1;
-  let o = dstOffset;
-  for (let y = 0; y < height; y++) {
-    // source coordinates of (0, y), advanced by (a, d, g) per output column
-    let u = b * y + c;
-    let v = e * y + f;
-    let w = h * y + i;
-    for (let x = 0; x < width; x++, u += a, v += d, w += g, o += C) {
-      const iw = 1 / w;
-      const sx = u * iw;
-      const sy = v * iw;
-      // beyond one pixel outside the image (or behind the camera, w <= 0): fill 0
-      if (!(w > 1e-12 && sx > -1 && sy > -1 && sx < width && sy < height)) {
-        for (let k = 0; k < C; k++) dst[o + k] = 0;
-        continue;
-      }
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      const fx = sx - x0;
-      const fy = sy - y0;
-      const p = srcOffset + y0 * rowStride + x0 * C;
-      if (x0 >= 0 && y0 >= 0 && x0 < xLast && y0 < yLast) {
-        // all four neighbours inside: interpolate along x, then along y
-        if (C === 1) {
-          const top = src[p] + fx * (src[p + 1] - src[p]);
-          const q = p + rowStride;
-          const bottom = src[q] + fx * (src[q + 1] - src[q]);
-          dst[o] = top + fy * (bottom - top);
-          continue;
-        }
-        for (let k = 0; k < C; k++) {
-          const q = p + k;
-          const r = q + rowStride;
-          const top = src[q] + fx * (src[q + C] - src[q]);
-          const bottom = src[r] + fx * (src[r + C] - src[r]);
-          dst[o + k] = top + fy * (bottom - top);
-        }
-      } else {
-        // on the border: neighbours outside the image count as 0
-        const inX0 = x0 >= 0;
-        const inX1 = x0 < xLast;
-        const inY0 = y0 >= 0;
-        const inY1 = y0 < yLast;
-        for (let k = 0; k < C; k++) {
-          const q = p + k;
-          const r = q + rowStride;
-          const s00 = inY0 && inX0 ? src[q] : 0;
-          const s01 = inY0 && inX1 ? src[q + C] : 0;
-          const s10 = inY1 && inX0 ? src[r] : 0;
-          const s11 = inY1 && inX1 ? src[r + C] : 0;
-          const top = s00 + fx * (s01 - s00);
-          const bottom = s10 + fx * (s11 - s10);
-          dst[o + k] = top + fy * (bottom - top);
-        }
-      }
-    }
-  }
-}
+export {
+  affineHomography,
+  type AffineParams,
+  identityMat3,
+  invertMat3,
+  isIdentityMat3,
+  type Mat3,
+  mulMat3,
+  quadHomography,
+} from "./homography.ts";
+export { warpImage } from "./warp.ts";
 
 /**
  * Settings of the random affine map (plain JSON). A value is drawn uniformly

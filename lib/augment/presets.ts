@@ -64,9 +64,11 @@ export {
 export interface AugmentChoice {
   /**
    * "digits": the article's affine + perspective + blur; "colour": SimCLR's;
-   * "crop-flip": crops, flips, mild rotation, lighting (clothes, grey photos); "none".
+   * "crop-flip": crops, flips, mild rotation, lighting (clothes, grey photos);
+   * "crop": the same without flips (digits, letters, signs: a mirror changes their
+   * meaning; the default for grey folders); "none".
    */
-  preset: "digits" | "colour" | "crop-flip" | "none";
+  preset: "digits" | "colour" | "crop-flip" | "crop" | "none";
   /** 0 = identity, 1 = full strength (digits and crop-flip presets). */
   strength?: number;
 }
@@ -233,11 +235,13 @@ export function augmentPipeline(choice: AugmentChoice): Transform | undefined {
       return colourAugment();
     case "crop-flip":
       return cropFlipAugment({ strength: choice.strength ?? 1 });
+    case "crop":
+      return cropFlipAugment({ strength: choice.strength ?? 1, flipP: 0 });
     default:
       throw new Error(
         `unknown augmentation preset "${
           (choice as { preset: string }).preset
-        }"; use digits, colour, crop-flip or none`,
+        }"; use digits, colour, crop-flip, crop or none`,
       );
   }
 }

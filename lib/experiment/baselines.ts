@@ -27,6 +27,9 @@
  * @module
  */
 import type { SupervisedConfig } from "../train/supervised.ts";
+import { decayTo } from "../train/schedule.ts";
+
+export { decayTo };
 import type { AugmentChoice } from "./recipe.ts";
 
 /** A supervised recipe: optimiser settings and the augmentation of the labelled images. */
@@ -45,17 +48,6 @@ export interface BaselinesConfig {
   article: SupervisedRecipe;
   /** `supervised_strong`: the recipe tuned on validation. */
   strong: SupervisedRecipe;
-}
-
-/**
- * The per-epoch learning-rate factor that takes the rate from 1 to
- * `finalFraction` over `epochs` epochs (1 for a single epoch).
- */
-export function decayTo(finalFraction: number, epochs: number): number {
-  if (!(finalFraction > 0 && finalFraction <= 1)) {
-    throw new Error(`decayTo: finalFraction must be in (0, 1], got ${finalFraction}`);
-  }
-  return epochs <= 1 ? 1 : Math.pow(finalFraction, 1 / (epochs - 1));
 }
 
 /** Candidate strong recipes tried on the validation split (name → recipe). */

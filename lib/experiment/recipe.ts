@@ -12,6 +12,8 @@
  */
 import { classCounts, type ImageDataset } from "../data/dataset.ts";
 import type { BackboneConfig } from "../models/backbones.ts";
+import type { BaselinesConfig } from "./baselines.ts";
+import { folderRecipe } from "./folder_recipe.ts";
 import { ARTICLE_HEAD, type HeadSetting } from "../models/heads/head_setting.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
 import type { SupervisedConfig } from "../train/supervised.ts";
@@ -50,6 +52,8 @@ export interface ExperimentConfig {
   probe: { epochs: number; learningRate: number; weightDecay: number };
   /** k of the kNN classifier on backbone features. */
   knnK: number;
+  /** The supervised baselines' recipes; the preset of the mode when omitted (`baselines.ts`). */
+  baselines?: BaselinesConfig;
 }
 
 /** The full recipe (3 seeds; about 10 minutes a seed on a 2-core CPU). */
@@ -118,10 +122,10 @@ export function defaultLabelBudget(train: ImageDataset): number {
  * - `fashion-mnist`: the same, but the "crop-flip" augmentation (crops,
  *   flips, mild rotation, lighting): ARTICLE.md measured that the digit
  *   augmentation's big rotations and shears made SSL worse on clothes;
- * - `folder:<path>` (pass its training set as `train`): colour images
- *   (3 channels) get the small ResNet (width 16, depth 3) and SimCLR's
- *   "colour" augmentation; grey images the article's CNN and "crop-flip".
- *   Fine-tuning uses "crop-flip" at half strength. Sized to the folder: the
+ * - `folder:<path>` (pass its training set as `train`): the backbone,
+ *   augmentation and step budgets of {@linkcode folderRecipe} (grey images up
+ *   to 32 pixels: the article's CNN and "crop"; colour: the small ResNet and
+ *   SimCLR's "colour"; fine-tuning in optimiser steps). Sized to the folder: the
  *   label budget is {@linkcode defaultLabelBudget} (a quarter of the labelled
  *   images, between 2 per class and 200), 20% of it for validation; the
  *   pre-training epochs give about 300 steps (quick: 24) of up to 256 pairs
@@ -141,14 +145,12 @@ export function recipeFor(dataset: string, quick: boolean, train?: ImageDataset)
     };
   }
   if (!dataset.startsWith("folder:")) return base;
-  const colour = (train?.channels ?? 3) === 3;
-  const config: ExperimentConfig = {
+  const config: ExperimentConfig = train ? folderRecipe(base, train, quick) : {
     ...base,
-    backbone: colour ? { kind: "resnet", width: 16, depth: 3 } : { kind: "article" },
-    pretrainAugment: colour ? { preset: "colour" } : { preset: "crop-flip", strength: 1 },
+    backbone: { kind: "resnet", width: 16, depth: 3 },
+    pretrainAugment: { preset: "colour" },
     finetuneAugment: gentle,
   };
-  if (quick) config.finetune = { ...config.finetune, epochs: 40 };
   if (!train) return config;
   const k = train.classNames.length;
   config.labels = defaultLabelBudget(train);

@@ -72,3 +72,39 @@ export function backboneOutputDim(backbone: tf.LayersModel): number {
   }
   return dim;
 }
+
+/** What `--backbone` accepts, for usage lines and errors. */
+export const BACKBONE_SETTING_FORMS =
+  "article, article:C1,C2,C3, article-wide, resnet or resnet:W,D";
+
+/**
+ * Parses the text form of a backbone: `article` (the article's CNN, 16/16/32
+ * channels), `article:C1,C2,C3` (other widths), `article-wide` (32/64/128,
+ * about 93k parameters), `resnet` (width 16, 3 stages) or `resnet:W,D`.
+ * Throws a `RangeError` that quotes the text and lists the forms.
+ */
+export function parseBackboneSetting(text: string): BackboneConfig {
+  const spec = text.trim().toLowerCase();
+  const bad = (why: string) =>
+    new RangeError(`backbone "${text}": ${why}; use ${BACKBONE_SETTING_FORMS}`);
+  const m = /^(article|article-wide|resnet)(?::(.*))?$/.exec(spec);
+  if (!m) throw bad("unknown kind");
+  const numbers = m[2] === undefined ? [] : m[2].split(",").map((w) => {
+    const n = Number(w.trim());
+    if (w.trim() === "" || !Number.isInteger(n) || n < 1) {
+      throw bad(`"${w.trim()}" is not a positive integer`);
+    }
+    return n;
+  });
+  if (m[1] === "article-wide") {
+    if (numbers.length) throw bad("article-wide takes no widths");
+    return { kind: "article", channels: [32, 64, 128] };
+  }
+  if (m[1] === "article") {
+    if (numbers.length === 0) return { kind: "article" };
+    if (numbers.length !== 3) throw bad("the article's CNN has 3 conv layers: give 3 widths");
+    return { kind: "article", channels: numbers as [number, number, number] };
+  }
+  if (numbers.length > 2) throw bad("a ResNet takes a width and a depth");
+  return { kind: "resnet", width: numbers[0] ?? 16, depth: numbers[1] ?? 3 };
+}

@@ -165,7 +165,7 @@ export function headVerdict(
     ? ""
     : ` The gap${ties.length > 1 ? "s" : ""} ${ties.join(" and ")} ${
       ties.length > 1 ? "are" : "is"
-    } within the spread over seeds: read ${ties.length > 1 ? "them" : "it"} as a tie.`;
+    } within the spread over seeds: read ${ties.length > 1 ? "them as ties" : "it as a tie"}.`;
   return {
     ...base,
     ordering,

@@ -23,6 +23,46 @@ export function exponentialDecay(lr0: number, gamma: number, epoch: number): num
   return lr0 * Math.pow(gamma, epoch);
 }
 
+/**
+ * The per-epoch learning-rate factor that takes the rate from 1 to
+ * `finalFraction` over `epochs` epochs (1 for a single epoch).
+ */
+export function decayTo(finalFraction: number, epochs: number): number {
+  if (!(finalFraction > 0 && finalFraction <= 1)) {
+    throw new RangeError(`decayTo: finalFraction must be in (0, 1], got ${finalFraction}`);
+  }
+  return epochs <= 1 ? 1 : Math.pow(finalFraction, 1 / (epochs - 1));
+}
+
+/** A budget of optimiser steps that grows with the training images: `perImage` each, clamped. */
+export interface StepBudget {
+  /** Steps per training image. */
+  perImage: number;
+  /** At least this many steps. */
+  min: number;
+  /** At most this many steps. */
+  max: number;
+}
+
+/**
+ * The epochs a training run of `count` images in batches of `batchSize`
+ * takes for a step budget: a fixed number of steps, or one that grows with
+ * the images ({@linkcode StepBudget}). At least one epoch.
+ */
+export function epochsForSteps(
+  steps: number | StepBudget,
+  count: number,
+  batchSize: number,
+): number {
+  const total = typeof steps === "number"
+    ? steps
+    : Math.min(steps.max, Math.max(steps.min, Math.round(steps.perImage * count)));
+  if (!(total >= 1)) {
+    throw new RangeError(`epochsForSteps: the step budget must be >= 1, got ${total}`);
+  }
+  return Math.max(1, Math.ceil(total / Math.ceil(count / batchSize)));
+}
+
 /** Settings of `EarlyStopping`. */
 export interface EarlyStoppingConfig {
   /** An epoch counts as progress when the loss falls by more than this fraction of the best loss. */

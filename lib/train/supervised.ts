@@ -36,10 +36,20 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
 import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
+import { decayTo, epochsForSteps, type StepBudget } from "./schedule.ts";
 
 /** Settings of supervised training (plain JSON). */
 export interface SupervisedConfig {
+  /** Passes over the labelled images (unless `steps` is set). */
   epochs: number;
+  /**
+   * A budget of optimiser steps instead of epochs: a number, or steps per
+   * labelled image (clamped), so that 80 labels train as long as 800 do
+   * per image and a tiny label budget is not two steps an epoch for a few epochs.
+   */
+  steps?: number | StepBudget;
+  /** Decay the learning rate to this fraction of its start over the run (instead of `lrDecay`). */
+  finalLrFraction?: number;
   batchSize: number;
   optimizer: "sgd" | "adam";
   learningRate: number;
@@ -161,9 +171,15 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   let best: { acc: number; loss: number; epoch: number; weights: tf.Tensor[] } | undefined;
   const snapshot = () => [...backbone.getWeights(), ...head.getWeights()].map((w) => w.clone());
 
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
+  const epochs = config.steps === undefined
+    ? config.epochs
+    : epochsForSteps(config.steps, opts.train.length, config.batchSize);
+  const lrDecay = config.finalLrFraction === undefined
+    ? config.lrDecay ?? 1
+    : decayTo(config.finalLrFraction, epochs);
+  for (let epoch = 0; epoch < epochs; epoch++) {
     const t0 = performance.now();
-    const decay = Math.pow(config.lrDecay ?? 1, epoch);
+    const decay = Math.pow(lrDecay, epoch);
     (headOpt as unknown as { learningRate: number }).learningRate = config.learningRate * decay;
     if (backboneOpt) {
       (backboneOpt as unknown as { learningRate: number }).learningRate = config.learningRate *

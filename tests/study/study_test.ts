@@ -21,11 +21,7 @@ import {
   type RunSummary,
   temperatureTable,
 } from "../../lib/study/report.ts";
-import {
-  headStudyFigure,
-  labelBudgetFigure,
-  temperatureFigure,
-} from "../../lib/study/charts.ts";
+import { headStudyFigure, labelBudgetFigure, temperatureFigure } from "../../lib/study/charts.ts";
 import { drawLabelled } from "../../lib/study/study.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 

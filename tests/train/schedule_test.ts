@@ -1,5 +1,10 @@
-import { EarlyStopping, exponentialDecay } from "../../lib/train/schedule.ts";
-import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
+import {
+  decayTo,
+  EarlyStopping,
+  epochsForSteps,
+  exponentialDecay,
+} from "../../lib/train/schedule.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 
 Deno.test("exponential decay multiplies the rate by gamma every epoch", () => {
   assertAlmostEquals(exponentialDecay(1e-3, 0.95, 0), 1e-3, 1e-15);
@@ -20,4 +25,15 @@ Deno.test("early stopping waits for more than `patience` epochs without relative
   const fresh = new EarlyStopping({ minRelativeImprovement: 0.01, patience: 2 });
   fresh.restore(JSON.parse(JSON.stringify(new EarlyStopping(fresh.config).state())));
   assertEquals(fresh.update(5), false, "Infinity survives a JSON round trip as null");
+});
+
+Deno.test("step budgets: epochs follow the labelled images, clamped; decayTo reaches its fraction", () => {
+  // 80 images at batch 64: 2 steps an epoch.
+  assertEquals(epochsForSteps(240, 80, 64), 120);
+  assertEquals(epochsForSteps({ perImage: 3, min: 150, max: 400 }, 80, 64), 120);
+  assertEquals(epochsForSteps({ perImage: 3, min: 150, max: 400 }, 16, 64), 150, "min 150 steps");
+  assertEquals(epochsForSteps({ perImage: 3, min: 150, max: 400 }, 640, 64), 40, "max 400 steps");
+  assertEquals(epochsForSteps(1, 1000, 64), 1, "at least one epoch");
+  assertThrows(() => epochsForSteps(0, 10, 64), "step budget");
+  assertAlmostEquals(Math.pow(decayTo(0.05, 120), 119), 0.05, 1e-9);
 });

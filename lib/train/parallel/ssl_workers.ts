@@ -23,6 +23,10 @@
  * models whose rows are independent in the forward pass (no batch
  * normalisation in training mode) — true of this project's models.
  *
+ * This module is the data-parallel step; the workers and their messages are
+ * in `worker_pool.ts`, the weights' shared-memory layout and the gradient sum
+ * in `shared_weights.ts`.
+ *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -49,17 +53,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  type BatchBuffers,
-  CTRL_ABORT,
-  CTRL_RELEASE,
-  CTRL_WORDS,
-  type InitMessage,
-  type ModelTopology,
-  type StepMessage,
-  type WeightSpec,
-  type WorkerReply,
-} from "./protocol.ts";
+import type { BatchBuffers, InitMessage, ModelTopology, StepMessage } from "./protocol.ts";
+import { SharedWeights } from "./shared_weights.ts";
+import { type Reply, SslWorkerPool } from "./worker_pool.ts";
 
 /** What `SslWorkers.create` needs. */
 export interface SslWorkersOptions {
@@ -79,17 +75,6 @@ export interface SslWorkersOptions {
   workers?: number;
 }
 
-type Reply<T extends WorkerReply["type"]> = Extract<WorkerReply, { type: T }>;
-
-interface Waiter {
-  type: WorkerReply["type"];
-  seq: number;
-  count: number;
-  got: (WorkerReply | undefined)[];
-  resolve: (replies: WorkerReply[]) => void;
-  reject: (err: Error) => void;
-}
-
 const FLOAT = 4;
 
 /** Class names of every layer of `model`, nested models included. */
@@ -98,9 +83,6 @@ function layerClasses(model: tf.LayersModel): string[] {
     layer instanceof tf.LayersModel ? layerClasses(layer) : [layer.getClassName()]
   );
 }
-
-/** Workers started by any `SslWorkers` and not yet terminated. */
-let running = 0;
 
 /** Milliseconds the main thread spent in each phase of the steps so far (`SslWorkers.timings`). */
 export interface SslStepTimings {
@@ -124,29 +106,17 @@ export interface SslStepTimings {
  * call `step` per batch, and `dispose` (or `using`) when done.
  */
 export class SslWorkers {
-  readonly #workers: Worker[];
+  readonly #pool: SslWorkerPool;
   readonly #opts: SslWorkersOptions;
-  /** Main's weights, `backbone.weights ++ head.weights`. */
-  readonly #variables: tf.Variable[];
-  readonly #specs: WeightSpec[];
-  /** Indices into `#variables` of the trainable weights, in the optimizer's order. */
-  readonly #trainable: number[];
-  readonly #gradSize: number;
+  /** Main's weights and the workers' gradient slots. */
+  readonly #weights: SharedWeights;
   readonly #zDim: number;
   readonly #size: number;
-  readonly #ctrl: Int32Array;
-  readonly #weightBuffer: SharedArrayBuffer;
-  readonly #gradBuffer: SharedArrayBuffer;
   #buffers?: BatchBuffers;
   #capacityRows = 0;
   #sentBuffers: (BatchBuffers | undefined)[];
-  #releases = 0;
   #seq = 0;
-  #waiter?: Waiter;
-  #inbox: { from: number; reply: WorkerReply }[] = [];
-  #failure?: Error;
   #busy = false;
-  #disposed = false;
   #timings: SslStepTimings = {
     steps: 0,
     publish: 0,
@@ -166,47 +136,9 @@ export class SslWorkers {
       throw new Error(`SslWorkers: the head must output flat z [batch, dim], got [${zShape}]`);
     }
     this.#zDim = zDim;
-    const layerVars = [...backbone.weights, ...head.weights];
-    this.#variables = layerVars.map((w) => w.read() as tf.Variable);
-    let offset = 0;
-    this.#specs = this.#variables.map((v) => {
-      const spec = { shape: v.shape.slice(), offset, size: v.size };
-      offset += v.size;
-      return spec;
-    });
-    // The optimizer's order: Adam keeps its moments by position, and `minimize`
-    // hands it the gradients in the order the variables were registered.
-    const registered = Object.keys(tf.engine().registeredVariables);
-    const position = new Map(registered.map((name, i) => [name, i]));
-    this.#trainable = layerVars.map((w, i) => ({ w, i }))
-      .filter(({ w }) => w.trainable)
-      .sort((a, b) =>
-        (position.get(this.#variables[a.i].name) ?? 0) -
-        (position.get(this.#variables[b.i].name) ?? 0)
-      )
-      .map(({ i }) => i);
-    if (this.#trainable.length === 0) {
-      throw new Error("SslWorkers: the models have no trainable weights");
-    }
-    this.#gradSize = this.#trainable.reduce((s, k) => s + this.#specs[k].size, 0);
-    this.#ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
-    this.#weightBuffer = new SharedArrayBuffer(offset * FLOAT);
-    this.#gradBuffer = new SharedArrayBuffer(count * this.#gradSize * FLOAT);
+    this.#weights = new SharedWeights(backbone, head, count);
     this.#sentBuffers = new Array(count).fill(undefined);
-    this.#workers = [];
-    for (let w = 0; w < count; w++) {
-      const worker = new Worker(new URL("./ssl_worker.ts", import.meta.url).href, {
-        type: "module",
-      });
-      worker.onmessage = (e: MessageEvent) => this.#receive(w, e.data as WorkerReply);
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        this.#fail(new Error(`SslWorkers: worker ${w} failed: ${e.message}`));
-      };
-      worker.onmessageerror = () => this.#fail(new Error(`SslWorkers: worker ${w}: bad message`));
-      this.#workers.push(worker);
-      running++;
-    }
+    this.#pool = new SslWorkerPool(count);
   }
 
   /**
@@ -242,14 +174,14 @@ export class SslWorkers {
         zDim: par.#zDim,
         temperature: opts.temperature,
         softmaxBeforeLoss: opts.softmaxBeforeLoss ?? false,
-        weights: par.#specs,
-        trainable: par.#trainable,
-        ctrl: par.#ctrl.buffer as SharedArrayBuffer,
-        weightBuffer: par.#weightBuffer,
-        gradBuffer: par.#gradBuffer,
+        weights: par.#weights.specs,
+        trainable: par.#weights.trainable,
+        ctrl: par.#pool.ctrl.buffer as SharedArrayBuffer,
+        weightBuffer: par.#weights.buffer,
+        gradBuffer: par.#weights.gradBuffer,
       };
-      const ready = par.#collect("ready", 0, count);
-      for (const w of par.#workers) w.postMessage(init);
+      const ready = par.#pool.collect("ready", 0, count);
+      for (let w = 0; w < count; w++) par.#pool.post(w, init);
       await ready;
     } catch (err) {
       par.dispose();
@@ -260,12 +192,12 @@ export class SslWorkers {
 
   /** Workers started by any `SslWorkers` and not yet terminated (0 once all are disposed). */
   static get running(): number {
-    return running;
+    return SslWorkerPool.running;
   }
 
   /** Number of workers. */
   get workers(): number {
-    return this.#workers.length;
+    return this.#pool.size;
   }
 
   /**
@@ -293,13 +225,13 @@ export class SslWorkers {
       t0 = now;
     };
     try {
-      this.#publishWeights();
+      this.#weights.publish();
       const buffers = this.#ensureCapacity(rows);
       new Float32Array(buffers.views, 0, views.length).set(views);
-      const active = Math.min(this.#workers.length, rows);
+      const active = Math.min(this.#pool.size, rows);
       const seq = ++this.#seq;
-      const release = this.#releases;
-      const zs = this.#collect("z", seq, active);
+      const release = this.#pool.releases;
+      const zs = this.#pool.collect("z", seq, active);
       for (let w = 0; w < active; w++) {
         const msg: StepMessage = {
           type: "step",
@@ -315,20 +247,20 @@ export class SslWorkers {
           msg.buffers = buffers;
           this.#sentBuffers[w] = buffers;
         }
-        this.#workers[w].postMessage(msg);
+        this.#pool.post(w, msg);
       }
       lap("publish");
       await zs;
       lap("forward");
-      const parts = this.#collect("lossgrad", seq, active);
-      this.#release();
+      const parts = this.#pool.collect("lossgrad", seq, active);
+      this.#pool.release();
       const losses = (await parts) as Reply<"lossgrad">[];
       lap("loss");
-      const done = this.#collect("grads", seq, active);
-      this.#release();
+      const done = this.#pool.collect("grads", seq, active);
+      this.#pool.release();
       const grads = (await done) as Reply<"grads">[];
       lap("backward");
-      this.#applyGradients(active, grads);
+      this.#weights.applyGradients(active, grads, this.#opts.optimizer);
       lap("optimizer");
       t.steps++;
       return losses.reduce((s, r) => s + r.loss, 0);
@@ -348,46 +280,19 @@ export class SslWorkers {
    */
   getWeights(): Float32Array[] {
     this.#usable();
-    return this.#variables.map((v) => (v.dataSync() as Float32Array).slice());
+    return this.#weights.get();
   }
 
   /** Sets the main thread's weights (`getWeights` order); the workers pick them up at the next step. */
   setWeights(weights: Float32Array[]): void {
     this.#usable();
     if (this.#busy) throw new Error("SslWorkers: setWeights called while a step is running");
-    if (weights.length !== this.#variables.length) {
-      throw new Error(
-        `SslWorkers.setWeights: expected ${this.#variables.length} arrays, got ${weights.length}`,
-      );
-    }
-    weights.forEach((w, i) => {
-      if (w.length !== this.#specs[i].size) {
-        throw new Error(
-          `SslWorkers.setWeights: weight ${i} needs ${this.#specs[i].size} values, got ${w.length}`,
-        );
-      }
-    });
-    tf.tidy(() =>
-      weights.forEach((w, i) =>
-        this.#variables[i].assign(tf.tensor(w, this.#specs[i].shape, "float32"))
-      )
-    );
+    this.#weights.set(weights);
   }
 
   /** Stops the workers (a blocked step is woken up and abandoned). Safe to call twice. */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    // Wake any worker blocked in Atomics.wait first: terminating a blocked thread can hang.
-    Atomics.store(this.#ctrl, CTRL_ABORT, 1);
-    Atomics.notify(this.#ctrl, CTRL_RELEASE);
-    for (const w of this.#workers) {
-      w.terminate();
-      running--;
-    }
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(new Error("SslWorkers: disposed while a step was running"));
+    this.#pool.dispose();
   }
 
   /** `using par = await SslWorkers.create(...)` disposes at the end of the scope. */
@@ -396,20 +301,13 @@ export class SslWorkers {
   }
 
   #usable(): void {
-    if (this.#disposed) throw new Error("SslWorkers: already disposed");
-    if (this.#failure) throw this.#failure;
-  }
-
-  /** Lets the blocked workers go on to their next phase. */
-  #release(): void {
-    this.#releases++;
-    Atomics.store(this.#ctrl, CTRL_RELEASE, this.#releases);
-    Atomics.notify(this.#ctrl, CTRL_RELEASE);
+    if (this.#pool.disposed) throw new Error("SslWorkers: already disposed");
+    if (this.#pool.failure) throw this.#pool.failure;
   }
 
   #ensureCapacity(rows: number): BatchBuffers {
     if (this.#buffers && rows <= this.#capacityRows) return this.#buffers;
-    const count = this.#workers.length;
+    const count = this.#pool.size;
     this.#buffers = {
       views: new SharedArrayBuffer(rows * this.#size * FLOAT),
       z: new SharedArrayBuffer(rows * this.#zDim * FLOAT),
@@ -417,76 +315,5 @@ export class SslWorkers {
     };
     this.#capacityRows = rows;
     return this.#buffers;
-  }
-
-  #publishWeights(): void {
-    const all = new Float32Array(this.#weightBuffer);
-    this.#variables.forEach((v, i) => all.set(v.dataSync() as Float32Array, this.#specs[i].offset));
-  }
-
-  /** Adds the workers' gradient slots (in slot order) and applies the optimizer. */
-  #applyGradients(active: number, replies: Reply<"grads">[]): void {
-    const size = this.#gradSize;
-    const sum = new Float32Array(this.#gradBuffer, 0, size).slice();
-    for (let w = 1; w < active; w++) {
-      const slot = new Float32Array(this.#gradBuffer, w * size * FLOAT, size);
-      for (let j = 0; j < size; j++) sum[j] += slot[j];
-    }
-    tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      let offset = 0;
-      this.#trainable.forEach((k, pos) => {
-        const spec = this.#specs[k];
-        if (replies.some((r) => r.hasGrad[pos])) {
-          named[this.#variables[k].name] = tf.tensor(
-            sum.subarray(offset, offset + spec.size),
-            spec.shape,
-            "float32",
-          );
-        }
-        offset += spec.size;
-      });
-      this.#opts.optimizer.applyGradients(named);
-    });
-  }
-
-  /** A promise for `count` replies of `type` to step `seq`, one per worker 0..count-1. */
-  #collect(type: WorkerReply["type"], seq: number, count: number): Promise<WorkerReply[]> {
-    return new Promise((resolve, reject) => {
-      if (this.#failure) return reject(this.#failure);
-      this.#waiter = { type, seq, count, got: new Array(count).fill(undefined), resolve, reject };
-      const early = this.#inbox;
-      this.#inbox = [];
-      for (const { from, reply } of early) this.#receive(from, reply);
-    });
-  }
-
-  #receive(from: number, reply: WorkerReply): void {
-    if (reply.type === "error") {
-      const when = reply.seq === 0 ? "while starting" : `in step ${reply.seq}`;
-      this.#fail(new Error(`SslWorkers: worker ${from} failed ${when}: ${reply.message}`));
-      return;
-    }
-    const waiter = this.#waiter;
-    if (!waiter || waiter.type !== reply.type || waiter.seq !== reply.seq) {
-      this.#inbox.push({ from, reply });
-      return;
-    }
-    waiter.got[from] = reply;
-    if (waiter.got.every((r) => r !== undefined)) {
-      this.#waiter = undefined;
-      waiter.resolve(waiter.got as WorkerReply[]);
-    }
-  }
-
-  /** A worker failed: wake the others, reject the running step, refuse further steps. */
-  #fail(err: Error): void {
-    if (this.#failure || this.#disposed) return;
-    this.#failure = err;
-    Atomics.store(this.#ctrl, CTRL_ABORT, 1);
-    Atomics.notify(this.#ctrl, CTRL_RELEASE);
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(err);
   }
 }
