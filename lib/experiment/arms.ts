@@ -14,6 +14,13 @@
  *   projection head kept as the classifier;
  * - `ssl_new_head`: the same pre-trained backbone, the projection head
  *   discarded for a fresh one, fine-tuned;
+ * - `ssl_head_layer1`: SimCLRv2's middle answer — the first layer of the
+ *   pre-trained projection head kept on the backbone, a new linear
+ *   classifier on top, fine-tuned;
+ * - `ssl_distilled`: SimCLRv2's third step — the fine-tuned SSL arm best on
+ *   validation (the teacher) labels every unlabelled image with its softmax;
+ *   a student (the pre-trained encoder + a fresh head) learns those soft
+ *   labels and the true ones;
  * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
  * - `knn`: a k-nearest-neighbour vote on the frozen features h;
  * - `pixels_linear`: a linear classifier on the raw pixels of the labelled
@@ -51,6 +58,7 @@ import {
 } from "../pipeline/pretrain.ts";
 import { fineTune, type FineTuned, type FineTuneOptions } from "../pipeline/fine_tune.ts";
 import { knn, linearProbe } from "../pipeline/frozen.ts";
+import { distill } from "../pipeline/distill.ts";
 import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
 import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
 import type { SupervisedEpoch } from "../train/supervised.ts";
@@ -62,6 +70,8 @@ export const ARMS = [
   "supervised",
   "ssl_same_head",
   "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
   "linear_probe",
   "knn",
   "supervised_article",
@@ -76,6 +86,8 @@ export type Arm = typeof ARMS[number];
 export const PRETRAINED_ARMS: readonly Arm[] = [
   "ssl_same_head",
   "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
   "linear_probe",
   "knn",
 ];
@@ -87,8 +99,13 @@ export const FINE_TUNED_ARMS = [
   "supervised_strong",
   "ssl_same_head",
   "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
 ] as const;
 /** An arm that trains a backbone + head. */
+
+/** The fine-tuned SSL arms a teacher for `ssl_distilled` is chosen from (on validation). */
+export const TEACHER_ARMS = ["ssl_same_head", "ssl_new_head", "ssl_head_layer1"] as const;
 export type FineTunedArm = typeof FINE_TUNED_ARMS[number];
 
 /** Whether `arm` trains a backbone + head (so it has a history and can be cached). */
@@ -146,6 +163,11 @@ export function armContext(
  * must output one value per class.
  */
 export function armUnavailable(ctx: ArmContext, arm: Arm): string | undefined {
+  if (arm === "ssl_head_layer1") {
+    return ctx.config.head.kind === "none"
+      ? "the recipe has no projection head (none), so there is no layer of it to keep"
+      : undefined;
+  }
   if (arm !== "ssl_same_head") return undefined;
   const out = headOutputWidth(ctx.config.head, ctx.featureDim, ctx.numClasses);
   if (out === ctx.numClasses) return undefined;
@@ -184,13 +206,44 @@ export function fineTuneOptions(ctx: ArmContext, arm: FineTunedArm): FineTuneOpt
     : { config: config.finetune, augment: config.finetuneAugment, select: "validation" };
   return {
     ...recipe.config,
+    // The student's budget is its own: steps of labelled + unlabelled images.
+    ...(arm === "ssl_distilled" ? { steps: config.distill.steps } : {}),
     augment: recipe.augment,
     select: recipe.select,
-    head: arm === "ssl_same_head" ? "keep" : "new",
+    head: arm === "ssl_same_head" ? "keep" : arm === "ssl_head_layer1" ? { layers: 1 } : "new",
     backbone: config.backbone,
     seed: ctx.seed,
     stream: `finetune-${arm}`,
   };
+}
+
+/** A trained fine-tuned arm, by name (a teacher candidate). */
+export interface FineTunedOf {
+  arm: Arm;
+  model: FineTuned;
+}
+
+/**
+ * The teacher of `ssl_distilled`: the candidate best on validation (the
+ * accuracy of its selected epoch; ties: lower validation loss, then the
+ * order of {@linkcode TEACHER_ARMS}).
+ */
+export function chooseTeacher(candidates: readonly FineTunedOf[]): FineTunedOf | undefined {
+  const score = (c: FineTunedOf) => c.model.result.history[c.model.result.selectedEpoch];
+  let best: FineTunedOf | undefined;
+  for (const c of candidates) {
+    if (!(TEACHER_ARMS as readonly Arm[]).includes(c.arm)) continue;
+    const s = score(c);
+    const b = best && score(best);
+    const acc = s.validationAccuracy ?? -1;
+    const bAcc = b?.validationAccuracy ?? -1;
+    if (
+      !best || acc > bAcc || (acc === bAcc && (s.validationLoss ?? 0) < (b!.validationLoss ?? 0))
+    ) {
+      best = c;
+    }
+  }
+  return best;
 }
 
 /** The k values the pixel kNN chooses from. */
@@ -225,12 +278,27 @@ export async function trainArm(
   arm: Arm,
   pre?: Pretrained,
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>,
+  teachers: readonly FineTunedOf[] = [],
 ): Promise<ImageClassifier | FineTuned> {
   const needsPre = PRETRAINED_ARMS.includes(arm);
   if (needsPre && !pre) throw new Error(`trainArm: "${arm}" needs the pre-trained model`);
   const why = armUnavailable(ctx, arm);
   if (why) throw new RangeError(`trainArm: ${arm}: ${why}`);
   const { config, split, seed } = ctx;
+  if (arm === "ssl_distilled") {
+    const teacher = chooseTeacher(teachers);
+    if (!teacher) throw new Error("trainArm: ssl_distilled needs a fine-tuned SSL arm as teacher");
+    const d = config.distill;
+    const student = await distill(teacher.model, pre!, ctx.train, split, {
+      ...fineTuneOptions(ctx, arm),
+      temperature: d.temperature,
+      labelWeight: d.labelWeight,
+      unlabelledBatch: d.unlabelledBatch,
+      unlabelled: split.unlabelled,
+      onEpoch,
+    });
+    return Object.assign(student, { teacher: teacher.arm });
+  }
   if (isFineTunedArm(arm)) {
     return await fineTune(needsPre ? pre! : null, ctx.train, split, {
       ...fineTuneOptions(ctx, arm),

@@ -50,6 +50,14 @@ export interface ExperimentConfig {
   finetune: SupervisedConfig;
   /** Linear probe on frozen backbone features. */
   probe: { epochs: number; learningRate: number; weightDecay: number };
+  /**
+   * The `ssl_distilled` arm (SimCLRv2's third step): the best fine-tuned SSL
+   * arm on validation labels every unlabelled image with its softmax at
+   * `temperature`; a student fine-tunes on those and the true labels (weight
+   * `labelWeight`) for `steps` optimiser steps of 64 labelled + `unlabelledBatch`
+   * unlabelled images.
+   */
+  distill: { steps: number; temperature: number; labelWeight: number; unlabelledBatch: number };
   /** k of the kNN classifier on backbone features. */
   knnK: number;
   /** The supervised baselines' recipes; the preset of the mode when omitted (`baselines.ts`). */
@@ -84,6 +92,7 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     // training images: 87% after 150 epochs, 91% after 300, 92% after 500).
     finetune: { epochs: 500, batchSize: 64, optimizer: "adam", learningRate: 1e-3 },
     probe: { epochs: 300, learningRate: 0.01, weightDecay: 1e-3 },
+    distill: { steps: 800, temperature: 1, labelWeight: 0.5, unlabelledBatch: 256 },
     knnK: 20,
   };
 }
@@ -100,6 +109,7 @@ export function quickRecipe(dataset = "mnist"): ExperimentConfig {
     pretrain: { ...full.pretrain, epochs: 3, batchSize: 256, maxStepsPerEpoch: 12, workers: 1 },
     finetune: { ...full.finetune, epochs: 60 },
     probe: { ...full.probe, epochs: 100 },
+    distill: { ...full.distill, steps: 150, unlabelledBatch: 128 },
   };
 }
 

@@ -23,6 +23,8 @@ export const ARM_TITLES: Record<Arm, string> = {
   supervised: "supervised on the labels only",
   ssl_same_head: "SSL, fine-tuned with the same head",
   ssl_new_head: "SSL, head discarded, new head fine-tuned",
+  ssl_head_layer1: "SSL, first layer of the head kept + new linear classifier (SimCLRv2)",
+  ssl_distilled: "SSL, student distilled on the unlabelled images (SimCLRv2)",
   linear_probe: "SSL, linear probe on frozen h",
   knn: "SSL, kNN on frozen h",
   supervised_article: "supervised, the article's recipe (SGD, no augmentation, final epoch)",
@@ -40,12 +42,21 @@ export const TABLE_ARMS: readonly Arm[] = [
   "supervised_strong",
   "ssl_same_head",
   "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
   "linear_probe",
   "knn",
 ];
 
 /** The arms that use SSL pre-training: compared with both supervised baselines in the table. */
-export const SSL_ARMS: readonly Arm[] = ["ssl_same_head", "ssl_new_head", "linear_probe", "knn"];
+export const SSL_ARMS: readonly Arm[] = [
+  "ssl_same_head",
+  "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
+  "linear_probe",
+  "knn",
+];
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
@@ -53,7 +64,12 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const PIXEL_ARMS: readonly Arm[] = ["pixels_linear", "pixels_knn"];
 
 /** The arms fine-tuned from the pre-trained backbone. */
-export const FINE_TUNED_SSL_ARMS: readonly Arm[] = ["ssl_same_head", "ssl_new_head"];
+export const FINE_TUNED_SSL_ARMS: readonly Arm[] = [
+  "ssl_same_head",
+  "ssl_new_head",
+  "ssl_head_layer1",
+  "ssl_distilled",
+];
 
 /** The arm of `arms` with the highest mean test accuracy, if any ran. */
 export function bestOf(

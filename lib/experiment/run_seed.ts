@@ -28,9 +28,11 @@ import {
   ARMS,
   armUnavailable,
   type FineTunedArm,
+  type FineTunedOf,
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
+  TEACHER_ARMS,
   trainArm,
 } from "./arms.ts";
 
@@ -64,6 +66,13 @@ export function fineTuneLine(arm: string, r: SupervisedResult, testAccuracy: num
   return `  ${arm}: ${kept}test ${pct(testAccuracy)}`;
 }
 
+/** What a distilled student adds to its log line: its teacher and the unlabelled images used. */
+function distilledNote(model: object): string {
+  const d = model as { teacher?: string; unlabelledUsed?: number; agreement?: number };
+  return d.teacher === undefined ? "" : `; teacher ${d.teacher}, ${d.unlabelledUsed} unlabelled ` +
+    `images, agrees with the teacher on ${pct(d.agreement ?? NaN)}`;
+}
+
 /** The log line of one pre-training epoch. */
 export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
   return `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
@@ -90,6 +99,8 @@ export async function runSeed(
     finetune: {},
     timing: { pretrain: 0, total: 0 },
   };
+  // The fine-tuned SSL arms stay alive until the distilled student has chosen its teacher.
+  const teachers: FineTunedOf[] = [];
   const score = async (arm: Arm, pre?: Pretrained) => {
     const why = armUnavailable(ctx, arm);
     if (why) {
@@ -97,19 +108,22 @@ export async function runSeed(
       log(`  ${arm}: skipped: ${why}`);
       return;
     }
-    const model = await trainArm(ctx, arm, pre);
+    const model = await trainArm(ctx, arm, pre, undefined, teachers);
+    let keep = false;
     try {
       const { accuracy } = await evaluate(model, data.test, { count: ctx.testCount });
       out.testAccuracy[arm] = accuracy;
       if (isFineTunedArm(arm)) {
         const r = (model as FineTuned).result;
         out.finetune[arm] = r;
-        log(fineTuneLine(arm, r, accuracy));
+        log(fineTuneLine(arm, r, accuracy) + distilledNote(model));
+        keep = (TEACHER_ARMS as readonly Arm[]).includes(arm);
+        if (keep) teachers.push({ arm, model: model as FineTuned });
       } else {
         log(`  ${arm}: test ${pct(accuracy)}`);
       }
     } finally {
-      model.dispose();
+      if (!keep) model.dispose();
     }
   };
 
@@ -130,6 +144,7 @@ export async function runSeed(
   try {
     for (const arm of ARMS.filter((a) => PRETRAINED_ARMS.includes(a))) await score(arm, pre);
   } finally {
+    for (const t of teachers) t.model.dispose();
     pre.dispose();
   }
   out.timing.total = (performance.now() - t0) / 1000;

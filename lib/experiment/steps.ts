@@ -40,6 +40,7 @@ import { classifierOf, type FineTuned } from "../pipeline/fine_tune.ts";
 import { evaluate, type Evaluation } from "../pipeline/evaluate.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
 import { progressBar } from "../notebook/progress.ts";
+import { epochsForSteps } from "../train/schedule.ts";
 import type { ExperimentConfig } from "./recipe.ts";
 import {
   type Arm,
@@ -47,9 +48,12 @@ import {
   armContext,
   ARMS,
   armUnavailable,
+  type FineTunedOf,
+  fineTuneOptions,
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
+  TEACHER_ARMS,
   trainArm,
 } from "./arms.ts";
 
@@ -161,21 +165,46 @@ export type TrainedArm = (ImageClassifier | FineTuned) & {
   loaded: boolean;
 };
 
+/** What a distilled student records beside its models: its teacher and the images it used. */
+interface DistilledInfo {
+  teacher?: string;
+  unlabelledUsed?: number;
+  agreement?: number;
+}
+
 async function loadArm(dir: string, shape: [number, number, number]) {
   const result = loadJson<SupervisedResult>(path.join(dir, "result.json"));
   if (!result || !existsSync(path.join(dir, "head", "model.json"))) return undefined;
-  return classifierOf(
+  const model = classifierOf(
     await loadModel(path.join(dir, "backbone")),
     await loadModel(path.join(dir, "head")),
     result,
     shape,
   );
+  return Object.assign(model, loadJson<DistilledInfo>(path.join(dir, "info.json")) ?? {});
 }
 
-async function saveArm(dir: string, arm: FineTuned): Promise<void> {
+async function saveArm(dir: string, arm: FineTuned & DistilledInfo): Promise<void> {
   await saveModel(arm.backbone, path.join(dir, "backbone"));
   await saveModel(arm.head, path.join(dir, "head"));
   saveJson(path.join(dir, "result.json"), arm.result);
+  if (arm.teacher !== undefined) {
+    const { teacher, unlabelledUsed, agreement } = arm;
+    saveJson(path.join(dir, "info.json"), { teacher, unlabelledUsed, agreement });
+  }
+}
+
+/** The teacher candidates of `ssl_distilled`: the fine-tuned SSL arms this recipe runs. */
+async function teacherCandidates(
+  ctx: StepContext,
+  pre: Pretrained | undefined,
+): Promise<FineTunedOf[]> {
+  const out: FineTunedOf[] = [];
+  for (const arm of TEACHER_ARMS) {
+    if (armUnavailable(ctx, arm)) continue;
+    out.push({ arm, model: await trainedArm(ctx, arm, pre) as FineTuned });
+  }
+  return out;
 }
 
 /**
@@ -192,17 +221,29 @@ export async function trainedArm(
   const saved = dir ? await loadArm(dir, ctx.shape) : undefined;
   if (saved) return { ...saved, arm, loaded: true };
   let bar: ReturnType<typeof progressBar> | undefined;
+  const teachers = arm === "ssl_distilled" ? await teacherCandidates(ctx, pre) : [];
   const model = await trainArm(ctx, arm, pre, async (e) => {
-    bar ??= options.progress ? progressBar(0, { label: arm, unit: "epochs" }) : undefined;
+    bar ??= options.progress
+      ? progressBar(fineTuneEpochs(ctx, arm), { label: arm, unit: "epochs" })
+      : undefined;
     bar?.update(e.epoch + 1, {
       loss: e.loss,
       ...(e.validationAccuracy === undefined ? {} : { "val acc": e.validationAccuracy }),
     });
     await options.onEpoch?.(e);
-  });
+  }, teachers).finally(() => teachers.forEach((t) => t.model.dispose()));
   await bar?.done();
   if (dir) await saveArm(dir, model as FineTuned);
   return { ...model, arm, loaded: false };
+}
+
+/** The epochs a fine-tuned arm trains for (0 = not known: a frozen arm). */
+export function fineTuneEpochs(ctx: ArmContext, arm: Arm): number {
+  if (!isFineTunedArm(arm)) return 0;
+  const o = fineTuneOptions(ctx, arm);
+  return o.steps === undefined
+    ? o.epochs ?? 0
+    : epochsForSteps(o.steps, ctx.split.labelled.length, o.batchSize ?? 64);
 }
 
 /** Test-set accuracy, predictions and confusion of a classifier (on the context's test images). */

@@ -31,8 +31,10 @@ import {
   type HeadSetting,
   headSettingText,
 } from "../models/heads/head_setting.ts";
-import { projectionHead } from "../models/heads/projection_heads.ts";
+import { projectionBlocks, projectionHead } from "../models/heads/projection_heads.ts";
+import { blockHead } from "../models/heads/block_head.ts";
 import {
+  type DistillTargets,
   type SupervisedConfig,
   type SupervisedEpoch,
   type SupervisedResult,
@@ -55,8 +57,13 @@ export const FINE_TUNE_DEFAULTS: Readonly<SupervisedConfig> = Object.freeze({
 
 /** Settings of {@linkcode fineTune}. */
 export interface FineTuneOptions extends Partial<SupervisedConfig> {
-  /** "keep": the pre-trained projection head is the classifier; "new" (default): a fresh head. */
-  head?: "keep" | "new";
+  /**
+   * "keep": the pre-trained projection head is the classifier; "new" (default):
+   * a fresh head; `{ layers: k }`: SimCLRv2's middle answer — the first `k`
+   * layers of the pre-trained head (with their weights) stay on the backbone
+   * and a new linear classifier goes on top.
+   */
+  head?: "keep" | "new" | { layers: number };
   /** The fresh classifier head (default the article's MLP 32 → 16 → classes). */
   classifier?: HeadSetting;
   /** The backbone when training from scratch (default the article's CNN). */
@@ -73,6 +80,8 @@ export interface FineTuneOptions extends Partial<SupervisedConfig> {
   stream?: string;
   /** Called after every epoch. */
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
+  /** Also learn a teacher's soft labels of unlabelled images (see `distill.ts`). */
+  distill?: DistillTargets;
 }
 
 /** A fine-tuned classifier: backbone + head, and how its training went. */
@@ -124,6 +133,35 @@ export function checkKeepableHead(setting: HeadSetting, outputWidth: number, cla
   }
 }
 
+/**
+ * The first `k` layers of a pre-trained projection head, with their weights,
+ * followed by a new linear classifier (SimCLRv2's fine-tuning "from the
+ * middle of the projection head"). A clear error for a `k` the head lacks.
+ */
+export function headFromLayers(
+  from: Pretrained,
+  k: number,
+  featureDim: number,
+  numClasses: number,
+  seed: number,
+): tf.Sequential {
+  const blocks = projectionBlocks(headConfigFor(from.headSetting, featureDim, numClasses, seed));
+  if (!Number.isInteger(k) || k < 1 || k > blocks.length) {
+    throw new RangeError(
+      `fineTune: head { layers: ${k} }: the projection head ${headSettingText(from.headSetting)} ` +
+        `has ${blocks.length} layer${blocks.length === 1 ? "" : "s"}; keep 1 to ${blocks.length}`,
+    );
+  }
+  const head = blockHead(
+    featureDim,
+    [...blocks.slice(0, k), { units: numClasses }],
+    `head_from_layer${k}`,
+    seed,
+  );
+  for (let i = 0; i < k; i++) head.layers[i].setWeights(from.head.layers[i].getWeights());
+  return head;
+}
+
 /** A copy of `model` built by `build`, with the same weights. */
 function copyOf(model: tf.LayersModel, build: () => tf.LayersModel): tf.LayersModel {
   const copy = build();
@@ -151,6 +189,7 @@ export async function fineTune(
     headSeed,
     stream,
     onEpoch,
+    distill,
     ...budget
   } = options;
   const config: SupervisedConfig = { ...FINE_TUNE_DEFAULTS, ...budget };
@@ -161,11 +200,16 @@ export async function fineTune(
       `fineTune: the encoder was pre-trained for ${from.numClasses} classes, the data has ${numClasses}`,
     );
   }
-  if (headMode !== "keep" && headMode !== "new") {
-    throw new RangeError(`fineTune: head must be "keep" or "new", got "${headMode}"`);
+  const layers = typeof headMode === "object" ? headMode.layers : undefined;
+  if (headMode !== "keep" && headMode !== "new" && layers === undefined) {
+    throw new RangeError(
+      `fineTune: head must be "keep", "new" or { layers: k }, got ${JSON.stringify(headMode)}`,
+    );
   }
-  if (!from && headMode === "keep") {
-    throw new RangeError(`fineTune: head "keep" needs a pre-trained model, got null`);
+  if (!from && headMode !== "new") {
+    throw new RangeError(
+      `fineTune: head ${JSON.stringify(headMode)} needs a pre-trained model, got null`,
+    );
   }
   const backboneConfig = from?.backbone ?? scratchBackbone;
   const build = () => buildBackbone(backboneConfig, shape, seed);
@@ -184,12 +228,25 @@ export async function fineTune(
       from!.head,
       () => projectionHead(headConfigFor(from!.headSetting, featureDim, numClasses, seed)),
     );
+  } else if (layers !== undefined) {
+    try {
+      head = headFromLayers(from!, layers, featureDim, numClasses, headSeed ?? seed + 2000);
+    } catch (e) {
+      backbone.dispose();
+      throw e;
+    }
   } else {
     const s = headSeed ?? (from ? seed + 1000 : seed);
     head = projectionHead(headConfigFor(classifier, featureDim, numClasses, s));
   }
   const validation = (select ?? "validation") === "final" ? undefined : split.validation;
-  const arm = from ? (headMode === "keep" ? "ssl_same_head" : "ssl_new_head") : "supervised";
+  const arm = !from
+    ? "supervised"
+    : headMode === "keep"
+    ? "ssl_same_head"
+    : layers !== undefined
+    ? `ssl_head_layer${layers}`
+    : "ssl_new_head";
   try {
     const result = await trainSupervised({
       backbone,
@@ -204,6 +261,7 @@ export async function fineTune(
       rng: new Rng(seed).fork(stream ?? `finetune-${arm}`),
       config,
       onEpoch,
+      distill,
     });
     return classifierOf(backbone, head, result, shape);
   } catch (e) {

@@ -75,6 +75,25 @@ export interface SupervisedEpoch {
   seconds: number;
 }
 
+/**
+ * Distillation on unlabelled images (SimCLRv2's third step): with every
+ * labelled batch, a batch of unlabelled images whose targets are a teacher's
+ * soft labels. The loss is `weight · CE(true labels) + (1 - weight) · τ² ·
+ * CE(teacher's softmax(logits / τ), student's softmax(logits / τ))`.
+ */
+export interface DistillTargets {
+  /** The unlabelled images (indices into `images`). */
+  indices: Int32Array;
+  /** The teacher's softmax at `temperature`, `indices.length x numClasses`, row-major. */
+  probs: Float32Array;
+  /** τ of both softmaxes (SimCLRv2: 1). */
+  temperature: number;
+  /** Weight of the true labels' loss, in [0, 1) (the rest goes to the soft labels). */
+  weight: number;
+  /** Unlabelled images per step. */
+  batchSize: number;
+}
+
 /** Everything `trainSupervised` needs. */
 export interface SupervisedOptions {
   backbone: tf.LayersModel;
@@ -92,6 +111,8 @@ export interface SupervisedOptions {
   rng: Rng;
   config: SupervisedConfig;
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
+  /** Also learn a teacher's soft labels of unlabelled images (distillation). */
+  distill?: DistillTargets;
 }
 
 /** What `trainSupervised` returns. */
@@ -144,9 +165,41 @@ function makeOptimizer(config: SupervisedConfig, lr: number): tf.Optimizer {
     : tf.train.adam(lr);
 }
 
+/**
+ * The unlabelled batches of one epoch of distillation: a seeded order over
+ * the unlabelled images, taken `batchSize` at a time and started again when
+ * it runs out.
+ */
+function distillBatches(d: DistillTargets, rng: Rng) {
+  const order = rng.permutation(d.indices.length);
+  let at = 0;
+  return {
+    next(
+      images: Float32Array,
+      size: number,
+      numClasses: number,
+      augment?: SupervisedOptions["augment"],
+    ) {
+      const count = Math.min(d.batchSize, d.indices.length);
+      const rows = new Int32Array(count);
+      for (let k = 0; k < count; k++) {
+        if (at === order.length) at = 0;
+        rows[k] = order[at++];
+      }
+      let batch = gatherImages(images, size, gatherLabels(d.indices, rows));
+      if (augment) batch = augment(batch, count, rng);
+      const probs = new Float32Array(count * numClasses);
+      rows.forEach((r, k) =>
+        probs.set(d.probs.subarray(r * numClasses, (r + 1) * numClasses), k * numClasses)
+      );
+      return { images: batch, probs, count };
+    },
+  };
+}
+
 /** Trains backbone + head on the labelled images; see the module doc. */
 export async function trainSupervised(opts: SupervisedOptions): Promise<SupervisedResult> {
-  const { backbone, head, images, shape, labels, config, rng } = opts;
+  const { backbone, head, images, shape, labels, config, rng, distill } = opts;
   const numClasses = opts.numClasses ?? 10;
   const validation = opts.validation ?? new Int32Array(0);
   if (opts.train.length === 0) throw new Error("trainSupervised: no labelled training images");
@@ -187,21 +240,35 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     }
     const epochRng = rng.fork(`supervised-epoch-${epoch}`);
     const order = epochRng.shuffle(Int32Array.from(opts.train));
+    const unlabelledBatches = distill
+      ? distillBatches(distill, epochRng.fork("distill"))
+      : undefined;
     let lossSum = 0;
     let correct = 0;
     for (const batch of batchesOf(order, config.batchSize, false)) {
       let xs = gatherImages(images, size, batch);
       if (opts.augment) xs = opts.augment(xs, batch.length, epochRng);
       const ys = gatherLabels(labels, batch);
+      const soft = unlabelledBatches?.next(images, size, numClasses, opts.augment);
+      const n = batch.length;
       const [l, c] = tf.tidy(() => {
-        const x = tf.tensor4d(xs, [batch.length, ...shape]);
+        const x = tf.tensor4d(xs, [n, ...shape]);
         const y = tf.oneHot(tf.tensor1d(ys, "int32"), numClasses);
         const vars = trainBackbone ? [...backboneVars, ...headVars] : headVars;
         let logits: tf.Tensor2D | undefined;
         const { value, grads } = tf.variableGrads(() => {
-          const feats = backbone.apply(x, { training: true }) as tf.Tensor;
-          logits = tf.keep(head.apply(feats, { training: true }) as tf.Tensor2D);
+          const input = soft ? tf.concat([x, tf.tensor4d(soft.images, [soft.count, ...shape])]) : x;
+          const feats = backbone.apply(input, { training: true }) as tf.Tensor;
+          const all = head.apply(feats, { training: true }) as tf.Tensor2D;
+          logits = tf.keep(soft ? tf.slice(all, [0, 0], [n, -1]) : all);
           let loss = tf.losses.softmaxCrossEntropy(y, logits);
+          if (soft && distill) {
+            const t = distill.temperature;
+            const student = tf.div(tf.slice(all, [n, 0], [soft.count, -1]), t);
+            const targets = tf.tensor2d(soft.probs, [soft.count, numClasses]);
+            const kd = tf.mul(tf.losses.softmaxCrossEntropy(targets, student), t * t);
+            loss = tf.add(tf.mul(loss, distill.weight), tf.mul(kd, 1 - distill.weight));
+          }
           if (config.weightDecay) {
             const l2 = tf.addN(vars.filter((v) => v.rank > 1).map((v) => tf.sum(tf.square(v))));
             loss = tf.add(loss, tf.mul(l2, config.weightDecay));

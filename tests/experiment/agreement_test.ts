@@ -21,6 +21,7 @@ export function tinyRecipe() {
   r.pretrain = { ...r.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 2 };
   r.finetune = { ...r.finetune, epochs: 4 };
   r.probe = { ...r.probe, epochs: 20 };
+  r.distill = { ...r.distill, steps: 6, unlabelledBatch: 32 };
   const b = quickBaselines();
   b.article.config.epochs = 4;
   b.strong.config = { ...b.strong.config, epochs: 4 };

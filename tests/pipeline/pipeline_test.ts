@@ -124,3 +124,43 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "head { layers: k } keeps the first k pre-trained head layers, with their weights, + a new classifier",
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend();
+    const before = tf.memory().numTensors;
+    const split = splitLabels(train, { labels: 20, seed: 0 });
+    const pre = await pretrain(train, {
+      indices: split.unlabelled,
+      augment: { preset: "none" },
+      epochs: 1,
+      batchSize: 64,
+      maxStepsPerEpoch: 2,
+    });
+    // The article's head has 3 layers (32, 16, classes).
+    for (const k of [1, 2]) {
+      const m = await fineTune(pre, train, split, { head: { layers: k }, epochs: 0 });
+      assertEquals(m.head.layers.length, k + 1);
+      for (let i = 0; i < k; i++) {
+        const kept = m.head.layers[i].getWeights();
+        pre.head.layers[i].getWeights().forEach((w, j) =>
+          assertEquals(kept[j].dataSync(), w.dataSync())
+        );
+      }
+      assertEquals(m.head.outputs[0].shape, [null, 2], "a new classifier, one output per class");
+      m.dispose();
+    }
+    await rejects(
+      () => fineTune(pre, train, split, { head: { layers: 4 } }),
+      /has 3 layers; keep 1 to 3/,
+    );
+    const tuned = await fineTune(pre, train, split, { head: { layers: 1 }, epochs: 15 });
+    assert((await evaluate(tuned, test)).accuracy > 0.9, "it trains");
+    tuned.dispose();
+    pre.dispose();
+    assertEquals(tf.memory().numTensors, before, "no tensor leaks");
+  },
+});
