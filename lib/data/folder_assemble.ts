@@ -2,7 +2,8 @@
  * Assembling an image folder's datasets from its decoded files: which class
  * folders kept readable images (at least two are needed), the labelled and
  * unlabelled items of each side, the counts of the report (sizes, layouts,
- * formats, conversions), and the packed bytes turned into an `ImageDataset`.
+ * formats, conversions, how the channels were chosen), and the packed bytes
+ * turned into an `ImageDataset`.
  *
  * @example
  * ```ts
@@ -23,9 +24,16 @@
 import path from "node:path";
 import { checkDataset, type ImageDataset } from "./dataset.ts";
 import type { Decoded } from "./folder_cache.ts";
-import type { DecodedFiles } from "./folder_decode.ts";
+import { type DecodedFiles, GREY_TOLERANCE, isGrey } from "./folder_decode.ts";
 import type { FoundFile } from "./folder_scan.ts";
-import { bump, topCounts } from "./folder_report.ts";
+import {
+  bump,
+  byCodepoint,
+  type ChannelChoice,
+  channelReason,
+  type ColourExample,
+  topCounts,
+} from "./folder_report.ts";
 
 const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
@@ -122,10 +130,13 @@ export function collect(
       } ignored: the training folder has no class "${c}"`,
     );
   }
-  if (dec.channels === 3 && dec.allGrey && dec.readable > 0) {
+  const channelChoice = describeChannels(files, dec, [trainRoot, testRoot]);
+  if (
+    channelChoice.mode === "given" && channelChoice.channels === 3 && channelChoice.colour === 0
+  ) {
     warnings.push(
-      `every image is grey although some are stored as colour: channels: 1 (--channels 1) ` +
-        `would train on 1 channel, 3x faster`,
+      `every image is grey in its pixels but channels: 3 was given: channels: 1 ` +
+        `(--channels 1) would train on 1 channel, 3x faster`,
     );
   }
   const stats = {
@@ -134,7 +145,49 @@ export function collect(
     colourLayouts: topCounts(layouts),
     formats: topCounts(formats),
   };
-  return { classNames, trainItems, testItems, stats };
+  return { classNames, trainItems, testItems, stats, channelChoice };
+}
+
+/**
+ * The {@linkcode ChannelChoice} of the decoded files: how many were loaded,
+ * stored as colour and have colour in their pixels (the first few named),
+ * and its reason line (example paths relative to the first of `roots`).
+ */
+export function describeChannels(
+  files: readonly FoundFile[],
+  dec: Pick<DecodedFiles, "headers" | "pixels" | "spreads" | "channels" | "channelMode">,
+  roots: readonly (string | null)[],
+): ChannelChoice {
+  let images = 0;
+  let storedColour = 0;
+  let onlyRgb = true;
+  let greyMax: number | null = null;
+  const colour: ColourExample[] = [];
+  files.forEach((f, i) => {
+    const h = dec.headers[i];
+    if (!h || !dec.pixels[i]) return;
+    images++;
+    if (!h.grey) {
+      storedColour++;
+      if (h.layout !== "rgb" && h.layout !== "rgba") onlyRgb = false;
+    }
+    const s = dec.spreads[i];
+    if (!s) return;
+    if (isGrey(s)) greyMax = Math.max(greyMax ?? 0, s.max);
+    else colour.push({ file: f.shown, mean: Math.round(s.mean * 100) / 100, max: s.max });
+  });
+  colour.sort((a, b) => byCodepoint(a.file, b.file));
+  const c: Omit<ChannelChoice, "reason"> = {
+    mode: dec.channelMode,
+    channels: dec.channels,
+    images,
+    storedColour,
+    colour: dec.channelMode === "given" && dec.channels === 1 ? null : colour.length,
+    colourExamples: colour.slice(0, 5),
+    greyMaxDifference: greyMax,
+    tolerance: { ...GREY_TOLERANCE },
+  };
+  return { ...c, reason: channelReason(c, roots, onlyRgb ? "RGB" : "colour") };
 }
 
 /** The pixels (bytes) and labels of `items`, in their order. */

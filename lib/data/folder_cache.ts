@@ -1,7 +1,8 @@
 /**
  * The cache of decoded image folders: raw pixel bytes and labels in a `.bin`
- * file plus a JSON header (shapes, class names, the whole load report, so a
- * cache hit reports the same skipped files, repeats and duplicates), in
+ * file plus a JSON header (shapes, class names, the channel choice, the
+ * whole load report, so a cache hit reports the same skipped files, repeats,
+ * duplicates and channel decision), in
  * `data/cache/` by default. The key is a SHA-256 of the file list (paths,
  * sizes, modification times, classes) and the options: change, add or remove
  * an image and the key changes.
@@ -22,7 +23,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ImageFolderReport } from "./folder_report.ts";
+import type { ChannelChoice, ImageFolderReport } from "./folder_report.ts";
 import type { FoundFile } from "./folder_scan.ts";
 import { sha256Hex } from "./folder_duplicates.ts";
 
@@ -31,8 +32,12 @@ export const DEFAULT_CACHE_DIR: string = fileURLToPath(
   new URL("../../data/cache/", import.meta.url),
 );
 
-/** Bumped whenever what is cached changes (2: reports carry repeats and duplicates). */
-const CACHE_VERSION = 2;
+/**
+ * Bumped whenever what is cached changes (2: reports carry repeats and
+ * duplicates; 3: "auto" channels are chosen from the pixels and the report
+ * carries the channel choice).
+ */
+const CACHE_VERSION = 3;
 
 /** The decoded content of a folder: what the cache stores. */
 export interface Decoded {
@@ -51,6 +56,8 @@ interface CacheHeader {
   height: number;
   width: number;
   channels: 1 | 3;
+  /** How the channels were chosen (also in the report): a hit decides the same. */
+  channelChoice: ChannelChoice;
   classNames: string[];
   trainCount: number;
   testCount: number;
@@ -89,6 +96,10 @@ export async function readCache(dir: string, key: string): Promise<Decoded | und
   try {
     const header = JSON.parse(await Deno.readTextFile(files.json)) as CacheHeader;
     if (header.version !== CACHE_VERSION || header.key !== key) return undefined;
+    const choice = header.channelChoice;
+    if (choice?.channels !== header.channels || header.report?.channels !== header.channels) {
+      return undefined; // inconsistent: decode again
+    }
     const bytes = await Deno.readFile(files.bin);
     const size = header.height * header.width * header.channels;
     const nTrain = header.trainCount;
@@ -108,7 +119,7 @@ export async function readCache(dir: string, key: string): Promise<Decoded | und
       classNames: header.classNames,
       train: { pixels: trainPixels, labels: trainLabels },
       test: { pixels: testPixels, labels: testLabels },
-      report: header.report,
+      report: { ...header.report, channelChoice: choice },
     };
   } catch {
     return undefined; // no cache, or an unreadable one: decode again
@@ -145,6 +156,7 @@ export async function writeCache(
       height: d.height,
       width: d.width,
       channels: d.channels,
+      channelChoice: d.report.channelChoice,
       classNames: d.classNames,
       trainCount: d.train.labels.length,
       testCount: d.test.labels.length,

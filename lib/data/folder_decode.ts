@@ -5,9 +5,18 @@
  * files are skipped with a reason. {@linkcode decodeFiles} runs it over a
  * file list, a few files at a time, and takes each file's content hash.
  *
+ * **Grey or colour, from the pixels.** With `channels: "auto"` the choice
+ * is made from what the images look like, not how they are stored: every
+ * image stored with colour channels is decoded once to RGB (at most
+ * {@linkcode COLOUR_CHECK_SIDE} pixels on its longer side) and its
+ * {@linkcode colourSpread} measured — per pixel max(R, G, B) − min(R, G, B),
+ * its mean and its maximum over the image. An image is grey when both stay
+ * within {@linkcode GREY_TOLERANCE}; one channel is kept when every image is
+ * grey.
+ *
  * @example
  * ```ts
- * import { decodeImage } from "./folder_decode.ts";
+ * import { colourSpread, decodeImage, isGrey } from "./folder_decode.ts";
  * async function thumbnail(file: string): Promise<Uint8Array> {
  *   // 16x16 grey bytes, the centre cropped, transparency flattened onto white
  *   return await decodeImage(file, {
@@ -18,6 +27,10 @@
  *     background: "white",
  *   });
  * }
+ * // Two RGB pixels: a grey one, and one whose red is 12 levels up.
+ * const spread = colourSpread(new Uint8Array([90, 90, 90, 102, 90, 90]), 3);
+ * spread; // { mean: 6, max: 12 }
+ * isGrey(spread); // false: a faint tint is colour
  * ```
  *
  * @module
@@ -68,6 +81,64 @@ export interface DecodeSettings {
   background: "white" | "black";
 }
 
+/**
+ * How far an image's pixels are from grey, in levels of 0..255: per pixel the
+ * spread max(R, G, B) − min(R, G, B) (0 for a grey pixel), its mean over
+ * the image and its largest value.
+ */
+export interface ColourSpread {
+  /** The mean spread over the pixels. */
+  mean: number;
+  /** The largest spread of any pixel. */
+  max: number;
+}
+
+/**
+ * The largest {@linkcode ColourSpread} of an image that is still grey: mean
+ * 1.5 and max 24 levels (of 255). Grey pictures saved as RGB JPEG decode to
+ * R = G = B, or a few levels apart when the source had colour noise (noise
+ * of σ = 3 levels per channel, JPEG quality 75–95: mean ≤ 0.9, max ≤ 7);
+ * a faint tint of R + 12 on white or black MNIST digits keeps a mean of 4.9
+ * or more through JPEG quality 75, and a colour photo a mean of tens. The
+ * max catches a grey picture with a small, strongly coloured part (a red
+ * stamp) whose mean is low.
+ */
+export const GREY_TOLERANCE: Readonly<ColourSpread> = Object.freeze({ mean: 1.5, max: 24 });
+
+/** The longer side images are reduced to (never enlarged) for the colour check. */
+export const COLOUR_CHECK_SIDE = 512;
+
+/** The {@linkcode ColourSpread} of interleaved 8-bit pixels with `channels` channels (1–4). */
+export function colourSpread(pixels: Uint8Array, channels: number): ColourSpread {
+  if (!Number.isInteger(channels) || channels < 1 || channels > 4) {
+    throw new Error(`colourSpread: channels must be 1, 2, 3 or 4, got ${channels}`);
+  }
+  if (pixels.length % channels !== 0) {
+    throw new Error(
+      `colourSpread: ${pixels.length} bytes are not whole pixels of ${channels} channels`,
+    );
+  }
+  const n = pixels.length / channels;
+  if (channels < 3 || n === 0) return { mean: 0, max: 0 };
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < pixels.length; i += channels) {
+    const r = pixels[i];
+    const g = pixels[i + 1];
+    const b = pixels[i + 2];
+    const d = (r > g ? (r > b ? r : b) : (g > b ? g : b)) -
+      (r < g ? (r < b ? r : b) : (g < b ? g : b));
+    sum += d;
+    if (d > max) max = d;
+  }
+  return { mean: sum / n, max };
+}
+
+/** Whether `s` is grey within `tolerance` (default {@linkcode GREY_TOLERANCE}). */
+export function isGrey(s: ColourSpread, tolerance: ColourSpread = GREY_TOLERANCE): boolean {
+  return s.mean <= tolerance.mean && s.max <= tolerance.max;
+}
+
 function describeLayout(m: sharp.Metadata): string {
   const alpha = m.hasAlpha ? "+alpha" : "";
   if (m.space === "cmyk") return "cmyk";
@@ -103,37 +174,73 @@ export async function readHeader(file: string): Promise<Header> {
   };
 }
 
+/** How a pipeline resizes: to the output size, or down to fit a square (the colour check). */
+type Resize =
+  | { height: number; width: number; fit: "crop" | "pad" }
+  | { inside: number };
+
 /** The decoding pipeline: orientation, alpha, resize, sRGB, 8-bit raw. */
-function pipeline(file: string, s: DecodeSettings, failOn: "warning" | "none"): sharp.Sharp {
-  const flat = s.background === "white" ? "#ffffff" : "#000000";
+function pipeline(
+  file: string,
+  background: "white" | "black",
+  size: Resize,
+  failOn: "warning" | "none",
+): sharp.Sharp {
+  const flat = background === "white" ? "#ffffff" : "#000000";
   return sharp(file, { failOn })
     .rotate()
     .flatten({ background: flat })
-    .resize({
-      width: s.width,
-      height: s.height,
-      fit: s.fit === "crop" ? "cover" : "contain",
-      position: "centre",
-      background: { r: 0, g: 0, b: 0, alpha: 1 },
-    })
+    .resize(
+      "inside" in size
+        ? { width: size.inside, height: size.inside, fit: "inside", withoutEnlargement: true }
+        : {
+          width: size.width,
+          height: size.height,
+          fit: size.fit === "crop" ? "cover" : "contain",
+          position: "centre",
+          background: { r: 0, g: 0, b: 0, alpha: 1 },
+        },
+    )
     .toColourspace("srgb")
     .raw({ depth: "uchar" });
 }
 
-/** Decodes one image to `height * width * channels` bytes; damaged data is an error. */
-export async function decodeImage(file: string, s: DecodeSettings): Promise<Uint8Array> {
-  let decoded: { data: Uint8Array; info: sharp.OutputInfo };
+/** Runs the pipeline strictly; damaged image data is an error saying what the decoder warned. */
+async function decodeStrict(
+  file: string,
+  background: "white" | "black",
+  size: Resize,
+): Promise<{ data: Uint8Array; info: sharp.OutputInfo }> {
   try {
-    decoded = await pipeline(file, s, "warning").toBuffer({ resolveWithObject: true });
+    return await pipeline(file, background, size, "warning").toBuffer({ resolveWithObject: true });
   } catch (e) {
     if (!/failOn/.test((e as Error).message)) throw e;
     // "Warning treated as error": decode leniently once to say what the warning was.
-    const lenient = pipeline(file, s, "none");
+    const lenient = pipeline(file, background, size, "none");
     const warnings: string[] = [];
     lenient.on("warning", (w: string) => warnings.push(w));
     await lenient.toBuffer(); // throws the decoder's own message if it fails too
     throw new Error(`damaged image data (${warnings[0] ?? "decoder warning"})`);
   }
+}
+
+/**
+ * The {@linkcode ColourSpread} of one image as decoded (rotated, flattened
+ * onto `background`, in sRGB), reduced to at most
+ * {@linkcode COLOUR_CHECK_SIDE} pixels on its longer side; damaged data is
+ * an error, as in {@linkcode decodeImage}.
+ */
+export async function measureColour(
+  file: string,
+  background: "white" | "black",
+): Promise<ColourSpread> {
+  const { data, info } = await decodeStrict(file, background, { inside: COLOUR_CHECK_SIDE });
+  return colourSpread(data, info.channels);
+}
+
+/** Decodes one image to `height * width * channels` bytes; damaged data is an error. */
+export async function decodeImage(file: string, s: DecodeSettings): Promise<Uint8Array> {
+  const decoded = await decodeStrict(file, s.background, s);
   const { data, info } = decoded;
   const n = s.height * s.width;
   const c = info.channels;
@@ -156,13 +263,6 @@ export async function decodeImage(file: string, s: DecodeSettings): Promise<Uint
     }
   }
   return out;
-}
-
-function isGreyPixels(px: Uint8Array): boolean {
-  for (let i = 0; i < px.length; i += 3) {
-    if (px[i] !== px[i + 1] || px[i] !== px[i + 2]) return false;
-  }
-  return true;
 }
 
 /** Runs `fn` on every item, at most `limit` at a time; results in item order. */
@@ -190,7 +290,7 @@ async function mapLimit<T, R>(
 export interface DecodeRequest {
   /** [height, width]; unset: 32x32 for colour, 28x28 for grey. */
   size?: [number, number];
-  /** 1, 3, or "auto"/unset: 1 when every readable image is stored as grey. */
+  /** 1, 3, or "auto"/unset: 1 when every readable image is grey in its pixels. */
   channels?: 1 | 3 | "auto";
   /** Centre crop or letterbox pad. */
   fit: "crop" | "pad";
@@ -198,7 +298,7 @@ export interface DecodeRequest {
   background: "white" | "black";
   /** Files read at the same time. */
   concurrency: number;
-  /** Called once per file and phase. */
+  /** Called once per file and phase ("checking colour": only files stored as colour, "auto" only). */
   progress: ProgressCallback;
 }
 
@@ -208,6 +308,12 @@ export interface DecodedFiles {
   pixels: (Uint8Array | null)[];
   /** SHA-256 (hex) of each decoded file's bytes. */
   hashes: (string | null)[];
+  /**
+   * Each loaded image's {@linkcode ColourSpread}: with "auto" channels
+   * measured before the choice (0 for images stored as grey), with 3 given
+   * measured on the output pixels, with 1 given not measured (null).
+   */
+  spreads: (ColourSpread | null)[];
   /** Files not loaded, sorted by path. */
   skipped: SkippedFile[];
   /** Files whose header could be read. */
@@ -215,15 +321,18 @@ export interface DecodedFiles {
   height: number;
   width: number;
   channels: 1 | 3;
-  /** RGB output whose every image came out grey (1 channel would do). */
-  allGrey: boolean;
+  /** "auto": the channels were chosen from the pixels; "given": by the request. */
+  channelMode: "auto" | "given";
 }
 
 /**
- * Reads every header, chooses the channels ("auto": 1 when every readable
- * image is stored as grey) and the size (default 32x32 for colour, 28x28 for
- * grey), then decodes and hashes every readable file, `concurrency` at a
- * time; `progress` is called once per file and phase.
+ * Reads every header; with "auto" channels measures the
+ * {@linkcode ColourSpread} of every image stored as colour and keeps 1
+ * channel when every image is grey within {@linkcode GREY_TOLERANCE} (3
+ * otherwise, and when no image is readable); chooses the size (default
+ * 32x32 for colour, 28x28 for grey), then decodes and hashes every readable
+ * file, `concurrency` at a time; `progress` is called once per file and
+ * phase.
  */
 export async function decodeFiles(
   files: readonly FoundFile[],
@@ -231,7 +340,12 @@ export async function decodeFiles(
 ): Promise<DecodedFiles> {
   const total = files.length;
   const skipped: SkippedFile[] = [];
-  const headers = await mapLimit(
+  const skip = (i: number, e: unknown) => {
+    skipped.push({ file: files[i].shown, reason: whyNotImage(files[i], e) });
+    headers[i] = null;
+    spreads[i] = null;
+  };
+  const headers: (Header | null)[] = await mapLimit(
     files,
     o.concurrency,
     async (f) => {
@@ -244,10 +358,34 @@ export async function decodeFiles(
     },
     (done) => o.progress(done, total, "reading headers"),
   );
-  const readable = headers.filter((h): h is Header => h !== null);
+  const readable = headers.filter((h) => h !== null).length;
+  const spreads: (ColourSpread | null)[] = files.map(() => null);
+  const given = o.channels === 1 || o.channels === 3;
   let channels: 1 | 3;
-  if (o.channels === 1 || o.channels === 3) channels = o.channels;
-  else channels = readable.length > 0 && readable.every((h) => h.grey) ? 1 : 3;
+  if (o.channels === 1 || o.channels === 3) {
+    channels = o.channels;
+  } else {
+    // "auto": decide from the pixels of every image stored as colour.
+    const check = files.flatMap((_, i) => {
+      const h = headers[i];
+      if (h?.grey) spreads[i] = { mean: 0, max: 0 };
+      return h && !h.grey ? [i] : [];
+    });
+    await mapLimit(
+      check,
+      o.concurrency,
+      async (i) => {
+        try {
+          spreads[i] = await measureColour(files[i].abs, o.background);
+        } catch (e) {
+          skip(i, e);
+        }
+      },
+      (done) => o.progress(done, check.length, "checking colour"),
+    );
+    const measured = spreads.filter((s) => s !== null);
+    channels = measured.length > 0 && measured.every((s) => isGrey(s)) ? 1 : 3;
+  }
   const [height, width] = o.size ?? (channels === 3 ? [32, 32] : [28, 28]);
 
   const settings: DecodeSettings = {
@@ -257,7 +395,6 @@ export async function decodeFiles(
     fit: o.fit,
     background: o.background,
   };
-  let allGrey = channels === 3;
   const hashes: (string | null)[] = files.map(() => null);
   const pixels = await mapLimit(
     files,
@@ -266,12 +403,11 @@ export async function decodeFiles(
       if (headers[i] === null) return null;
       try {
         const px = await decodeImage(f.abs, settings);
-        if (allGrey && !isGreyPixels(px)) allGrey = false;
+        if (given && channels === 3) spreads[i] = colourSpread(px, 3);
         hashes[i] = await fileHash(f.abs).catch(() => null);
         return px;
       } catch (e) {
-        skipped.push({ file: f.shown, reason: whyNotImage(f, e) });
-        headers[i] = null;
+        skip(i, e);
         return null;
       }
     },
@@ -282,11 +418,12 @@ export async function decodeFiles(
     headers,
     pixels,
     hashes,
+    spreads,
     skipped,
-    readable: readable.length,
+    readable,
     height,
     width,
     channels,
-    allGrey,
+    channelMode: given ? "given" : "auto",
   };
 }

@@ -1,7 +1,8 @@
 /**
  * What an image-folder load tells its user: the {@linkcode ImageFolderReport}
- * (classes, split, conversions, skipped files, links skipped as repeats,
- * byte-identical images), {@linkcode formatReport} to print it, and
+ * (classes, split, how the channels were chosen, conversions, skipped
+ * files, links skipped as repeats, byte-identical images),
+ * {@linkcode formatReport} to print it, and
  * {@linkcode consoleProgress}, the stderr progress line of long loads.
  *
  * @example
@@ -19,7 +20,7 @@ import path from "node:path";
 export type ProgressCallback = (
   done: number,
   total: number,
-  phase: "reading headers" | "decoding",
+  phase: "reading headers" | "checking colour" | "decoding",
 ) => void;
 
 /** A file that was not loaded, and why. */
@@ -58,6 +59,45 @@ export interface DuplicateReport {
   withinTrainExamples: DuplicatePair[];
 }
 
+/** An image with colour in its pixels and how far from grey it is (levels of 0..255). */
+export interface ColourExample {
+  /** The file's path (as in {@linkcode SkippedFile.file}). */
+  file: string;
+  /** The mean over its pixels of max(R, G, B) − min(R, G, B). */
+  mean: number;
+  /** The largest such difference of any pixel. */
+  max: number;
+}
+
+/** How the output channels were chosen, and what the pixels showed. */
+export interface ChannelChoice {
+  /** "auto": chosen from the pixels; "given": the `channels` option. */
+  mode: "auto" | "given";
+  /** The output channels: 3 = RGB, 1 = grey. */
+  channels: 1 | 3;
+  /** Images loaded. */
+  images: number;
+  /** Of them, stored with colour channels (RGB, RGBA, CMYK, palette, ...). */
+  storedColour: number;
+  /** Of them, with colour in their pixels; null when not measured (`channels: 1` given). */
+  colour: number | null;
+  /** The first few images with colour (by path), at most 5. */
+  colourExamples: ColourExample[];
+  /**
+   * The largest channel difference of any pixel of the images found grey
+   * (levels of 0..255); null when not measured or no image is grey.
+   */
+  greyMaxDifference: number | null;
+  /** What an image may reach and still count as grey: mean and largest channel difference. */
+  tolerance: { mean: number; max: number };
+  /**
+   * One line saying what was decided and why, e.g. `channels: 1 (auto):
+   * every image is grey in its pixels (1,499 images, 750 of them stored as
+   * RGB; largest channel difference 3/255)`.
+   */
+  reason: string;
+}
+
 /** Everything worth knowing about a load: what was found, converted, skipped. */
 export interface ImageFolderReport {
   /** The folder the training images came from. */
@@ -94,6 +134,8 @@ export interface ImageFolderReport {
   size: [number, number];
   /** The output channels: 3 = RGB, 1 = grey. */
   channels: 1 | 3;
+  /** How `channels` was chosen ("auto": from the pixels) and why. */
+  channelChoice: ChannelChoice;
   /** How images were fitted to `size`. */
   fit: "crop" | "pad";
   /** Images whose stored size differed from `size` (all are resized). */
@@ -161,14 +203,63 @@ export function consoleProgress(label: string, minTotal = 500): ProgressCallback
   };
 }
 
-/** `file` relative to the report's root (or test root) when it lies inside; else as is. */
-function short(r: ImageFolderReport, file: string): string {
-  for (const base of [r.root, r.testRoot]) {
+/** `file` relative to the first of `roots` it lies inside; else as is. */
+export function relativeTo(roots: readonly (string | null)[], file: string): string {
+  for (const base of roots) {
     if (base === null) continue;
     const rel = path.relative(base, file);
     if (rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel)) return rel;
   }
   return file;
+}
+
+/** `file` relative to the report's root (or test root) when it lies inside; else as is. */
+function short(r: ImageFolderReport, file: string): string {
+  return relativeTo([r.root, r.testRoot], file);
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+const level = (v: number) => `${Number.isInteger(v) ? v : v.toFixed(1)}/255`;
+
+/**
+ * The {@linkcode ChannelChoice.reason} line of `c` (without `reason`);
+ * example paths are shown relative to the first of `roots` they lie in.
+ */
+export function channelReason(
+  c: Omit<ChannelChoice, "reason">,
+  roots: readonly (string | null)[] = [],
+  storedAs = "colour",
+): string {
+  const head = `channels: ${c.channels} (${c.mode})`;
+  const n = count(c.images);
+  if (c.images === 0) return `${head}: no image was loaded`;
+  const stored = c.storedColour === 0
+    ? "all stored as grey"
+    : c.storedColour === c.images
+    ? `all stored as ${storedAs}`
+    : `${count(c.storedColour)} of them stored as ${storedAs}`;
+  if (c.colour === null) {
+    return `${head}: ${
+      c.storedColour === 0
+        ? `every image is stored as grey (${n} images)`
+        : `${count(c.storedColour)} of ${n} images stored as ${storedAs} converted to grey (luma)`
+    }`;
+  }
+  if (c.colour === 0) {
+    const diff = c.greyMaxDifference === null
+      ? ""
+      : `; largest channel difference ${level(c.greyMaxDifference)}`;
+    return `${head}: every image is grey in its pixels (${n} images, ${stored}${diff})`;
+  }
+  const ex = c.colourExamples.slice(0, 3).map((e) => relativeTo(roots, e.file));
+  const first = c.colourExamples[0];
+  const how = first
+    ? `; in ${ex[0]} R, G, B differ by ${first.mean.toFixed(1)}/255 on average and up to ` +
+      `${level(first.max)}, grey allows ${c.tolerance.mean.toFixed(1)}/255 and ` +
+      `${level(c.tolerance.max)}`
+    : "";
+  return `${head}: ${count(c.colour)} of ${n} images have colour in their pixels ` +
+    `(e.g. ${ex.join(", ")}${how})`;
 }
 
 /** "a/x.png = a/y.png, ..." for up to `n` pairs. */
@@ -177,8 +268,8 @@ function pairs(r: ImageFolderReport, list: DuplicatePair[], n = 2): string {
 }
 
 /**
- * A few lines for a log or a notebook: what was loaded, the split, how many
- * images were resized or converted, every file skipped with its reason,
+ * A few lines for a log or a notebook: what was loaded, the split, how the
+ * channels were chosen and why, how many images were resized or converted, every file skipped with its reason,
  * links skipped as repeats, and a warning when test images are byte-identical
  * to training images (which inflates test accuracy).
  */
@@ -194,6 +285,7 @@ export function formatReport(r: ImageFolderReport): string {
       : `(seeded stratified split, ${Math.round(r.testFraction * 100)}% test, seed ${r.seed})`) +
     `, cache ${r.cache}, ${r.seconds.toFixed(1)} s`,
     `  classes: ${r.classes.map((c) => `${c.name} ${c.train}/${c.test}`).join(", ")}`,
+    `  ${r.channelChoice.reason}`,
     `  resized ${r.resized}, colour converted ${r.converted}, alpha flattened ${r.alphaFlattened}`,
   ];
   const d = r.duplicates;

@@ -23,8 +23,20 @@
  * (default 32x32 for colour, 28x28 for grey) keeping its aspect ratio —
  * `fit: "crop"` (default) crops the centre, `fit: "pad"` letterboxes with
  * black — and converted to `channels`: 3 (RGB) or 1 (grey, luma
- * 0.299 R + 0.587 G + 0.114 B). The default, `"auto"`, is 1 when every image
- * is stored as grey and 3 otherwise. Pixels become floats in [0, 1].
+ * 0.299 R + 0.587 G + 0.114 B). Pixels become floats in [0, 1].
+ *
+ * **Grey or colour.** The default, `channels: "auto"`, decides from what the
+ * images look like, not how they are stored: 1 channel when every image is
+ * grey in its pixels — R, G and B equal within `GREY_TOLERANCE` (a mean
+ * channel difference of 1.5 levels of 255 and at most 24 at any pixel,
+ * enough for grey saved as RGB JPEG, not for a faint tint) — whatever its
+ * format, else 3. Images stored as colour are decoded once more for this
+ * check (reduced to at most 512 pixels on the longer side); images stored as
+ * grey need none. `report.channelChoice` (and a line of `formatReport`)
+ * says what was decided and why: how many images are stored as colour, how
+ * many have colour, and examples. `channels: 1` or `3` is used as given;
+ * with 3 the output pixels are measured too, and a warning suggests 1
+ * channel when every image is grey.
  *
  * **Bad input.** Nothing is lost silently, and one bad file never stops the
  * run: a corrupt or truncated image, or a file that is not an image, is
@@ -50,7 +62,8 @@
  * (paths, sizes, modification times) and the options: a second load of an
  * unchanged folder reads one file instead of decoding every image. Change,
  * add or remove an image and the key changes. The report is cached with the
- * pixels, so a hit reports the same skipped files, repeats and duplicates.
+ * pixels, so a hit reports the same skipped files, repeats, duplicates and
+ * channel choice.
  *
  * Decoding runs `concurrency` (default 8) images at a time and reports its
  * progress to `onProgress`; without one, folders of 500 or more images get a
@@ -79,7 +92,7 @@ import { Rng } from "../rng.ts";
 import type { ImageDataset } from "./dataset.ts";
 import { stratifiedHoldOut } from "./split.ts";
 import { checkFolder, expandHome, findRoots, scanFolders } from "./folder_scan.ts";
-import { decodeFiles } from "./folder_decode.ts";
+import { decodeFiles, GREY_TOLERANCE } from "./folder_decode.ts";
 import {
   cacheKey,
   cachePaths,
@@ -93,6 +106,8 @@ import { collect, type Item, needTwo, packItems, toDataset } from "./folder_asse
 import { consoleProgress, type ImageFolderReport, type ProgressCallback } from "./folder_report.ts";
 
 export {
+  type ChannelChoice,
+  type ColourExample,
   consoleProgress,
   type DuplicatePair,
   type DuplicateReport,
@@ -104,6 +119,7 @@ export {
 } from "./folder_report.ts";
 export { UNLABELED_FOLDERS } from "./folder_scan.ts";
 export { DEFAULT_CACHE_DIR } from "./folder_cache.ts";
+export { type ColourSpread, colourSpread, GREY_TOLERANCE, isGrey } from "./folder_decode.ts";
 
 /** Options of {@linkcode loadImageFolder}; every one has a documented default. */
 export interface ImageFolderOptions {
@@ -111,7 +127,7 @@ export interface ImageFolderOptions {
   size?: [number, number];
   /** Keep the aspect ratio and crop the centre ("crop", default) or pad with black ("pad"). */
   fit?: "crop" | "pad";
-  /** 3 = RGB, 1 = grey; "auto" (default): 1 if every image is stored as grey, else 3. */
+  /** 3 = RGB, 1 = grey; "auto" (default): 1 if every image is grey in its pixels, else 3. */
   channels?: 1 | 3 | "auto";
   /** What transparent pixels are flattened onto. Default "white". */
   background?: "white" | "black";
@@ -221,6 +237,7 @@ export async function loadImageFolder(
       background,
       seed,
       testFraction,
+      greyTolerance: GREY_TOLERANCE,
     },
   });
   if (cacheDir !== null) {
@@ -255,7 +272,7 @@ export async function loadImageFolder(
   // 4. Classes that kept images; the counts of the report.
   const warnings = [...scan.train.warnings, ...(scan.test?.warnings ?? [])];
   for (const s of dec.skipped) warnings.push(`skipped ${s.file}: ${s.reason}`);
-  const { classNames, trainItems, testItems, stats } = collect(
+  const { classNames, trainItems, testItems, stats, channelChoice } = collect(
     allFiles,
     nTrainFiles,
     dec,
@@ -328,6 +345,7 @@ export async function loadImageFolder(
     warnings,
     size: [height, width],
     channels,
+    channelChoice,
     fit,
     ...stats,
     cache: cacheDir === null ? "off" : "miss",

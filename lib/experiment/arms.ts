@@ -188,6 +188,12 @@ export function pretrainFor(
     head: config.head,
     augment: config.pretrainAugment,
     seed: ctx.seed,
+    monitor: {
+      labels: ctx.train.labels,
+      labelled: ctx.split.labelled,
+      validation: ctx.split.validation,
+      k: config.knnK,
+    },
     ...extra,
   });
 }

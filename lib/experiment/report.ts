@@ -131,6 +131,12 @@ export interface ExperimentResults {
   timing_s: { pretrain: number; total: number; per_seed: number[] };
   validation: number;
   pretrain_loss: number[][];
+  /** Per seed, per epoch: what pre-training measured (`lib/eval/monitor.ts`). */
+  pretrain_metrics: {
+    contrastive_accuracy: number | null;
+    knn_accuracy: number | null;
+    z_std: number | null;
+  }[][];
   config: ExperimentConfig;
   /** The settings of the two supervised baselines (`baselines.ts`). */
   baselines: BaselinesConfig;
@@ -165,6 +171,13 @@ export function toResults(
     },
     validation: config.validation,
     pretrain_loss: seeds.map((s) => s.pretrainHistory.map((e) => e.loss)),
+    pretrain_metrics: seeds.map((s) =>
+      s.pretrainHistory.map((e) => ({
+        contrastive_accuracy: e.contrastiveAccuracy ?? null,
+        knn_accuracy: e.knnAccuracy ?? null,
+        z_std: e.zStd ?? null,
+      }))
+    ),
     config,
     baselines: baselinesFor(config),
     backend,

@@ -18,6 +18,7 @@ import type { ImageDataset } from "../data/dataset.ts";
 import type { PretrainEpoch } from "../train/pretrain.ts";
 import type { SupervisedResult } from "../train/supervised.ts";
 import { evaluate } from "../pipeline/evaluate.ts";
+import { collapseWarning, isCollapsing } from "../eval/monitor.ts";
 import type { FineTuned } from "../pipeline/fine_tune.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
 import type { ExperimentConfig } from "./recipe.ts";
@@ -75,10 +76,19 @@ function distilledNote(model: object): string {
 
 /** The log line of one pre-training epoch. */
 export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
-  return `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
+  const monitor = e.contrastiveAccuracy === undefined
+    ? ""
+    : `, contrastive acc ${pct(e.contrastiveAccuracy)}, kNN (val) ${
+      e.knnAccuracy === undefined ? "—" : pct(e.knnAccuracy)
+    }, z spread ${e.zStd!.toFixed(3)} (1/√d ${(1 / Math.sqrt(e.zDim!)).toFixed(3)})`;
+  const line = `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
     e.learningRate.toExponential(2)
-  }, ` +
-    `${e.seconds.toFixed(1)} s (${((e.steps * 2 * batchSize) / e.seconds).toFixed(0)} views/s)`;
+  }${monitor}, ${e.seconds.toFixed(1)} s (${
+    ((e.steps * 2 * batchSize) / e.seconds).toFixed(0)
+  } views/s)`;
+  return e.zStd !== undefined && isCollapsing(e.zStd, e.zDim!)
+    ? `${line}\n  ${collapseWarning(e.zStd, e.zDim!, e.epoch)}`
+    : line;
 }
 
 /** Runs every arm for one seed. */

@@ -68,6 +68,8 @@ export interface PretrainSettings extends Partial<PretrainConfig> {
   onEpoch?: PretrainOptions["onEpoch"];
   /** Called after every step with the running mean loss of its epoch. */
   onStep?: PretrainOptions["onStep"];
+  /** Labels for the per-epoch kNN metric (validation images, never the test set). */
+  monitor?: PretrainOptions["monitor"];
 }
 
 /** A pre-trained backbone (the encoder f) and projection head g. */
@@ -145,6 +147,7 @@ export async function pretrain(
     checkpointDir,
     onEpoch,
     onStep,
+    monitor,
     ...budget
   } = settings;
   const config: PretrainConfig = { ...structuredClone(PRETRAIN_DEFAULTS), ...budget };
@@ -167,6 +170,7 @@ export async function pretrain(
       checkpointDir,
       onEpoch,
       onStep,
+      monitor,
     });
     return asPretrained(encoder, head, {
       history: r.history,

@@ -47,6 +47,7 @@ import {
 } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
 import { SslWorkers } from "./parallel/ssl_workers.ts";
+import { type MonitorLabels, type MonitorMetrics, pretrainMonitor } from "./pretrain_monitor.ts";
 
 /** Settings of contrastive pre-training (plain JSON). */
 export interface PretrainConfig {
@@ -74,7 +75,7 @@ export interface PretrainConfig {
 }
 
 /** One epoch of pre-training, as reported to callbacks and kept in the history. */
-export interface PretrainEpoch {
+export interface PretrainEpoch extends Partial<MonitorMetrics> {
   epoch: number;
   loss: number;
   learningRate: number;
@@ -98,6 +99,11 @@ export interface PretrainOptions {
   config: PretrainConfig;
   /** Called after every epoch (progress bars, plots). */
   onEpoch?: (e: PretrainEpoch) => void | Promise<void>;
+  /**
+   * Measure the run after every epoch (`pretrain_monitor.ts`): contrastive
+   * accuracy and collapse of z on fixed views, kNN accuracy of h on these labels.
+   */
+  monitor?: MonitorLabels;
   /** Called after every step with the running mean loss of the epoch. */
   onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
   /** Save a checkpoint here after every epoch, and resume from it when present. */
@@ -169,6 +175,7 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     stopped = saved.stopped;
   }
   const resumedAt = start;
+  const monitor = opts.monitor ? pretrainMonitor({ ...opts, monitor: opts.monitor }) : undefined;
   // Data-parallel steps on worker threads; `using` stops the workers however this function ends.
   using parallel = workers > 1
     ? await SslWorkers.create({
@@ -231,6 +238,7 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
       seconds: (performance.now() - t0) / 1000,
       steps: batches.length,
     };
+    if (monitor) Object.assign(record, await monitor.measure(backbone, head));
     history.push(record);
     stopped = stopper.update(record.loss);
     if (opts.checkpointDir && stateFile) {

@@ -56,19 +56,23 @@ export function patternImage(pattern: Pattern, h: number, w: number, rng: Rng): 
   return out;
 }
 
-/** Writes raw pixels as an image file; the format follows the extension (png, jpg, webp, gif, tiff). */
+/**
+ * Writes raw pixels as an image file; the format follows the extension (png,
+ * jpg, webp, gif, tiff). JPEG quality `jpegQuality` (default 95).
+ */
 export async function writeImage(
   file: string,
   pixels: Uint8Array,
   h: number,
   w: number,
   channels: 1 | 3 | 4,
+  jpegQuality = 95,
 ): Promise<void> {
   await Deno.mkdir(path.dirname(file), { recursive: true });
   let img = sharp(pixels, { raw: { width: w, height: h, channels } });
   if (channels === 1) img = img.toColourspace("b-w");
   const ext = path.extname(file).toLowerCase();
-  if (ext === ".jpg" || ext === ".jpeg") img = img.jpeg({ quality: 95 });
+  if (ext === ".jpg" || ext === ".jpeg") img = img.jpeg({ quality: jpegQuality });
   else if (ext === ".webp") img = img.webp({ lossless: true });
   else if (ext === ".gif") img = img.gif();
   else if (ext === ".tif" || ext === ".tiff") img = img.tiff();
