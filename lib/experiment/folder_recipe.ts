@@ -12,7 +12,7 @@
  *   64 make an epoch of two steps, so an epoch budget tuned on 160 labels
  *   starves a small folder. Fine-tuning, the strong baseline and the probe
  *   train for a number of steps that grows with the labelled images
- *   (quick: 3 per image, 150..400; full: 10 per image, 500..2,000);
+ *   (quick: 3 per image, 150..400; full: 8 per image, 400..1,600);
  *   pre-training for about 300 steps (quick: 24) of up to 256 pairs;
  * - **the article's supervised recipe stays as published** (SGD, fixed
  *   epochs) and is reported as such.
@@ -42,7 +42,7 @@ import type { AugmentChoice, ExperimentConfig } from "./recipe.ts";
 /** Fine-tuning budgets of folder recipes, in optimiser steps per labelled image. */
 export const FOLDER_STEPS: Readonly<Record<"quick" | "full", StepBudget>> = Object.freeze({
   quick: { perImage: 3, min: 150, max: 400 },
-  full: { perImage: 10, min: 500, max: 2000 },
+  full: { perImage: 8, min: 400, max: 1600 },
 });
 
 /** The backbone that fits images of `data`, and why. */

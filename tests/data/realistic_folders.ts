@@ -9,7 +9,8 @@
  * @example
  * ```ts
  * import { writeRealisticFolder } from "./realistic_folders.ts";
- * const report = await writeRealisticFolder("/tmp/digits", { source: "mnist", images: 400 });
+ * const dir = await Deno.makeTempDir();
+ * const report = await writeRealisticFolder(`${dir}/digits`, { source: "mnist", images: 100 });
  * report.perClass; // e.g. [52, 31, ...]: uneven on purpose
  * ```
  *

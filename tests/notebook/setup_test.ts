@@ -14,9 +14,8 @@ import { fullAblation, quickAblation } from "../../lib/study/recipe.ts";
 import { ARTICLE_HEAD } from "../../lib/models/heads/head_setting.ts";
 import { buildBackbone } from "../../lib/models/backbones.ts";
 import { projectionHead } from "../../lib/models/heads/projection_heads.ts";
-import type { ImageDataset } from "../../lib/data/dataset.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { barImages } from "../train/train_helpers.ts";
+import { barDataset } from "../train/train_helpers.ts";
 
 Deno.test("a notebook's configuration cell becomes the experiment's recipe", () => {
   const r = notebookRecipe({
@@ -108,19 +107,7 @@ Deno.test("the study of a notebook's configuration: quick or full, its labels an
   );
 });
 
-function bars(n: number, seed: number): ImageDataset {
-  const { images, labels } = barImages(n, seed);
-  return {
-    name: `bars ${seed}`,
-    images,
-    labels,
-    count: n,
-    height: 28,
-    width: 28,
-    channels: 1,
-    classNames: ["left", "right"],
-  };
-}
+const bars = barDataset;
 
 Deno.test({
   name: "setupNotebook: recipe, context and banner; the similarities of two views' h and z",

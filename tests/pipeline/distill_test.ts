@@ -1,30 +1,11 @@
 /** Distillation: soft labels at a temperature, and a student that learns them. */
 import * as tf from "@tensorflow/tfjs";
-import {
-  evaluate,
-  fineTune,
-  type ImageDataset,
-  initBackend,
-  pretrain,
-  splitLabels,
-} from "../../lib/mod.ts";
+import { evaluate, fineTune, initBackend, pretrain, splitLabels } from "../../lib/mod.ts";
 import { distill, softmaxRows } from "../../lib/pipeline/distill.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
-import { barImages } from "../train/train_helpers.ts";
+import { barDataset } from "../train/train_helpers.ts";
 
-function bars(n: number, seed: number): ImageDataset {
-  const { images, labels } = barImages(n, seed);
-  return {
-    name: `bars ${seed}`,
-    images,
-    labels,
-    count: n,
-    height: 28,
-    width: 28,
-    channels: 1,
-    classNames: ["left", "right"],
-  };
-}
+const bars = barDataset;
 
 Deno.test("softmaxRows: rows sum to 1; a higher temperature flattens them", () => {
   const logits = new Float32Array([2, 0, 1000, 1000]);

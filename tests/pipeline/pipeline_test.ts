@@ -3,7 +3,6 @@ import * as tf from "@tensorflow/tfjs";
 import {
   evaluate,
   fineTune,
-  type ImageDataset,
   initBackend,
   knn,
   linearProbe,
@@ -11,21 +10,9 @@ import {
   splitLabels,
 } from "../../lib/mod.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { barImages } from "../train/train_helpers.ts";
+import { barDataset } from "../train/train_helpers.ts";
 
-function bars(n: number, seed: number): ImageDataset {
-  const { images, labels } = barImages(n, seed);
-  return {
-    name: `bars ${seed}`,
-    images,
-    labels,
-    count: n,
-    height: 28,
-    width: 28,
-    channels: 1,
-    classNames: ["left", "right"],
-  };
-}
+const bars = barDataset;
 
 async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
   try {

@@ -1,4 +1,5 @@
 /** Small synthetic image sets for training tests. */
+import type { ImageDataset } from "../../lib/data/dataset.ts";
 import { Rng } from "../../lib/rng.ts";
 
 /**
@@ -31,4 +32,19 @@ export function noisyViews(
 ): [Float32Array, Float32Array] {
   const view = () => batch.map((v) => Math.min(1, Math.max(0, v + 0.1 * (rng.next() - 0.5))));
   return [view(), view()];
+}
+
+/** {@linkcode barImages} as a two-class `ImageDataset` ("left", "right"). */
+export function barDataset(n: number, seed: number): ImageDataset {
+  const { images, labels } = barImages(n, seed);
+  return {
+    name: `bars ${seed}`,
+    images,
+    labels,
+    count: n,
+    height: 28,
+    width: 28,
+    channels: 1,
+    classNames: ["left", "right"],
+  };
 }
