@@ -157,7 +157,7 @@ export async function pretrained(
 }
 
 /** A trained arm: a classifier, how it trained (fine-tuned arms), and whether it was loaded. */
-export type TrainedArm = (ImageClassifier | FineTuned) & {
+export type TrainedArm = (ImageClassifier | FineTuned) & DistilledInfo & {
   arm: Arm;
   /** The training history of a fine-tuned arm. */
   result?: SupervisedResult;
@@ -166,7 +166,7 @@ export type TrainedArm = (ImageClassifier | FineTuned) & {
 };
 
 /** What a distilled student records beside its models: its teacher and the images it used. */
-interface DistilledInfo {
+export interface DistilledInfo {
   teacher?: string;
   unlabelledUsed?: number;
   agreement?: number;

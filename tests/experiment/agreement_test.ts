@@ -7,26 +7,10 @@
 import { initBackend } from "../../lib/backend.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
 import { ARMS } from "../../lib/experiment/arms.ts";
-import { quickRecipe } from "../../lib/experiment/recipe.ts";
-import { quickBaselines } from "../../lib/experiment/baselines.ts";
+import { tinyRecipe } from "./tiny_recipe.ts";
 import { runSeed } from "../../lib/experiment/run_seed.ts";
 import { evaluatedArms, prepareContext, pretrained } from "../../lib/experiment/steps.ts";
 import { assert, assertEquals } from "../assert.ts";
-
-/** A recipe small enough for a test: every arm, a few steps each. */
-export function tinyRecipe() {
-  const r = quickRecipe();
-  r.maxUnlabelled = 512;
-  r.maxTest = 300;
-  r.pretrain = { ...r.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 2 };
-  r.finetune = { ...r.finetune, epochs: 4 };
-  r.probe = { ...r.probe, epochs: 20 };
-  r.distill = { ...r.distill, steps: 6, unlabelledBatch: 32 };
-  const b = quickBaselines();
-  b.article.config.epochs = 4;
-  b.strong.config = { ...b.strong.config, epochs: 4 };
-  return { ...r, baselines: b };
-}
 
 Deno.test({
   name: "runSeed and the notebook steps give identical accuracies for every arm",
