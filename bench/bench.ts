@@ -3,18 +3,21 @@
  * e.g. `ssl_step wasm: 2134 views/s, 480 ms/step`.
  *
  * Cases: `augment digits` (per-image augmentation of 2 x 512 MNIST images, the
- * views of one step), `ssl_step <backend>` (one training step) and, right after
- * the wasm one, `ssl_step wasm xN workers` (the same step data-parallel on N
- * worker threads, `lib/train/parallel/`).
+ * views of one step), `ssl_step <backend>` (one training step of the article's
+ * CNN), `ssl_step <backend> resnet` (the same step of the small ResNet on
+ * 32x32x3) and, right after the wasm one, `ssl_step wasm xN workers` (the
+ * article's step data-parallel on N worker threads, `lib/train/parallel/`).
  *
  * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
- * cpu backend), `--backends wasm,cpu`, `--workers N` (default 2; 1 skips the
- * parallel case). `--help` lists them; a mistake is one line and exit code 2.
+ * cpu backend), `--backends wasm,cpu` (also `webgpu`: `deno task bench
+ * --backends webgpu` times both models on the GPU Deno sees), `--models
+ * article,resnet`, `--workers N` (default 2; 1 skips the parallel case).
+ * `--help` lists them; a mistake is one line and exit code 2.
  *
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import { benchSslStep } from "./ssl_step.ts";
+import { benchSslStep, type SslStepModel } from "./ssl_step.ts";
 import { benchAugment } from "./augment.ts";
 import { benchSslStepParallel } from "./ssl_step_parallel.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
@@ -35,8 +38,14 @@ export const BENCH_COMMAND = {
     backends: {
       type: "string",
       value: "LIST",
-      default: BACKENDS.join(","),
+      default: "wasm,cpu",
       description: `backends to time, comma-separated, of ${BACKENDS.join(", ")}`,
+    },
+    models: {
+      type: "string",
+      value: "LIST",
+      default: "article,resnet",
+      description: "models whose step is timed: article (CNN, 28x28x1), resnet (32x32x3)",
     },
     workers: {
       type: "string",
@@ -47,11 +56,14 @@ export const BENCH_COMMAND = {
   },
 } as const satisfies CommandSpec;
 
-const { quick, backends, workers } = exitOnUsage("bench", () => {
+const MODELS: readonly SslStepModel[] = ["article", "resnet"];
+
+const { quick, backends, models, workers } = exitOnUsage("bench", () => {
   const values = parseFlags(BENCH_COMMAND, Deno.args);
   return {
     quick: values.quick,
     backends: listOf("backends", values.backends, BACKENDS),
+    models: listOf("models", values.models, MODELS),
     workers: integerFlag("workers", values.workers, 1),
   };
 });
@@ -61,24 +73,32 @@ console.log(await benchAugment());
 for (const name of backends) {
   const backend = await initBackend(name);
   const slow = backend === "cpu";
-  const pairs = slow && quick ? 64 : 512;
-  const r = await benchSslStep(pairs, slow ? 1 : 2, slow ? 1 : quick ? 3 : 8);
-  console.log(
-    `ssl_step ${r.backend}: ${r.viewsPerSecond.toFixed(0)} views/s, ${
-      r.msPerStep.toFixed(0)
-    } ms/step` +
-      ` (batch ${r.pairs} pairs = ${
-        2 * r.pairs
-      } views, 28x28x1, article CNN + head, NT-Xent, Adam)`,
-  );
-  const parts = Object.entries(r.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ");
-  console.log(`  where the time goes (${r.backend}): ${parts}`);
-  if (backend === "wasm" && workers > 1) {
+  // lavapipe (software WebGPU) is slower still than cpu on the ResNet: few repetitions there.
+  const few = slow || backend === "webgpu";
+  for (const model of models) {
+    const pairs = model === "article" ? (slow && quick ? 64 : 512) : (slow && quick ? 16 : 128);
+    const r = await benchSslStep(pairs, few ? 1 : 2, few ? (quick ? 1 : 2) : quick ? 3 : 8, model);
+    const what = model === "article" ? "article CNN + head" : "ResNet (width 16, 3 stages) + head";
+    console.log(
+      `ssl_step ${r.backend}${model === "article" ? "" : " resnet"}: ${
+        r.viewsPerSecond.toFixed(0)
+      } views/s, ${r.msPerStep.toFixed(0)} ms/step` +
+        ` (batch ${r.pairs} pairs = ${2 * r.pairs} views, ${r.shape.join("x")}, ${what}, ` +
+        `NT-Xent, Adam)`,
+    );
+    const parts = Object.entries(r.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(
+      ", ",
+    );
+    console.log(`  where the time goes (${r.backend}, ${model}): ${parts}`);
+  }
+  if (backend === "wasm" && workers > 1 && models.includes("article")) {
+    const pairs = 512;
+    const ref = await benchSslStep(pairs, 2, quick ? 3 : 8);
     const p = await benchSslStepParallel(pairs, 2, quick ? 3 : 8, workers);
     console.log(
       `ssl_step wasm x${workers} workers: ${p.viewsPerSecond.toFixed(0)} views/s, ${
         p.msPerStep.toFixed(0)
-      } ms/step (x${(r.msPerStep / p.msPerStep).toFixed(2)} vs ssl_step wasm above; ` +
+      } ms/step (x${(ref.msPerStep / p.msPerStep).toFixed(2)} vs ssl_step wasm; ` +
         `${navigator.hardwareConcurrency} cores)`,
     );
     const waits = Object.entries(p.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ");

@@ -1,18 +1,26 @@
 /**
  * The benchmark case of the foundation issue: one SSL training step of the
  * article's model (backbone + head, NT-Xent on two views, Adam) on 28x28x1
- * inputs, timed after warm-up, with a breakdown of where the time goes.
+ * inputs, timed after warm-up, with a breakdown of where the time goes; or
+ * the same step of the small ResNet (width 16, 3 stages) on 32x32x3 inputs.
+ * Every read is awaited (`await data()`), so it runs on webgpu too (which has
+ * no synchronous read in Deno).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { articleBackbone } from "../lib/models/article_cnn.ts";
 import { articleHead } from "../lib/models/heads/projection_heads.ts";
+import { resnetBackbone } from "../lib/models/resnet.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
 
 /** Result of `benchSslStep`. */
 export interface SslStepResult {
   backend: string;
+  /** "article" (the article's CNN + head, 28x28x1) or "resnet" (ResNet + head, 32x32x3). */
+  model: SslStepModel;
+  /** Input shape of one view. */
+  shape: [number, number, number];
   pairs: number;
   msPerStep: number;
   viewsPerSecond: number;
@@ -20,54 +28,64 @@ export interface SslStepResult {
   breakdown: Record<string, number>;
 }
 
+/** The models `benchSslStep` times. */
+export type SslStepModel = "article" | "resnet";
+
 /** Mean wall time of `f` over `reps` runs, in ms. */
-function timeMs(f: () => void, reps: number): number {
+async function timeMs(f: () => Promise<unknown>, reps: number): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < reps; i++) f();
+  for (let i = 0; i < reps; i++) await f();
   return (performance.now() - t0) / reps;
 }
 
-/** Times one SSL step with `pairs` positive pairs on the current backend. */
+/** Waits for `t` (reads it), then disposes it. */
+async function settle(t: tf.Tensor): Promise<void> {
+  await t.data();
+  t.dispose();
+}
+
+/** Times one SSL step of `model` with `pairs` positive pairs on the current backend. */
 export async function benchSslStep(
   pairs: number,
   warmup: number,
   reps: number,
+  model: SslStepModel = "article",
 ): Promise<SslStepResult> {
-  const backbone = articleBackbone();
-  const head = articleHead();
+  const shape: [number, number, number] = model === "article" ? [28, 28, 1] : [32, 32, 3];
+  const backbone = model === "article"
+    ? articleBackbone()
+    : resnetBackbone({ inputShape: shape, width: 16, depth: 3 });
+  const head = articleHead(backbone.outputs[0].shape[1] as number);
   const optimizer = tf.train.adam(1e-3);
-  const views = tf.randomUniform([2 * pairs, 28, 28, 1], 0, 1, "float32", 7);
+  const views = tf.randomUniform([2 * pairs, ...shape], 0, 1, "float32", 7);
   const embed = () => head.apply(backbone.apply(views)) as tf.Tensor2D;
   const loss = (z: tf.Tensor2D) => {
     const [a, b] = tf.split(z, 2, 0) as tf.Tensor2D[];
     return ntXentLoss(a, b, 0.5);
   };
-  const step = () => {
-    const value = optimizer.minimize(() => loss(embed()), true)!;
-    value.dataSync(); // wait for the step, as training does when it logs the loss
-    value.dispose();
-  };
-  for (let i = 0; i < warmup; i++) step();
-  const msPerStep = timeMs(step, reps);
+  // Wait for the step, as training does when it logs the loss.
+  const step = () => settle(optimizer.minimize(() => loss(embed()), true)!);
+  for (let i = 0; i < warmup; i++) await step();
+  const msPerStep = await timeMs(step, reps);
 
   // Parts: forward pass; loss forward + backward; optimizer update; kernels of
   // the backward pass (filter and input gradients of the convolutions).
-  const forward = timeMs(() => tf.tidy(() => embed().dataSync()), reps);
+  const forward = await timeMs(() => settle(tf.tidy(embed)), reps);
   const z = tf.tidy(embed);
-  const lossMs = timeMs(
-    () => tf.tidy(() => tf.grad((t) => loss(t as tf.Tensor2D))(z).dataSync()),
+  const lossMs = await timeMs(
+    () => settle(tf.tidy(() => tf.grad((t) => loss(t as tf.Tensor2D))(z))),
     reps,
   );
   const { grads } = tf.variableGrads(() => loss(embed()));
-  const optimizerMs = timeMs(() => {
+  const optimizerMs = await timeMs(async () => {
     optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
-    backbone.getWeights()[0].dataSync(); // wait for the update
+    await backbone.weights[0].read().data(); // wait for the update
   }, reps);
   tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", false);
   const profile = await tf.profile(step);
   const kernelMs = (name: string) =>
     profile.kernels.filter((k) => k.name === name).reduce(
-      (s, k) => s + (k.kernelTimeMs as number),
+      (s, k) => s + (typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0),
       0,
     );
   const filterGrad = kernelMs("Conv2DBackpropFilter");
@@ -83,6 +101,8 @@ export async function benchSslStep(
   optimizer.dispose();
   return {
     backend: tf.getBackend(),
+    model,
+    shape,
     pairs,
     msPerStep,
     viewsPerSecond: (2 * pairs) / (msPerStep / 1000),

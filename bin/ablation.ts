@@ -4,7 +4,7 @@
  * Flags (`--help` lists them): `--part heads,temperature,labels` (default all), `--seeds a,b,c`
  * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget of every
  * pre-training run), `--dataset mnist | fashion-mnist | folder:<path>`, `--quick` (or
- * `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|cpu`, `--cache-dir DIR` (store
+ * `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|webgpu|cpu|auto`, `--cache-dir DIR` (store
  * every finished run there; a rerun with the same settings resumes instead of starting over).
  * Prints the tables and the wall time. A mistake in the flags is one line and exit code 2.
  *

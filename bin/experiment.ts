@@ -4,7 +4,7 @@
  * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
  * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16,classes`, ...),
- * `--backend wasm|cpu`. For `folder:` datasets also `--size 32` or `--size HxW`,
+ * `--backend wasm|webgpu|cpu|auto`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
  * `lib/data/image_folder.ts`); the recipe follows the data (`recipeFor` in
  * `lib/experiment/recipe.ts`).
@@ -15,7 +15,7 @@
  * @module
  */
 import { writeFileSync } from "node:fs";
-import { initBackend } from "../lib/backend.ts";
+import { type BackendName, initBackend } from "../lib/backend.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
@@ -126,7 +126,7 @@ export interface ExperimentArgs {
   /** `--backbone`. */
   backbone?: BackboneConfig;
   /** `--backend`. */
-  backend: "wasm" | "cpu";
+  backend: BackendName;
 }
 
 /** Parses and checks the flags; throws a `UsageError` (or `HelpRequested`). */

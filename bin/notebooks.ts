@@ -7,7 +7,7 @@
  * Flags (`--help` lists them): `--quick` (or env `SSL_QUICK=1`) for the smoke run,
  * `--only 01,03` (name prefixes), `--no-html`, `--no-browser`, `--dir <folder>` (another folder
  * of notebooks), `--timeout <s>` (per cell), `--out <folder>` (where run folders go, default
- * data/runs), `--backend wasm|cpu` (given to the kernels as env `SSL_BACKEND`).
+ * data/runs), `--backend wasm|webgpu|cpu|auto` (given to the kernels as env `SSL_BACKEND`).
  *
  * First it gets the machine ready (lib/cli/setup.ts; env `SSL_SKIP_SETUP=1` skips that):
  * installs Jupyter (and Chromium) with apt-get when it can, registers the Deno kernel, or

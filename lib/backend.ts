@@ -9,10 +9,16 @@
  * registers our kernels for all three (see `lib/kernels/`) and selects the
  * backend.
  *
+ * On a GPU, `initBackend("webgpu")` starts tfjs's WebGPU backend on Deno's
+ * built-in `navigator.gpu` (see `backend_webgpu.ts`), and `initBackend("auto")`
+ * takes WebGPU when a hardware adapter exists and wasm otherwise (a software
+ * adapter such as lavapipe is slower than wasm), saying so in one log line.
+ *
  * @example
  * ```ts
- * import { initBackend } from "./backend.ts";
+ * import { initBackend, trainingWorkers } from "./backend.ts";
  * const name = await initBackend(); // "wasm"
+ * const workers = trainingWorkers(2); // 2 on wasm; 1 on webgpu (one device)
  * ```
  *
  * @module
@@ -28,8 +34,14 @@ import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
 
-/** The backends `initBackend` accepts. */
-export type BackendName = "wasm" | "cpu";
+import { gpuProbe, startWebgpu } from "./backend_webgpu.ts";
+export { onHostBackend } from "./backend_webgpu.ts";
+
+/** The backends `initBackend` accepts ("auto": webgpu on a hardware GPU, wasm otherwise). */
+export type BackendName = "wasm" | "cpu" | "webgpu" | "auto";
+
+/** Every {@linkcode BackendName}. */
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "webgpu", "cpu", "auto"];
 
 /** Folder holding the wasm binaries of `@tensorflow/tfjs-backend-wasm`. */
 export const WASM_DIR = fileURLToPath(
@@ -66,27 +78,87 @@ export function registerWasmTrainingKernels(): void {
   kernelsRegistered = true;
 }
 
+function prepareWasm(): void {
+  if (!existsSync(WASM_DIR)) {
+    throw new Error(
+      `initBackend: the wasm binaries are missing (${WASM_DIR}); run \`deno install\` in the project root`,
+    );
+  }
+  setWasmPaths(WASM_DIR);
+  registerWasmTrainingKernels();
+}
+
+/** Starts wasm once beside webgpu, for {@linkcode onHostBackend}. */
+async function startHostBackend(): Promise<void> {
+  prepareWasm();
+  if (!(await tf.setBackend("wasm"))) throw new Error("initBackend: tfjs could not start wasm");
+  await tf.ready();
+}
+
+/** Options of {@linkcode initBackend}. */
+export interface InitBackendOptions {
+  /** Where the line naming the backend chosen goes for "webgpu" and "auto" (default console.log). */
+  log?: (line: string) => void;
+}
+
 /**
  * Makes tfjs ready to train and returns the name of the backend in use.
  * `wasm` (the default) gets every gradient kernel our models need; `cpu` is
- * the slow pure-JavaScript fallback.
+ * the slow pure-JavaScript fallback; `webgpu` runs on Deno's WebGPU (an error
+ * naming what to install when there is no adapter); `auto` takes webgpu on a
+ * hardware adapter and wasm otherwise. Env `SSL_BACKEND` is not read here
+ * (the commands and the notebooks' set-up do).
  */
-export async function initBackend(name: BackendName = "wasm"): Promise<string> {
-  if (name !== "wasm" && name !== "cpu") {
-    throw new Error(`initBackend: unknown backend "${name}"; use "wasm" or "cpu"`);
+export async function initBackend(
+  name: BackendName = "wasm",
+  options: InitBackendOptions = {},
+): Promise<string> {
+  if (!BACKEND_NAMES.includes(name)) {
+    throw new Error(
+      `initBackend: unknown backend "${name}"; use ${
+        BACKEND_NAMES.map((b) => `"${b}"`).join(", ")
+      }`,
+    );
   }
+  const log = options.log ?? console.log;
   tf.enableProdMode(); // no "install tfjs-node" banner, no debug-mode checks
-  if (name === "wasm") {
-    if (!existsSync(WASM_DIR)) {
-      throw new Error(
-        `initBackend: the wasm binaries are missing (${WASM_DIR}); run \`deno install\` in the project root`,
+  if (name === "webgpu" || name === "auto") {
+    const probe = await gpuProbe();
+    if (name === "webgpu") {
+      await startHostBackend();
+      await startWebgpu(probe);
+      log(
+        `backend webgpu on ${probe.description}` +
+          (probe.software ? " (a software adapter: slower than the wasm backend)" : ""),
       );
+      return tf.getBackend();
     }
-    setWasmPaths(WASM_DIR);
-    registerWasmTrainingKernels();
+    if (probe.adapter && !probe.software) {
+      await startHostBackend();
+      await startWebgpu(probe);
+      log(`backend webgpu (auto): hardware adapter ${probe.description}`);
+      return tf.getBackend();
+    }
+    log(
+      probe.adapter
+        ? `backend wasm (auto): the only WebGPU adapter, ${probe.description}, is software and ` +
+          "slower than wasm (--backend webgpu uses it anyway)"
+        : `backend wasm (auto): no WebGPU adapter (${probe.reason})`,
+    );
+    name = "wasm";
   }
+  if (name === "wasm") prepareWasm();
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`initBackend: tfjs could not start the ${name} backend`);
   await tf.ready();
   return tf.getBackend();
+}
+
+/**
+ * Worker threads for data-parallel pre-training on the backend in use: as
+ * requested on wasm and cpu (one core each), 1 on webgpu (one device, and
+ * the workers would each run wasm on the CPU).
+ */
+export function trainingWorkers(requested: number): number {
+  return tf.getBackend() === "webgpu" ? 1 : requested;
 }

@@ -23,15 +23,15 @@ import { dirname, resolve } from "node:path";
 import type { BackendName } from "../backend.ts";
 import { type FlagSpec, oneOf, UsageError } from "./flags.ts";
 
-/** The tfjs backends `--backend` accepts today. */
-export const BACKENDS: readonly BackendName[] = ["wasm", "cpu"];
+/** The tfjs backends `--backend` accepts ("auto": webgpu on a hardware GPU, else wasm). */
+export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "webgpu", "auto"];
 
-/** `--backend wasm|cpu` (default wasm). */
+/** `--backend wasm|cpu|webgpu|auto` (default wasm). */
 export const BACKEND_FLAG = {
   type: "string",
   value: "NAME",
   default: "wasm",
-  description: `tfjs backend: ${BACKENDS.join(" or ")}`,
+  description: `tfjs backend: ${BACKENDS.join(", ")} (webgpu on a hardware GPU, else wasm)`,
 } as const satisfies FlagSpec;
 
 /** Validates a `--backend` value. */

@@ -29,6 +29,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { onHostBackend } from "../backend_webgpu.ts";
 import { accuracy } from "./metrics.ts";
 
 /** Options of {@linkcode knnClassify}. */
@@ -88,6 +89,16 @@ function checkFeatures(fn: string, name: string, features: Float32Array, dim: nu
  * ```
  */
 export function knnNeighbours(
+  trainFeatures: Float32Array,
+  testFeatures: Float32Array,
+  dim: number,
+  k: number,
+  options: Pick<KnnOptions, "metric" | "maxBlockBytes"> = {},
+): Neighbours {
+  return onHostBackend(() => knnNeighboursHere(trainFeatures, testFeatures, dim, k, options));
+}
+
+function knnNeighboursHere(
   trainFeatures: Float32Array,
   testFeatures: Float32Array,
   dim: number,

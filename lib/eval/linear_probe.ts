@@ -25,6 +25,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { onHostBackend } from "../backend_webgpu.ts";
 import { Rng } from "../rng.ts";
 import { accuracy, argmaxRows } from "./metrics.ts";
 
@@ -95,6 +96,18 @@ function checkRows(fn: string, name: string, features: Float32Array, dim: number
  * ```
  */
 export function trainLinearProbe(
+  trainFeatures: Float32Array,
+  trainLabels: Int32Array,
+  dim: number,
+  numClasses: number,
+  options: LinearProbeOptions = {},
+): LinearProbe {
+  return onHostBackend(() =>
+    trainLinearProbeHere(trainFeatures, trainLabels, dim, numClasses, options)
+  );
+}
+
+function trainLinearProbeHere(
   trainFeatures: Float32Array,
   trainLabels: Int32Array,
   dim: number,
@@ -202,7 +215,9 @@ export function trainLinearProbe(
   }
 
   let disposed = false;
-  const logits = (features: Float32Array): Float32Array => {
+  const logits = (features: Float32Array): Float32Array =>
+    onHostBackend(() => logitsHere(features));
+  const logitsHere = (features: Float32Array): Float32Array => {
     if (disposed) throw new Error("LinearProbe: used after dispose()");
     const count = checkRows("LinearProbe.logits", "features", features, dim);
     const out = new Float32Array(count * numClasses);
@@ -226,10 +241,11 @@ export function trainLinearProbe(
     standardization,
     logits,
     predict: (features) => argmaxRows(logits(features), numClasses),
-    weights: () => ({
-      kernel: new Float32Array(kernel.dataSync()),
-      bias: new Float32Array(bias.dataSync()),
-    }),
+    weights: () =>
+      onHostBackend(() => ({
+        kernel: new Float32Array(kernel.dataSync()),
+        bias: new Float32Array(bias.dataSync()),
+      })),
     dispose: () => {
       if (disposed) return;
       disposed = true;

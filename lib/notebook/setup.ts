@@ -20,7 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
+import { BACKEND_NAMES, type BackendName, initBackend } from "../backend.ts";
 import type { ImageDataset } from "../data/dataset.ts";
 import { loadDataset, type LoadDatasetOptions, type TrainTest } from "../data/load_dataset.ts";
 import { checkLabelBudget, recipeFor } from "../experiment/recipe.ts";
@@ -63,6 +63,30 @@ export interface NotebookConfig {
   head?: HeadSetting | string;
   /** Image folders only: image size, channels and fit (see `lib/data/image_folder.ts`). */
   folder?: Pick<LoadDatasetOptions, "size" | "channels" | "fit">;
+  /**
+   * tfjs backend: "wasm", "webgpu", "cpu" or "auto" (webgpu on a hardware GPU,
+   * else wasm). When omitted, env `SSL_BACKEND` (what `deno task notebooks
+   * --backend` gives the kernels), else "wasm".
+   */
+  backend?: BackendName;
+}
+
+/** The backend a configuration asks for: `config.backend`, else env `SSL_BACKEND`, else wasm. */
+export function notebookBackend(config: Pick<NotebookConfig, "backend">): BackendName {
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = Deno.env.get("SSL_BACKEND") || undefined;
+  } catch {
+    // no --allow-env: the default
+  }
+  const name = config.backend ?? fromEnv ?? "wasm";
+  if (!BACKEND_NAMES.includes(name as BackendName)) {
+    throw new RangeError(
+      `configuration: backend must be one of ${BACKEND_NAMES.join(", ")}, got "${name}"` +
+        (config.backend === undefined ? " (from env SSL_BACKEND)" : ""),
+    );
+  }
+  return name as BackendName;
 }
 
 /** The head a configuration names (`undefined`: the recipe's, the article's). */
@@ -154,7 +178,7 @@ export async function setupNotebook(config: NotebookConfig, options: SetupOption
   ctx: StepContext;
   banner: string;
 }> {
-  const backend = await initBackend();
+  const backend = await initBackend(notebookBackend(config));
   let data = options.data;
   if (!data) {
     let bar: ReturnType<typeof progressBar> | undefined;
@@ -192,10 +216,10 @@ export interface ViewSimilarities {
   others: { h: number; z: number };
 }
 
-function cosineMatrix(t: tf.Tensor2D): number[][] {
+function cosineMatrix(t: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const unit = tf.div(t, tf.add(tf.norm(t, 2, 1, true), 1e-12));
-    return tf.matMul(unit, unit, false, true).arraySync() as number[][];
+    return tf.matMul(unit, unit, false, true);
   });
 }
 
@@ -231,6 +255,39 @@ export function viewSimilarities(
   head: tf.LayersModel,
   options: { count?: number; seed?: number } = {},
 ): ViewSimilarities {
+  const v = similarityTensors(ctx, encoder, head, options);
+  try {
+    return similaritiesOf(v.sh.arraySync(), v.sz.arraySync(), v.n, v.hDim, v.zDim);
+  } finally {
+    tf.dispose([v.sh, v.sz]);
+  }
+}
+
+/**
+ * {@linkcode viewSimilarities} reading with `await` (the same numbers; the
+ * form that runs on webgpu, which has no synchronous read in Deno).
+ */
+export async function viewSimilaritiesAsync(
+  ctx: ArmContext,
+  encoder: tf.LayersModel,
+  head: tf.LayersModel,
+  options: { count?: number; seed?: number } = {},
+): Promise<ViewSimilarities> {
+  const v = similarityTensors(ctx, encoder, head, options);
+  try {
+    const [sh, sz] = await Promise.all([v.sh.array(), v.sz.array()]);
+    return similaritiesOf(sh, sz, v.n, v.hDim, v.zDim);
+  } finally {
+    tf.dispose([v.sh, v.sz]);
+  }
+}
+
+function similarityTensors(
+  ctx: ArmContext,
+  encoder: tf.LayersModel,
+  head: tf.LayersModel,
+  options: { count?: number; seed?: number },
+): { sh: tf.Tensor2D; sz: tf.Tensor2D; n: number; hDim: number; zDim: number } {
   const n = Math.min(options.count ?? 6, ctx.split.unlabelled.length);
   if (n < 2) throw new RangeError(`viewSimilarities: need at least 2 images, got ${n}`);
   const [h, w, c] = ctx.shape;
@@ -242,29 +299,35 @@ export function viewSimilarities(
   const views = new Float32Array(2 * n * size);
   views.set(a, 0);
   views.set(b, n * size);
-  const x = tf.tensor4d(views, [2 * n, h, w, c]);
-  const hT = encoder.predict(x) as tf.Tensor2D;
-  const zT = head.predict(hT) as tf.Tensor2D;
-  try {
-    const sh = cosineMatrix(hT);
-    const sz = cosineMatrix(zT);
-    const mh = twinAndOtherMeans(sh, n);
-    const mz = twinAndOtherMeans(sz, n);
-    return {
-      names: [
-        ...Array.from({ length: n }, (_, i) => `${i + 1}a`),
-        ...Array.from({ length: n }, (_, i) => `${i + 1}b`),
-      ],
-      h: sh,
-      z: sz,
-      hDim: hT.shape[1],
-      zDim: zT.shape[1],
-      twins: { h: mh.twins, z: mz.twins },
-      others: { h: mh.others, z: mz.others },
-    };
-  } finally {
-    tf.dispose([x, hT, zT]);
-  }
+  return tf.tidy(() => {
+    const x = tf.tensor4d(views, [2 * n, h, w, c]);
+    const hT = encoder.predict(x) as tf.Tensor2D;
+    const zT = head.predict(hT) as tf.Tensor2D;
+    return { sh: cosineMatrix(hT), sz: cosineMatrix(zT), n, hDim: hT.shape[1], zDim: zT.shape[1] };
+  });
+}
+
+function similaritiesOf(
+  sh: number[][],
+  sz: number[][],
+  n: number,
+  hDim: number,
+  zDim: number,
+): ViewSimilarities {
+  const mh = twinAndOtherMeans(sh, n);
+  const mz = twinAndOtherMeans(sz, n);
+  return {
+    names: [
+      ...Array.from({ length: n }, (_, i) => `${i + 1}a`),
+      ...Array.from({ length: n }, (_, i) => `${i + 1}b`),
+    ],
+    h: sh,
+    z: sz,
+    hDim,
+    zDim,
+    twins: { h: mh.twins, z: mz.twins },
+    others: { h: mh.others, z: mz.others },
+  };
 }
 
 /**

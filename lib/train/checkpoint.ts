@@ -94,8 +94,8 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   const adam = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
   if (adam.accBeta1 && adam.accBeta2) {
     saveJson(path.join(dir, "optimizer_betas.json"), {
-      accBeta1: adam.accBeta1.dataSync()[0],
-      accBeta2: adam.accBeta2.dataSync()[0],
+      accBeta1: (await adam.accBeta1.data())[0],
+      accBeta2: (await adam.accBeta2.data())[0],
     });
   }
 }

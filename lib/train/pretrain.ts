@@ -47,6 +47,7 @@ import {
 } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
 import { SslWorkers } from "./parallel/ssl_workers.ts";
+import { trainingWorkers } from "../backend.ts";
 import { type MonitorLabels, type MonitorMetrics, pretrainMonitor } from "./pretrain_monitor.ts";
 
 /** Settings of contrastive pre-training (plain JSON). */
@@ -142,7 +143,7 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     throw new Error(`pretrainContrastive: need at least 2 images, got ${indices.length}`);
   }
   const batchSize = Math.min(config.batchSize, indices.length);
-  const workers = config.workers ?? 1;
+  const workers = trainingWorkers(config.workers ?? 1); // 1 on webgpu: one device
   if (!Number.isInteger(workers) || workers < 1) {
     throw new Error(`pretrainContrastive: workers must be a positive integer, got ${workers}`);
   }
@@ -218,7 +219,7 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
       } else {
         const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
         const lossT = optimizer.minimize(() => lossOf(x, n), true)!;
-        loss = lossT.dataSync()[0];
+        loss = (await lossT.data())[0];
         tf.dispose([x, lossT]);
       }
       if (!Number.isFinite(loss)) {

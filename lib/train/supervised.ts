@@ -134,29 +134,70 @@ export function evaluateLoss(
   numClasses: number,
   chunk = 500,
 ): { loss: number; accuracy: number } {
-  const size = shape[0] * shape[1] * shape[2];
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < idx.length; i += chunk) {
     const part = idx.subarray(i, Math.min(i + chunk, idx.length));
-    const [l, c] = tf.tidy(() => {
-      const x = tf.tensor4d(gatherImages(images, size, part), [part.length, ...shape]);
-      const y = tf.tensor1d(gatherLabels(labels, part), "int32");
-      const logits = head.apply(backbone.apply(x)) as tf.Tensor2D;
-      const l = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, numClasses),
-        logits,
-        undefined,
-        0,
-        tf.Reduction.SUM,
-      );
-      const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"));
-      return [l.dataSync()[0], c.dataSync()[0]];
-    });
-    loss += l;
-    correct += c;
+    const [l, c] = chunkLoss(backbone, head, images, shape, labels, part, numClasses);
+    loss += l.dataSync()[0];
+    correct += c.dataSync()[0];
+    tf.dispose([l, c]);
   }
   return { loss: loss / idx.length, accuracy: correct / idx.length };
+}
+
+/**
+ * {@linkcode evaluateLoss} reading with `await data()` (the same numbers; the
+ * only form that runs on webgpu, which has no synchronous read in Deno).
+ */
+export async function evaluateLossAsync(
+  backbone: tf.LayersModel,
+  head: tf.LayersModel,
+  images: Float32Array,
+  shape: [number, number, number],
+  labels: Int32Array,
+  idx: Int32Array,
+  numClasses: number,
+  chunk = 500,
+): Promise<{ loss: number; accuracy: number }> {
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < idx.length; i += chunk) {
+    const part = idx.subarray(i, Math.min(i + chunk, idx.length));
+    const [l, c] = chunkLoss(backbone, head, images, shape, labels, part, numClasses);
+    const [lv, cv] = await Promise.all([l.data(), c.data()]);
+    tf.dispose([l, c]);
+    loss += lv[0];
+    correct += cv[0];
+  }
+  return { loss: loss / idx.length, accuracy: correct / idx.length };
+}
+
+/** Summed cross-entropy and number correct of one chunk, as scalars. */
+function chunkLoss(
+  backbone: tf.LayersModel,
+  head: tf.LayersModel,
+  images: Float32Array,
+  shape: [number, number, number],
+  labels: Int32Array,
+  part: Int32Array,
+  numClasses: number,
+): [tf.Scalar, tf.Scalar] {
+  const size = shape[0] * shape[1] * shape[2];
+  return tf.tidy(() => {
+    const x = tf.tensor4d(gatherImages(images, size, part), [part.length, ...shape]);
+    const y = tf.tensor1d(gatherLabels(labels, part), "int32");
+    const logits = head.apply(backbone.apply(x)) as tf.Tensor2D;
+    const l = tf.losses.softmaxCrossEntropy(
+      tf.oneHot(y, numClasses),
+      logits,
+      undefined,
+      0,
+      tf.Reduction.SUM,
+    ) as tf.Scalar;
+    const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")) as tf.Scalar;
+    return [l, c];
+  });
 }
 
 function makeOptimizer(config: SupervisedConfig, lr: number): tf.Optimizer {
@@ -251,7 +292,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
       const ys = gatherLabels(labels, batch);
       const soft = unlabelledBatches?.next(images, size, numClasses, opts.augment);
       const n = batch.length;
-      const [l, c] = tf.tidy(() => {
+      const [lT, cT] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [n, ...shape]);
         const y = tf.oneHot(tf.tensor1d(ys, "int32"), numClasses);
         const vars = trainBackbone ? [...backboneVars, ...headVars] : headVars;
@@ -284,8 +325,12 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
         // Training accuracy of the batch as it was seen (before this update).
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(y, 1)), "float32"));
         tf.dispose(logits);
-        return [value.dataSync()[0] * batch.length, hits.dataSync()[0]];
+        return [value, hits];
       });
+      const [lv, cv] = await Promise.all([lT.data(), cT.data()]);
+      tf.dispose([lT, cT]);
+      const l = lv[0] * batch.length;
+      const c = cv[0];
       if (!Number.isFinite(l)) {
         tf.dispose(best?.weights ?? []);
         headOpt.dispose();
@@ -302,7 +347,15 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
       seconds: 0,
     };
     if (validation.length > 0) {
-      const v = evaluateLoss(backbone, head, images, shape, labels, validation, numClasses);
+      const v = await evaluateLossAsync(
+        backbone,
+        head,
+        images,
+        shape,
+        labels,
+        validation,
+        numClasses,
+      );
       record.validationLoss = v.loss;
       record.validationAccuracy = v.accuracy;
       if (!best || v.accuracy > best.acc || (v.accuracy === best.acc && v.loss < best.loss)) {
