@@ -66,9 +66,10 @@ export interface NotebookConfig {
   /**
    * tfjs backend: "wasm", "webgpu", "cpu" or "auto" (webgpu on a hardware GPU,
    * else wasm). When omitted, env `SSL_BACKEND` (what `deno task notebooks
-   * --backend` gives the kernels), else "wasm".
+   * --backend` gives the kernels), else "wasm". Checked: another name is a
+   * clear error.
    */
-  backend?: BackendName;
+  backend?: BackendName | (string & Record<never, never>);
 }
 
 /** The backend a configuration asks for: `config.backend`, else env `SSL_BACKEND`, else wasm. */
