@@ -1,14 +1,19 @@
 /**
- * Executes the seven notebooks of `notebooks/` in a real Jupyter kernel (`deno`), quick mode,
- * and checks that each produced its key outputs with no error; then opens notebook 7's HTML
- * export in headless Chromium and checks its charts are drawn (a screenshot is saved with the
- * run). On CI (`CI` set) a missing Jupyter or Chromium fails the test instead of skipping it.
+ * Executes the eight notebooks of `notebooks/` in a real Jupyter kernel (`deno`), quick mode,
+ * and checks that each produced its key outputs with no error, weighs at most 3 MB, and
+ * carries outputs every front end can show (the plotly MIME type beside each chart's HTML,
+ * rendered HTML beside each Markdown output); then opens notebook 7's HTML export in headless
+ * Chromium and checks its charts are drawn (a screenshot is saved with the run). On CI (`CI`
+ * set) a missing Jupyter or Chromium fails the test instead of skipping it.
  */
 import { join } from "node:path";
 import { checkHtmlInBrowser, findChromium } from "../lib/notebook/browser_check.ts";
 import { runNotebooks } from "../lib/notebook/runner.ts";
 import { chromiumMissing, jupyterMissing } from "./notebook/jupyter_available.ts";
 import { assert, assertEquals } from "./assert.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
 
 const onCi = Deno.env.get("CI") !== undefined;
 
@@ -61,6 +66,26 @@ Deno.test({
         `${nb.notebook}: ${got.progressBars} progress bars`,
       );
       assert(got.progressBars <= 4, `${nb.notebook}: ${got.progressBars} progress outputs`);
+      // Light notebooks: plotly.js travels once, compressed (lib/notebook/plotly_library.ts).
+      const size = Deno.statSync(nb.executed!).size;
+      assert(size <= 3_000_000, `${nb.notebook}: the executed notebook is ${size} bytes`);
+      // Readable in every front end: each chart carries the plotly MIME type and an HTML
+      // fallback; each Markdown output carries its rendered HTML too.
+      const outputs: Json[] = JSON.parse(Deno.readTextFileSync(nb.executed!)).cells
+        .flatMap((c: Json) => c.outputs ?? []);
+      const html = (o: Json) => [o.data?.["text/html"] ?? ""].flat().join("");
+      const charts = outputs.filter((o) => html(o).includes('class="ssl-plotly"'));
+      assertEquals(charts.length, got.charts, `${nb.notebook}: chart outputs`);
+      for (const c of charts) {
+        const fig = c.data["application/vnd.plotly.v1+json"];
+        assert(Array.isArray(fig?.data), `${nb.notebook}: a chart without its plotly figure`);
+        assert(html(c).includes('class="ssl-plotly-note"'), `${nb.notebook}: a chart's note`);
+      }
+      const libraries = outputs.filter((o) => html(o).includes("ssl-plotly-library")).length;
+      assertEquals(libraries, got.charts > 0 ? 1 : 0, `${nb.notebook}: plotly.js outputs`);
+      for (const o of outputs.filter((o) => o.data?.["text/markdown"] !== undefined)) {
+        assert(html(o).startsWith('<div class="ssl-markdown">'), `${nb.notebook}: Markdown HTML`);
+      }
     }
     // The results table of notebook 7: every arm of the experiment (`deno task experiment`'s
     // ARMS), each scored (accuracy in [0, 1], better than chance) or skipped with a reason.

@@ -1,7 +1,8 @@
 /**
  * Headless Chromium as a check of the HTML exports: {@linkcode findChromium} finds the browser,
- * {@linkcode checkHtmlInBrowser} opens a page, lets its scripts run and counts the plotly
- * charts that were drawn ({@linkcode drawnCharts}), and saves a screenshot.
+ * {@linkcode checkHtmlInBrowser} opens a page over the DevTools protocol (lib/notebook/cdp.ts),
+ * waits (in real time) until its plotly charts are drawn, counts them ({@linkcode drawnCharts}
+ * does the same on a DOM dump), and saves a screenshot of the whole page.
  *
  * @example
  * ```ts
@@ -14,9 +15,9 @@
  * @module
  */
 import { resolve } from "node:path";
-import { onPath } from "../cli/exec.ts";
+import { findChromium, launchChromium, type Page } from "./cdp.ts";
 
-const decoder = new TextDecoder();
+export { findChromium } from "./cdp.ts";
 
 /** What headless Chromium showed of an HTML page with charts. */
 export interface BrowserCheck {
@@ -26,21 +27,10 @@ export interface BrowserCheck {
   drawn: number;
   /** The screenshot, when one was asked for and written. */
   screenshot?: string;
-  /** Seconds Chromium took, both runs together. */
+  /** Seconds Chromium took, start to close. */
   seconds: number;
-}
-
-/** The Chromium executable: env `CHROMIUM`, else `chromium`, `chromium-browser` or `google-chrome` on PATH. */
-export function findChromium(): string | undefined {
-  const fromEnv = Deno.env.get("CHROMIUM");
-  if (fromEnv) return fromEnv;
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
-      const found = dir ? onPath(name, dir) : undefined;
-      if (found) return found;
-    }
-  }
-  return undefined;
+  /** Errors the page reported (console errors, uncaught exceptions). */
+  errors?: string[];
 }
 
 /** Counts the chart divs of a DOM dump and those that hold a drawn plotly SVG. */
@@ -56,59 +46,67 @@ export function drawnCharts(dom: string): { charts: number; drawn: number } {
   return { charts: starts.length, drawn };
 }
 
+/** In-page expression: `{charts, drawn}` of the plotly chart divs. */
+export const COUNT_CHARTS_JS = `(() => {
+  const charts = [...document.querySelectorAll("div.ssl-plotly")];
+  return { charts: charts.length, drawn: charts.filter((c) => c.querySelector("svg.main-svg")).length };
+})()`;
+
 /**
- * Opens an HTML file in headless Chromium (no sandbox, no GPU, no network services, a fresh
- * profile), lets its scripts run for up to 10 s of virtual time, counts the drawn charts in
- * the resulting DOM, and saves a 1200x3000 screenshot if `screenshot` is given. Returns
- * `undefined` when Chromium is not installed.
+ * Makes the viewport as tall as the page (at most `maxHeight`, default 16,000 CSS pixels) and
+ * saves a screenshot of it.
+ */
+export async function fullPageScreenshot(
+  page: Page,
+  path: string,
+  options: { width?: number; maxHeight?: number; heightJs?: string } = {},
+): Promise<number> {
+  const width = options.width ?? 1200;
+  const height = await page.evaluate<number>(
+    options.heightJs ??
+      "Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)",
+  );
+  await page.setViewport(width, Math.min(options.maxHeight ?? 16_000, Math.max(600, height)));
+  await page.evaluate("window.dispatchEvent(new Event('resize'))");
+  await new Promise((r) => setTimeout(r, 800)); // let the page and plotly's charts re-layout
+  return await page.screenshot(path);
+}
+
+/**
+ * Opens an HTML file in headless Chromium, waits up to `timeoutMs` (default 60 s) until every
+ * chart div holds a drawn plotly SVG, counts them, and saves a screenshot of the whole page
+ * (1200 pixels wide) if `screenshot` is given. Returns `undefined` when Chromium is not
+ * installed.
  */
 export async function checkHtmlInBrowser(
   htmlPath: string,
   options: { screenshot?: string; timeoutMs?: number; chromium?: string } = {},
 ): Promise<BrowserCheck | undefined> {
-  const chromium = options.chromium ?? findChromium();
-  if (!chromium) return undefined;
-  const profile = await Deno.makeTempDir({ prefix: "ssl-chromium-" });
+  const executable = options.chromium ?? findChromium();
+  if (!executable) return undefined;
   const t = performance.now();
-  const url = new URL(`file://${resolve(htmlPath)}`).href;
-  const flags = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    `--user-data-dir=${profile}`,
-    "--virtual-time-budget=10000",
-  ];
-  const chrome = (args: string[]) =>
-    new Deno.Command(chromium, {
-      args: [...flags, ...args, url],
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-      signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
-    }).output();
+  const browser = await launchChromium({ executable });
   try {
-    const dump = await chrome(["--dump-dom"]);
-    if (dump.code !== 0) {
-      throw new Error(
-        `chromium --dump-dom failed (${dump.code}): ${decoder.decode(dump.stderr).slice(-800)}`,
+    const page = await browser.newPage({ width: 1200, height: 900 });
+    await page.goto(new URL(`file://${resolve(htmlPath)}`).href);
+    let counts = { charts: 0, drawn: 0 };
+    try {
+      counts = await page.waitFor(
+        `(() => { const c = ${COUNT_CHARTS_JS}; return c.drawn === c.charts ? c : null; })()`,
+        options.timeoutMs ?? 60_000,
+        "every chart to be drawn",
       );
+    } catch {
+      counts = await page.evaluate(COUNT_CHARTS_JS); // report what was drawn
     }
-    const result: BrowserCheck = { ...drawnCharts(decoder.decode(dump.stdout)), seconds: 0 };
+    const result: BrowserCheck = { ...counts, seconds: 0, errors: page.errors };
     if (options.screenshot) {
-      const shot = await chrome([
-        "--window-size=1200,3000",
-        `--screenshot=${resolve(options.screenshot)}`,
-      ]);
-      if (shot.code === 0) result.screenshot = resolve(options.screenshot);
+      await fullPageScreenshot(page, options.screenshot);
+      result.screenshot = resolve(options.screenshot);
     }
     result.seconds = (performance.now() - t) / 1000;
     return result;
   } finally {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await browser.close();
   }
 }

@@ -7,6 +7,12 @@
  * before more code) call `await display(x)`. Outside a kernel (`deno run`, tests) `display`
  * prints the `text/plain` fallback, so the same code runs as a script.
  *
+ * Every output reads well in a notebook the front end does not trust (one sent by someone
+ * else: JupyterLab and the classic Notebook then run no output scripts, sanitise HTML, and the
+ * classic Notebook shows Markdown outputs as raw text): tables and images are plain HTML,
+ * {@link showMarkdown} also carries its rendered HTML, and charts (plotly_chart.ts) carry the
+ * plotly MIME type plus an HTML fallback that shows their title and a note until they draw.
+ *
  * Deno 2.9 caveat, measured under nbclient / `jupyter nbconvert --execute`: a cell's outputs
  * are sent asynchronously and can arrive after the cell's "idle" status, where Jupyter drops
  * them. Our displayables and `display()` wait for their output to go out, so they are reliable;
@@ -26,11 +32,26 @@
  * @module
  */
 
+import { markdownToHtml } from "./markdown.ts";
+
 /** The symbol the Deno kernel looks for to render an object (`Symbol.for("Jupyter.display")`). */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-/** A Jupyter MIME bundle: MIME type -> content (base64 for binary types such as image/png). */
-export type MimeBundle = Record<string, string>;
+/**
+ * One entry of a MIME bundle: text (base64 for binary types such as image/png), or a JSON
+ * object for the JSON MIME types (`application/vnd.plotly.v1+json`), stored as JSON in the
+ * notebook.
+ */
+export type MimeValue = string | { [key: string]: unknown };
+
+/** A Jupyter MIME bundle: MIME type -> content. */
+export type MimeBundle = Record<string, MimeValue>;
+
+/** The text of a bundle's entry (`""` when absent; JSON entries as JSON text). */
+export function bundleText(bundle: MimeBundle, mime: string): string {
+  const v = bundle[mime];
+  return v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
+}
 
 /** Anything the Deno kernel can render: it returns its MIME bundle from `[JUPYTER_DISPLAY]`. */
 export interface Displayable {
@@ -55,7 +76,7 @@ export function displayable(bundle: MimeBundle): Displayable {
       await yieldToKernel(1);
       return bundle;
     },
-    toString: () => bundle["text/plain"] ?? "[rich output]",
+    toString: () => plainText(bundle),
   } as Displayable;
 }
 
@@ -66,7 +87,16 @@ export async function mimeBundle(x: Displayable): Promise<MimeBundle> {
 
 /** Characters in a MIME bundle (what the kernel must serialise and send). */
 export function bundleSize(bundle: MimeBundle): number {
-  return Object.values(bundle).reduce((n, v) => n + v.length, 0);
+  return Object.values(bundle).reduce(
+    (n, v) => n + (typeof v === "string" ? v : JSON.stringify(v)).length,
+    0,
+  );
+}
+
+/** The `text/plain` fallback of a bundle (`[rich output]` when it has none). */
+export function plainText(bundle: MimeBundle): string {
+  const v = bundle["text/plain"];
+  return typeof v === "string" ? v : "[rich output]";
 }
 
 /**
@@ -104,7 +134,7 @@ export async function display(x: Displayable | string): Promise<void> {
   const shown = typeof x === "string" ? displayable({ "text/plain": x }) : x;
   const bundle = await mimeBundle(shown);
   if (inKernel()) await emitBundle(bundle);
-  else console.log(bundle["text/plain"] ?? "[rich output]");
+  else console.log(plainText(bundle));
 }
 
 /** Escapes `& < > " '` for safe inclusion in HTML text or attribute values. */
@@ -255,9 +285,17 @@ export function showTable(
   return displayable({ "text/html": html, "text/plain": tableText(header, body, options.caption) });
 }
 
-/** A Markdown output (`text/markdown`, with the source as `text/plain` fallback). */
+/**
+ * A Markdown output: `text/markdown`, the same rendered as `text/html` (lib/notebook/markdown.ts;
+ * front ends show sanitised HTML in a notebook they do not trust, but not Markdown, which the
+ * classic Notebook then shows as raw text), and the source as `text/plain`.
+ */
 export function showMarkdown(md: string): Displayable {
-  return displayable({ "text/markdown": md, "text/plain": md });
+  return displayable({
+    "text/markdown": md,
+    "text/html": `<div class="ssl-markdown">${markdownToHtml(md)}</div>`,
+    "text/plain": md,
+  });
 }
 
 /** A raw HTML output with an optional `text/plain` fallback. The HTML is NOT escaped. */

@@ -1,10 +1,13 @@
 /**
  * Chart helpers for the notebooks: line charts over epochs ({@link linePlot}), grouped bars
  * ({@link barPlot}), matrices ({@link heatmap}) and 2-D embeddings ({@link scatter2d}), each a
- * {@link PlotlyChart} that renders OFFLINE in JupyterLab, VS Code and an nbconvert HTML export.
+ * {@link PlotlyChart}: the plotly MIME type for VS Code and JupyterLab's plotly renderer, and a
+ * `text/html` fallback that draws OFFLINE in the nbconvert HTML export and the classic
+ * Notebook (and shows the chart's title and a note where scripts do not run).
  *
- * The chart core and the plotly.js inlining (how the library reaches the page, once per
- * notebook) are in `plotly_chart.ts`; everything it exports is re-exported here.
+ * The chart core is in `plotly_chart.ts`, the plotly.js library (how it reaches the page,
+ * compressed, once per notebook) in `plotly_library.ts`; everything they export is
+ * re-exported here.
  *
  * @example
  * ```ts
@@ -25,14 +28,20 @@
 import { type Layout, plot, type PlotlyChart, type PlotOptions } from "./plotly_chart.ts";
 
 export {
+  CHART_NOTE_CLASS,
   type Layout,
+  LIBRARY_NOTE_CLASS,
   plainData,
   plot,
+  PLOTLY_MIME,
   PlotlyChart,
   plotlyInlined,
   plotlyJs,
   plotlyLibraryBundle,
+  type PlotlyPayload,
+  plotlyPayload,
   plotlyScriptTag,
+  plotlyVersion,
   type PlotOptions,
   resetPlotlyInline,
   scriptJson,

@@ -1,35 +1,42 @@
 /**
- * Plotly charts that render OFFLINE in JupyterLab, VS Code and an nbconvert HTML export.
+ * Plotly charts that every notebook front end can show, and that draw OFFLINE.
  *
- * A chart is a {@link Displayable} (see display.ts) whose `text/html` holds a `<div
- * class="ssl-plotly">` and a script calling `Plotly.newPlot` on `window.Plotly`, waiting for it
- * up to 15 s. The first chart rendered in the kernel process (the Deno kernel runs one notebook
- * per process) first emits the whole plotly.js library inline, read from
- * `node_modules/plotly.js-dist/plotly.js` (about 11 MB, once per notebook), as an output of
- * its own just before the chart, in the same cell; scripts run in document order, so every
- * later chart finds `window.Plotly`, in the nbconvert HTML export as in a live JupyterLab /
- * VS Code session. The library script hides any AMD/CommonJS loader (nbconvert's template may
- * load require.js) so it always sets `window.Plotly`.
+ * A chart is a {@link Displayable} (see display.ts) whose MIME bundle carries:
+ * - `application/vnd.plotly.v1+json` (`{data, layout, config}`): drawn natively, without trust
+ *   and without any script in the notebook, by VS Code's notebook renderers and by JupyterLab
+ *   with the plotly extension;
+ * - `text/html`, the fallback of the nbconvert HTML export and of front ends without a plotly
+ *   renderer (the classic Notebook): a `<div class="ssl-plotly">` holding the chart's title and
+ *   a one-line note, and a script that replaces the note with the chart (`Plotly.newPlot`,
+ *   waiting up to 20 s for `window.Plotly`). Where scripts do not run (a notebook that is not
+ *   trusted) the title and the note stay: no empty box;
+ * - `text/plain`: a one-line description.
+ *
+ * plotly.js reaches the page once per notebook: the first chart rendered in the kernel process
+ * (the Deno kernel runs one notebook per process) first emits the library's output
+ * (plotly_library.ts: minified, gzip + base64, about 1.9 MB, unpacked in the page), in the same
+ * cell. Scripts run in document order, so every later chart finds `window.Plotly`, in the HTML
+ * export as in a live session.
  *
  * Why a separate output: Deno 2.9 sends a cell's outputs asynchronously and reports the cell
- * finished without waiting; an 11 MB result reaches Jupyter after the cell's "idle" status and
- * nbclient drops it (once nbclient even aborted with "Invalid Signature"). The library output
- * is therefore sent with `Deno.jupyter.display` and the chart waits until it has gone out.
- * `chart.toMimeBundle(true)` still gives library and chart in one bundle (standalone HTML).
- * If the page lost the library (a browser reload of a live session), call
- * {@link resetPlotlyInline} and re-run a chart cell.
+ * finished without waiting; a large result can reach Jupyter after the cell's "idle" status,
+ * where nbclient drops it. The library output is therefore sent with `Deno.jupyter.display`
+ * and the chart waits until it has gone out. `chart.toMimeBundle(true)` still gives library
+ * and chart in one bundle (standalone HTML). If the page lost the library (a browser reload of
+ * a live session), call {@link resetPlotlyInline} and re-run a chart cell.
  *
- * Scripts in saved outputs run only in a trusted notebook (JupyterLab: "Trust Notebook").
- *
- * This module holds the chart core ({@link PlotlyChart}, {@link plot}) and the inlining of
- * plotly.js; the chart helpers (`linePlot`, `barPlot`, `heatmap`, `scatter2d`) are in
+ * This module holds the chart core ({@link PlotlyChart}, {@link plot}); the library is in
+ * plotly_library.ts, the chart helpers (`linePlot`, `barPlot`, `heatmap`, `scatter2d`) in
  * `plot.ts`, which re-exports everything here.
  *
  * @example
  * ```ts
  * import { display } from "./display.ts";
  * import { plot } from "./plotly_chart.ts";
- * await display(plot([{ type: "bar", x: ["a", "b"], y: [3, 5] }], { title: "counts" }));
+ * const chart = plot([{ type: "bar", x: ["a", "b"], y: [3, 5] }], { title: "counts" });
+ * const bundle = chart.toMimeBundle(false);
+ * // bundle["application/vnd.plotly.v1+json"]: { data, layout, config }
+ * await display(chart);
  * ```
  *
  * @module
@@ -44,6 +51,30 @@ import {
   type MimeBundle,
   yieldToKernel,
 } from "./display.ts";
+import {
+  claimInline,
+  plotlyLibraryBundle,
+  plotlyScriptTag,
+  resetPlotlyInline,
+} from "./plotly_library.ts";
+
+export {
+  LIBRARY_NOTE_CLASS,
+  plotlyInlined,
+  plotlyJs,
+  plotlyLibraryBundle,
+  type PlotlyPayload,
+  plotlyPayload,
+  plotlyScriptTag,
+  plotlyVersion,
+  resetPlotlyInline,
+} from "./plotly_library.ts";
+
+/** The MIME type of a plotly figure (`{data, layout, config}` as JSON). */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+
+/** The class of the note a chart's `text/html` shows until (unless) its script draws it. */
+export const CHART_NOTE_CLASS = "ssl-plotly-note";
 
 /** One plotly trace (`{type, x, y, name, ...}`); typed arrays are accepted for data. */
 export type Trace = Record<string, unknown>;
@@ -58,61 +89,7 @@ export interface PlotOptions {
   config?: Record<string, unknown>;
 }
 
-const INLINED = Symbol.for("ssl.notebook.plotlyInlined");
-const PLOTLY_URL = new URL("../../node_modules/plotly.js-dist/plotly.js", import.meta.url);
-let plotlySource: string | undefined;
 let chartCounter = 0;
-
-/** The plotly.js source (read once from node_modules; a clear error if it is missing). */
-export function plotlyJs(): string {
-  if (plotlySource === undefined) {
-    try {
-      plotlySource = Deno.readTextFileSync(PLOTLY_URL);
-    } catch (e) {
-      throw new Error(
-        `plotly.js not found at ${PLOTLY_URL.pathname}: run \`deno install\` in the repository ` +
-          `root (deno.json pins plotly.js-dist). (${(e as Error).message})`,
-      );
-    }
-  }
-  return plotlySource;
-}
-
-/** A `<script>` holding plotly.js inline; it defines `window.Plotly` even where require.js is loaded. */
-export function plotlyScriptTag(): string {
-  const src = plotlyJs();
-  if (/<\/script/i.test(src)) throw new Error("plotly.js contains </script>: cannot inline it");
-  return '<script type="text/javascript" class="ssl-plotly-library">/* plotly.js-dist, inlined once per notebook */\n' +
-    "(function(){var module=undefined,exports=undefined,define=undefined;\n" + src +
-    "\n}).call(typeof self !== 'undefined' ? self : this);</script>";
-}
-
-/** Whether this process has already emitted the plotly.js library in a chart output. */
-export function plotlyInlined(): boolean {
-  return (globalThis as Record<symbol, unknown>)[INLINED] === true;
-}
-
-/** Forgets that plotly.js was emitted, so the next rendered chart carries it again. */
-export function resetPlotlyInline(): void {
-  (globalThis as Record<symbol, unknown>)[INLINED] = false;
-}
-
-/**
- * The output that carries plotly.js: `text/html` with the library script (nothing visible) and
- * a `text/plain` note. The first chart rendered in the kernel emits it.
- */
-export function plotlyLibraryBundle(): MimeBundle {
-  return {
-    "text/html": plotlyScriptTag(),
-    "text/plain": "[plotly.js inline: the charts of this notebook draw with it, offline]",
-  };
-}
-
-function claimInline(): boolean {
-  if (plotlyInlined()) return false;
-  (globalThis as Record<symbol, unknown>)[INLINED] = true;
-  return true;
-}
 
 /** Converts typed arrays (recursively) into plain arrays; float32 values keep 7 digits. */
 export function plainData(value: unknown): unknown {
@@ -173,41 +150,67 @@ export class PlotlyChart implements Displayable {
     this.config = { responsive: true, displaylogo: false, ...(options.config ?? {}) };
   }
 
-  /** The chart's HTML: the div and its drawing script, with plotly.js inline if asked. */
+  /** The chart's title (`""` when it has none). */
+  get title(): string {
+    return titleText(this.layout);
+  }
+
+  /** The figure as the plotly MIME type holds it: `{data, layout, config}`. */
+  figure(): { data: Trace[]; layout: Layout; config: Record<string, unknown> } {
+    return { data: this.traces, layout: this.layout, config: this.config };
+  }
+
+  /**
+   * The chart's HTML: its div (the title and a one-line note of how to see the chart, both
+   * replaced by the chart where the script runs) and the drawing script, with plotly.js inline
+   * when asked.
+   */
   toHtml(includeLibrary: boolean): string {
     const height = this.layout.height as number;
-    const spec = scriptJson({ data: this.traces, layout: this.layout, config: this.config });
+    const spec = scriptJson(this.figure());
     const id = scriptJson(this.id);
+    const title = this.title || "a plotly chart";
     const draw = `<script type="text/javascript">
 (function () {
   var spec = ${spec};
   var tries = 0;
   function draw() {
     var el = document.getElementById(${id});
-    if (el && window.Plotly) { window.Plotly.newPlot(el, spec.data, spec.layout, spec.config); return; }
-    if (++tries < 150) { setTimeout(draw, 100); return; }
-    if (el) el.textContent = "plotly.js is not loaded in this page: re-run the notebook from its first chart (or call resetPlotlyInline() and re-run this cell).";
+    if (el && window.Plotly) {
+      var note = el.querySelector(".${CHART_NOTE_CLASS}");
+      if (note) el.removeChild(note);
+      el.style.height = "${height}px";
+      window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);
+      return;
+    }
+    if (++tries < 200) { setTimeout(draw, 100); return; }
+    var msg = el && el.querySelector(".${CHART_NOTE_CLASS}-how");
+    if (msg) msg.textContent = "plotly.js is not loaded in this page" + (window.sslPlotlyError ? " (" + window.sslPlotlyError + ")" : "") + ": run the notebook again from the top (Kernel, Restart & Run All).";
   }
   draw();
 })();
 </script>`;
+    const note = `<div class="${CHART_NOTE_CLASS}"><b>${escapeHtml(title)}</b> ` +
+      `<span class="${CHART_NOTE_CLASS}-how">(interactive plotly chart: it draws here once the ` +
+      `notebook is trusted, or when you re-run this cell)</span></div>`;
     return [
-      `<div class="ssl-plotly" id="${
-        escapeHtml(this.id)
-      }" style="width:100%;height:${height}px"></div>`,
+      `<div class="ssl-plotly" id="${escapeHtml(this.id)}" style="width:100%">${note}</div>`,
       includeLibrary ? plotlyScriptTag() : "",
       draw,
     ].join("\n");
   }
 
-  /** The MIME bundle: `text/html` (chart) and `text/plain` (a one-line description). */
+  /**
+   * The MIME bundle: the figure as `application/vnd.plotly.v1+json`, the `text/html` fallback
+   * (chart and note, see the module documentation) and `text/plain` (a one-line description).
+   */
   toMimeBundle(includeLibrary: boolean): MimeBundle {
-    const title = titleText(this.layout);
     const kinds = [...new Set(this.traces.map((t) => String(t.type ?? "scatter")))].join(", ");
     return {
+      [PLOTLY_MIME]: this.figure(),
       "text/html": this.toHtml(includeLibrary),
       "text/plain": `[plotly chart${
-        title ? `: ${title}` : ""
+        this.title ? `: ${this.title}` : ""
       } (${this.traces.length} ${kinds} trace${this.traces.length === 1 ? "" : "s"})]`,
     };
   }
@@ -237,7 +240,7 @@ export class PlotlyChart implements Displayable {
 
   /** The text fallback. */
   toString(): string {
-    return this.toMimeBundle(false)["text/plain"];
+    return this.toMimeBundle(false)["text/plain"] as string;
   }
 }
 

@@ -7,7 +7,8 @@
  *
  * When Chromium is installed, each HTML export with charts is opened in headless Chromium
  * (lib/notebook/browser_check.ts): the summary records how many charts were drawn and a
- * screenshot `<notebook>.png` is saved.
+ * screenshot `<notebook>.png` is saved. Each notebook's line gives the executed notebook's
+ * size (about 2 MB: plotly.js, compressed, once per notebook, plus the outputs).
  *
  * Each notebook runs with cwd = its folder and env `SSL_QUICK` (quick mode), `SSL_RUN_DIR`
  * (the run folder), `SSL_NOTEBOOK` (its name without `.ipynb`) and `NO_COLOR=1`. It stops at
@@ -34,6 +35,7 @@ import { isTruthyFlag, projectRoot } from "./config.ts";
 import { capture as run } from "../cli/exec.ts";
 import { checkHtmlInBrowser, findChromium } from "./browser_check.ts";
 import { checkJupyter, ensureDenoKernel } from "./jupyter.ts";
+import { plotlyPayload } from "./plotly_library.ts";
 import {
   countOutputs,
   emptyCounts,
@@ -147,6 +149,7 @@ export async function runNotebooks(options: RunOptions = {}): Promise<Summary> {
   }
   await checkJupyter(jupyter);
   await ensureDenoKernel(jupyter, log);
+  warmPlotly(log);
   const browser = options.browser === false || !html ? undefined : findChromium();
   if (options.browser === true && html && !browser) {
     log("(no Chromium found: charts are not checked in a browser; apt-get install -y chromium)");
@@ -276,7 +279,9 @@ export async function runNotebooks(options: RunOptions = {}): Promise<Summary> {
       }
     }
     summary.notebooks.push(record);
-    log(notebookLine(record));
+    log(
+      notebookLine(record) + (record.executed ? `, ${megabytes(fileSize(record.executed))}` : ""),
+    );
     if (!record.ok) {
       summary.ok = false;
       summary.failure = record.failure;
@@ -287,6 +292,38 @@ export async function runNotebooks(options: RunOptions = {}): Promise<Summary> {
   Deno.writeTextFileSync(join(runDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   Deno.writeTextFileSync(join(runDir, "summary.md"), summaryMarkdown(summary));
   return summary;
+}
+
+/** Size of a file in bytes (0 when it cannot be read). */
+export function fileSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bytes as megabytes with one decimal, e.g. `"2.1 MB"`. */
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * Prepares the compressed plotly.js the notebooks' charts carry (lib/notebook/plotly_library.ts),
+ * so that the first chart of the first notebook does not pay for the minification.
+ */
+function warmPlotly(log: (line: string) => void): void {
+  try {
+    const t = performance.now();
+    const p = plotlyPayload();
+    const s = ((performance.now() - t) / 1000).toFixed(1);
+    log(
+      `plotly.js ${p.version} for the charts: ${p.source}, ${megabytes(p.sourceBytes)} -> ` +
+        `${megabytes(p.base64.length)} gzip + base64, carried once per notebook (${s} s)`,
+    );
+  } catch (e) {
+    log(`(plotly.js is not ready: ${(e as Error).message})`);
+  }
 }
 
 function existsDir(path: string): boolean {

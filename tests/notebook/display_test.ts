@@ -1,4 +1,7 @@
 import {
+  bundleSize,
+  bundleText,
+  display,
   displayable,
   escapeHtml,
   flushDelayMs,
@@ -6,6 +9,7 @@ import {
   inKernel,
   JUPYTER_DISPLAY,
   mimeBundle,
+  plainText,
   showMarkdown,
   showPng,
   showTable,
@@ -41,10 +45,11 @@ Deno.test("display: showPng gives image/png base64 and an <img> when a width is 
   assertEquals(plain["text/plain"], "[PNG image 1x1]");
   const wide = await mimeBundle(showPng(PNG_1x1, { width: 120, alt: 'a "b" <c>' }));
   assert(wide["image/png"], "image/png kept");
-  assert(wide["text/html"].includes('width="120"'));
-  assert(wide["text/html"].includes("image-rendering:pixelated"));
-  assert(wide["text/html"].includes('alt="a &quot;b&quot; &lt;c&gt;"'));
-  assert(wide["text/html"].includes(`base64,${toBase64(PNG_1x1)}`));
+  const img = bundleText(wide, "text/html");
+  assert(img.includes('width="120"'));
+  assert(img.includes("image-rendering:pixelated"));
+  assert(img.includes('alt="a &quot;b&quot; &lt;c&gt;"'));
+  assert(img.includes(`base64,${toBase64(PNG_1x1)}`));
   assertThrows(() => showPng(new Uint8Array([1, 2, 3])), "not a PNG");
   assertThrows(() => showPng(PNG_1x1, { width: 0 }), "width");
 });
@@ -63,7 +68,7 @@ Deno.test("display: showTable escapes HTML and gives an aligned text fallback", 
       { arm: "a & b", accuracy: 0.5, extra: "x" },
     ], { caption: "Test <accuracy>" }),
   );
-  const html = b["text/html"];
+  const html = bundleText(b, "text/html");
   assert(html.startsWith('<table class="ssl-table"'));
   assert(html.includes("supervised &lt;200&gt;"), html);
   assert(html.includes("a &amp; b"));
@@ -85,9 +90,9 @@ Deno.test("display: showTable escapes HTML and gives an aligned text fallback", 
 
 Deno.test("display: showTable takes a string grid with a header row", async () => {
   const b = await mimeBundle(showTable([["k", "v"], ["<a>", "1"], ["b", "2"]]));
-  assert(b["text/html"].includes("<th>k</th><th>v</th>"));
-  assert(b["text/html"].includes("<td>&lt;a&gt;</td><td>1</td>"));
-  assertEquals(b["text/plain"].split("\n")[0], "k    v");
+  assert(bundleText(b, "text/html").includes("<th>k</th><th>v</th>"));
+  assert(bundleText(b, "text/html").includes("<td>&lt;a&gt;</td><td>1</td>"));
+  assertEquals(plainText(b).split("\n")[0], "k    v");
 });
 
 Deno.test("display: formatCell and escapeHtml", () => {
@@ -104,11 +109,33 @@ Deno.test("display: formatCell and escapeHtml", () => {
   );
 });
 
-Deno.test("display: showMarkdown and flushDelayMs", async () => {
-  assertEquals(await mimeBundle(showMarkdown("# Hi")), {
-    "text/markdown": "# Hi",
-    "text/plain": "# Hi",
+Deno.test("display: showMarkdown carries rendered HTML too (front ends show it untrusted)", async () => {
+  const md = "Backbone: **7,120** parameters; `ssl_new_head` <b>";
+  assertEquals(await mimeBundle(showMarkdown(md)), {
+    "text/markdown": md,
+    "text/html": '<div class="ssl-markdown"><p>Backbone: <strong>7,120</strong> parameters; ' +
+      "<code>ssl_new_head</code> &lt;b&gt;</p></div>",
+    "text/plain": md,
   });
+});
+
+Deno.test("display: flushDelayMs, bundle sizes and text of JSON entries", async () => {
   assertEquals(flushDelayMs(100), 10);
   assert(flushDelayMs(11_000_000) >= 1000, "an 11 MB output waits over a second");
+  const b = { "application/vnd.plotly.v1+json": { data: [1] }, "text/plain": "ab" };
+  assertEquals(bundleSize(b), '{"data":[1]}'.length + 2);
+  assertEquals(bundleText(b, "application/vnd.plotly.v1+json"), '{"data":[1]}');
+  assertEquals(bundleText(b, "text/html"), "");
+  assertEquals(plainText(b), "ab");
+  assertEquals(plainText({ "text/html": "<b>" }), "[rich output]");
+  // Outside a kernel display() prints the text fallback.
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => logged.push(a.join(" "));
+  try {
+    await display(displayable(b));
+  } finally {
+    console.log = log;
+  }
+  assertEquals(logged, ["ab"]);
 });

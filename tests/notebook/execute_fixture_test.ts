@@ -52,6 +52,12 @@ Deno.test({
       html(o).includes("Plotly.newPlot") && html(o).includes('class="ssl-plotly"')
     );
     assertEquals(charts.length, 4, "line, bar, heatmap and scatter charts");
+    for (const c of charts) {
+      // The plotly MIME type, stored as JSON: VS Code and JupyterLab draw it without trust.
+      const fig = c.data["application/vnd.plotly.v1+json"];
+      assert(Array.isArray(fig?.data) && typeof fig?.layout === "object", "a plotly figure");
+      assert(html(c).includes('class="ssl-plotly-note"'), "the untrusted fallback: a note");
+    }
     assertEquals(
       outputs.filter((o) => html(o).includes("ssl-plotly-library")).length,
       1,
@@ -63,10 +69,14 @@ Deno.test({
     const bars = outputs.filter((o) => html(o).includes('class="ssl-progress"'));
     assertEquals(bars.length, 1, "exactly one progress-bar output (updated in place)");
     assert(text(bars[0].data["text/plain"]).includes("200/200"), "the bar shows its final state");
-    assert(
-      outputs.some((o) => text(o.data?.["text/markdown"]).includes("quick")),
-      "quick mode reached the kernel",
-    );
+    const markdown = outputs.filter((o) => o.data?.["text/markdown"] !== undefined);
+    assert(markdown.some((o) => text(o.data["text/markdown"]).includes("quick")), "quick mode");
+    for (const o of markdown) {
+      assert(html(o).startsWith('<div class="ssl-markdown">'), "Markdown also as HTML");
+    }
+    assert(html(markdown[0]).includes("<strong>quick</strong>"), html(markdown[0]));
+    const size = statSync(record.executed!).size;
+    assert(size < 2_500_000, `the executed notebook is light: ${size} bytes`);
 
     assertEquals(record.outputs.charts, 4);
     assertEquals(record.outputs.progressBars, 1);

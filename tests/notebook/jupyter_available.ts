@@ -5,6 +5,7 @@
  * @module
  */
 import { findChromium } from "../../lib/notebook/browser_check.ts";
+import { findNotebookServer } from "../../lib/notebook/notebook_server.ts";
 
 function probe(): string | undefined {
   try {
@@ -32,3 +33,8 @@ if (jupyterMissing) {
   console.warn(`notebook tests: skipping the Jupyter executions: ${jupyterMissing}`);
 }
 if (chromiumMissing) console.warn(`notebook tests: skipping the browser check: ${chromiumMissing}`);
+
+/** Why a live notebook session cannot run here (no `jupyter-notebook`), or `undefined`. */
+export const notebookServerMissing: string | undefined = findNotebookServer() === undefined
+  ? "`jupyter-notebook` is not installed (apt-get install -y jupyter-notebook)"
+  : undefined;
