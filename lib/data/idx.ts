@@ -11,7 +11,8 @@
  * @example
  * ```ts
  * import { readIdxImages } from "./idx.ts";
- * const bytes = await Deno.readFile("train-images-idx3-ubyte");
+ * import { MNIST_DATA_DIR } from "./mnist.ts";
+ * const bytes = await Deno.readFile(new URL("train-images-idx3-ubyte", MNIST_DATA_DIR));
  * const { count, height, width, data } = readIdxImages(bytes, "train-images-idx3-ubyte");
  * ```
  *

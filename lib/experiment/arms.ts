@@ -32,10 +32,12 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { quickRecipe } from "./recipe.ts";
  * import { armContext, trainArm } from "./arms.ts";
  * import { evaluate } from "../pipeline/evaluate.ts";
+ * await initBackend();
  * const data = await loadMnist();
  * const ctx = armContext(quickRecipe(), data, 0);
  * const model = await trainArm(ctx, "supervised");

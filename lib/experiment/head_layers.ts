@@ -9,9 +9,11 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { quickRecipe } from "./recipe.ts";
  * import { prepareContext, pretrained } from "./steps.ts";
  * import { bestHeadLayer, headLayerCurve } from "./head_layers.ts";
+ * await initBackend();
  * const ctx = await prepareContext(quickRecipe(), 0);
  * const pre = await pretrained(ctx);
  * const curve = await headLayerCurve(ctx, pre); // [{ k: 0, ... }, { k: 1, ... }, ...]

@@ -5,9 +5,11 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { quickRecipe } from "./recipe.ts";
  * import { runSeed } from "./run_seed.ts";
+ * await initBackend();
  * const r = await runSeed(quickRecipe(), await loadMnist(), 0, console.log);
  * r.testAccuracy.ssl_new_head;
  * ```

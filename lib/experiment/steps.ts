@@ -12,8 +12,10 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { quickRecipe } from "./recipe.ts";
  * import { prepareContext, pretrained, testPredictions, trainedArm } from "./steps.ts";
+ * await initBackend();
  * const ctx = await prepareContext(quickRecipe(), 0);
  * const pre = await pretrained(ctx, { progress: true }); // trains, or loads the checkpoint
  * const arm = await trainedArm(ctx, "ssl_new_head", pre);

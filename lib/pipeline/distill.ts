@@ -8,11 +8,13 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { splitLabels } from "./labels.ts";
  * import { pretrain } from "./pretrain.ts";
  * import { fineTune } from "./fine_tune.ts";
  * import { distill } from "./distill.ts";
+ * await initBackend();
  * const { train } = await loadMnist();
  * const split = splitLabels(train, { labels: 200, seed: 0, maxUnlabelled: 2048 });
  * const pre = await pretrain(train, { indices: split.unlabelled, epochs: 1, batchSize: 256 });

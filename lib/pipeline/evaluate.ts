@@ -4,8 +4,10 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { evaluate } from "./evaluate.ts";
+ * await initBackend();
  * const { test } = await loadMnist();
  * const zeros = { predict: (_x: Float32Array, n: number) => Promise.resolve(new Int32Array(n)), dispose() {} };
  * const r = await evaluate(zeros, test, { count: 1000 });

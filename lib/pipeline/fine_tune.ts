@@ -9,9 +9,11 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { splitLabels } from "./labels.ts";
  * import { fineTune } from "./fine_tune.ts";
+ * await initBackend();
  * const { train } = await loadMnist();
  * const split = splitLabels(train, { labels: 200, seed: 0 });
  * const model = await fineTune(null, train, split, { epochs: 5 });

@@ -7,9 +7,11 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { splitLabels } from "./labels.ts";
  * import { knn, linearProbe } from "./frozen.ts";
+ * await initBackend();
  * const { train, test } = await loadMnist();
  * const split = splitLabels(train, { labels: 200, seed: 0 });
  * const pixels = await linearProbe(null, train, split.labelled, { epochs: 50 });

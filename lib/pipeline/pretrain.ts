@@ -6,9 +6,11 @@
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { loadMnist } from "../data/mnist.ts";
  * import { splitLabels } from "./labels.ts";
  * import { pretrain } from "./pretrain.ts";
+ * await initBackend();
  * const { train } = await loadMnist();
  * const split = splitLabels(train, { labels: 200, seed: 0, maxUnlabelled: 1024 });
  * const pre = await pretrain(train, {

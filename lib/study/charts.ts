@@ -9,8 +9,8 @@
  * ```ts
  * import { headStudyFigure } from "./charts.ts";
  * import type { AblationResults } from "./report.ts";
- * const results: AblationResults = JSON.parse(Deno.readTextFileSync("data/runs/ablation-3seeds.json"));
- * const fig = headStudyFigure(results); // { data: [...], layout: {...} }
+ * // `results`: the JSON `deno task ablation --out FILE` writes, or what `runAblation` returns.
+ * export const figureOf = (results: AblationResults) => headStudyFigure(results); // { data, layout }
  * ```
  *
  * @module

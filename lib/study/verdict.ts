@@ -8,9 +8,12 @@
  * @example
  * ```ts
  * import { headVerdict } from "./verdict.ts";
- * const v = headVerdict(results.heads!);
- * v.ordering; // "holds" | "partly" | "fails" | "incomplete"
- * console.log(v.sentence);
+ * import type { AblationResults } from "./report.ts";
+ * // `results`: the JSON `deno task ablation --out FILE` writes, or what `runAblation` returns.
+ * export function verdictOf(results: AblationResults): string {
+ *   const v = headVerdict(results.heads!);
+ *   return `${v.ordering}: ${v.sentence}`; // v.ordering: "holds" | "partly" | "fails" | "incomplete"
+ * }
  * ```
  *
  * @module
