@@ -61,7 +61,7 @@ function defaultScale(height: number, width: number): number {
  * import { imagesToPng } from "./grid_png.ts";
  * const images = new Float32Array(32 * 28 * 28).fill(0.5);
  * const png = await imagesToPng(images, 32, 28, 28, 1, { columns: 8, scale: 3 });
- * await Deno.writeFile("digits.png", png);
+ * await Deno.writeFile(`${await Deno.makeTempDir()}/digits.png`, png);
  * ```
  */
 export async function imagesToPng(
@@ -174,7 +174,7 @@ export interface ViewsGridOptions {
  * const images = new Float32Array(512 * 28 * 28).fill(0.5);
  * const rng = new Rng(0);
  * const [v1, v2] = twoViews(images, 512, 28, 28, 1, digitAugment(), rng);
- * await renderViewsGrid(images, v1, v2, { count: 12, height: 28, width: 28, channels: 1, path: "views.png" });
+ * await renderViewsGrid(images, v1, v2, { count: 12, height: 28, width: 28, channels: 1, path: `${await Deno.makeTempDir()}/views.png` });
  * ```
  */
 export async function renderViewsGrid(
