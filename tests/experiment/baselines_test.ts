@@ -45,6 +45,10 @@ Deno.test("the experiment's table shows both baselines and every SSL arm against
     ssl_new_head: 0.85,
     linear_probe: 0.9,
     knn: 0.6,
+    ssl_head_layer1: 0.8,
+    ssl_distilled: 0.82,
+    pixels_linear: 0.6,
+    pixels_knn: 0.55,
   };
   const seed = (s: number) => ({
     seed: s,
@@ -65,22 +69,29 @@ Deno.test("the experiment's table shows both baselines and every SSL arm against
   const table = resultsTable(r);
   const lines = table.split("\n");
   assertEquals(lines.length, 2 + ARMS.length);
-  assert(lines[0].includes("| vs article's supervised recipe | vs strong supervised baseline |"));
-  assert(lines[3].startsWith("| supervised, the article's recipe"), lines[3]);
+  assert(
+    lines[0].includes(
+      "| vs article's supervised recipe | vs strong supervised baseline | vs best pixel baseline |",
+    ),
+  );
+  assert(lines[2].startsWith("| pixels, linear classifier"), lines[2]);
+  assert(lines[5].startsWith("| supervised, the article's recipe"), lines[5]);
   assert(
     table.includes(
-      "| SSL, head discarded, new head fine-tuned | 85.0% ± 0.0 | 85.0% | 63.6% | +35.0 points | +5.0 points |",
+      "| SSL, head discarded, new head fine-tuned | 85.0% ± 0.0 | 85.0% | 63.6% | +35.0 points | +5.0 points | +25.0 points |",
     ),
     table,
   );
   assert(
     table.includes(
-      "| SSL, kNN on frozen h | 60.0% ± 0.0 | 60.0% | — | +10.0 points | -20.0 points |",
+      "| SSL, kNN on frozen h | 60.0% ± 0.0 | 60.0% | — | +10.0 points | -20.0 points | +0.0 points |",
     ),
     table,
   );
   assert(
-    table.includes("| supervised on the labels only | 70.0% ± 0.0 | 70.0% | 52.5% | — | — |"),
+    table.includes(
+      "| supervised on the labels only | 70.0% ± 0.0 | 70.0% | 52.5% | — | — | +10.0 points |",
+    ),
     table,
   );
 });
