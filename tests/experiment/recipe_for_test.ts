@@ -50,7 +50,18 @@ Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, g
   assertEquals(colour.knnK, 8);
   const grey = recipeFor("folder:/x", false, fakeDataset([600, 600], 0, 1));
   assertEquals(grey.backbone, { kind: "article" });
-  assertEquals(grey.pretrainAugment, { preset: "crop-flip", strength: 1 });
+  // Grey content: crops, no mirror images; every budget of fine-tuning in optimiser steps.
+  assertEquals(grey.pretrainAugment, { preset: "crop", strength: 1 });
+  assertEquals(grey.finetuneAugment, { preset: "crop", strength: 0.5 });
+  assertEquals(grey.finetune.steps, { perImage: 8, min: 400, max: 1600 });
+  assertEquals(grey.baselines?.strong.config.steps, grey.finetune.steps);
+  assertEquals(grey.baselines?.strong.config.finalLrFraction, 0.05);
+  assertEquals(
+    grey.baselines?.article.config.steps,
+    undefined,
+    "the article's recipe as published",
+  );
+  assertEquals(colour.finetune.steps, { perImage: 3, min: 150, max: 400 }, "quick");
   assertEquals(grey.labels, 200);
   assertEquals(grey.pretrain.batchSize, 256);
   // 1000 unlabelled / 256 = 3 steps an epoch: 100 epochs give about 300 steps.
