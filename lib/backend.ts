@@ -48,6 +48,28 @@ export const WASM_DIR = fileURLToPath(
   new URL("../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url),
 );
 
+/**
+ * Importing `@tensorflow/tfjs-backend-wasm` registers wasm above cpu, yet wasm
+ * starts only asynchronously (in {@linkcode initBackend}): until then, any
+ * tensor made by code that imported this module threw "backend 'wasm' has not
+ * yet been initialized", depending on what else had been imported. Wasm is
+ * re-registered below cpu, so tfjs works (on cpu) before `initBackend` and
+ * `initBackend` chooses explicitly.
+ */
+function demoteWasmBelowCpu(): void {
+  const engine = tf.engine() as unknown as {
+    registry: Record<string, unknown>;
+    registryFactory: Record<string, { priority: number }>;
+  };
+  const entry = engine.registryFactory.wasm;
+  // Started already, or demoted already: nothing to do.
+  if (entry === undefined || entry.priority < 1 || "wasm" in engine.registry) return;
+  const factory = tf.findBackendFactory("wasm");
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", factory, 0);
+}
+demoteWasmBelowCpu();
+
 let kernelsRegistered = false;
 
 /** Replaces the wasm kernel `name` with `make(original)`. */

@@ -44,6 +44,35 @@ Deno.test("initBackend selects wasm by default and cpu on request; rejects unkno
   await assertRejects(() => initBackend("webgl" as any), "unknown backend", "webgl");
 });
 
+Deno.test("tensors work before initBackend (on cpu), whatever imported the wasm backend", async () => {
+  // A fresh process: importing lib/backend.ts (which imports tfjs-backend-wasm) must not leave
+  // an unstarted wasm as tfjs's default, which made the next tensor throw.
+  const script = [
+    `import * as tf from "@tensorflow/tfjs";`,
+    `import { initBackend } from ${
+      JSON.stringify(new URL("../lib/backend.ts", import.meta.url).href)
+    };`,
+    `const before = [...tf.ones([2]).add(1).dataSync(), tf.getBackend()];`,
+    `const after = [await initBackend(), tf.getBackend(), ...tf.ones([2]).add(2).dataSync()];`,
+    `console.log(JSON.stringify({ before, after }));`,
+  ].join("\n");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    cwd: new URL("..", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert(out.success, `subprocess failed: ${stderr}`);
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) =>
+    l.startsWith("{")
+  ).at(-1);
+  assertEquals(JSON.parse(line ?? "null"), {
+    before: [2, 2, "cpu"],
+    after: ["wasm", "wasm", 3, 3],
+  });
+});
+
 for (const c of convCases) {
   const label = `x[${c.x}] f[${c.f}] stride ${c.stride} ${c.pad}`;
   Deno.test(`conv2d forward and gradients on wasm match cpu: ${label}`, async () => {
