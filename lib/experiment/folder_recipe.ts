@@ -12,8 +12,10 @@
  *   64 make an epoch of two steps, so an epoch budget tuned on 160 labels
  *   starves a small folder. Fine-tuning, the strong baseline and the probe
  *   train for a number of steps that grows with the labelled images
- *   (quick: 3 per image, 150..400; full: 8 per image, 400..1,600);
- *   pre-training for about 300 steps (quick: 24) of up to 256 pairs;
+ *   (quick: 3 per image, 150..400; full: 5 per image, 400..1,600);
+ *   pre-training for about 300 steps (quick: 24) of up to 256 pairs; the
+ *   distilled student for about 100 passes over the unlabelled images (at
+ *   most the preset's steps);
  * - **the article's supervised recipe stays as published** (SGD, fixed
  *   epochs) and is reported as such.
  *
@@ -42,8 +44,11 @@ import type { AugmentChoice, ExperimentConfig } from "./recipe.ts";
 /** Fine-tuning budgets of folder recipes, in optimiser steps per labelled image. */
 export const FOLDER_STEPS: Readonly<Record<"quick" | "full", StepBudget>> = Object.freeze({
   quick: { perImage: 3, min: 150, max: 400 },
-  full: { perImage: 8, min: 400, max: 1600 },
+  full: { perImage: 5, min: 400, max: 1600 },
 });
+
+/** Passes over the unlabelled images that the distilled student makes, at most (full and quick). */
+export const FOLDER_DISTILL_PASSES = 100;
 
 /** The backbone that fits images of `data`, and why. */
 export function chooseBackbone(data: ImageDataset): { backbone: BackboneConfig; why: string } {
@@ -88,6 +93,20 @@ export function folderRecipe(
   return { ...config, baselines };
 }
 
+/**
+ * The distilled student's steps for `unlabelled` images: {@linkcode FOLDER_DISTILL_PASSES}
+ * passes over them, at most the preset's steps (`distill.steps`).
+ */
+export function folderDistillSteps(
+  distill: ExperimentConfig["distill"],
+  unlabelled: number,
+): number {
+  const passes = Math.ceil(
+    (FOLDER_DISTILL_PASSES * Math.max(0, unlabelled)) / distill.unlabelledBatch,
+  );
+  return Math.max(1, Math.min(distill.steps, passes));
+}
+
 /** Optimiser steps of a step budget for `count` images. */
 function stepsOf(budget: number | StepBudget | undefined, count: number, fallback: number) {
   if (budget === undefined) return fallback;
@@ -122,8 +141,13 @@ export function describeRecipe(config: ExperimentConfig, train: ImageDataset): s
   const preViews = 2 * p.batchSize * perEpoch * p.epochs;
   const speed = SPEED[config.backbone.kind] * (1 + 0.7 * ((p.workers ?? 1) - 1)) *
     (28 * 28 / (train.height * train.width));
-  // Five fine-tuned arms of `tuneSteps` steps of 64 images (+ validation), the article's recipe.
-  const tuneViews = 5 * tuneSteps * config.finetune.batchSize * 1.2;
+  // Five fine-tuned arms of `tuneSteps` steps (+ validation), the article's recipe as published,
+  // the distilled student (its unlabelled batch and a labelled one per step).
+  const article = baselinesFor(config).article.config;
+  const articleSteps = article.epochs * Math.ceil(labelled / article.batchSize);
+  const tuneViews = 5 * tuneSteps * config.finetune.batchSize * 1.2 +
+    articleSteps * article.batchSize +
+    config.distill.steps * (config.distill.unlabelledBatch + config.finetune.batchSize);
   const minutes = (preViews / speed + tuneViews / SPEED[config.backbone.kind]) / 60;
   return [
     chosen,
@@ -131,7 +155,8 @@ export function describeRecipe(config: ExperimentConfig, train: ImageDataset): s
     `${config.pretrainAugment.preset} for pre-training, ${config.finetuneAugment.preset} ` +
     `${config.finetuneAugment.strength ?? 1} for fine-tuning`,
     `budget: pre-training ${p.epochs} epochs x ${perEpoch} steps of ${p.batchSize} pairs; ` +
-    `fine-tuning ${tuneSteps} steps on ${labelled} labelled images`,
+    `fine-tuning ${tuneSteps} steps on ${labelled} labelled images; the article's recipe ` +
+    `${articleSteps} steps; the distilled student ${config.distill.steps} steps`,
     `expected time: about ${Math.max(1, Math.round(minutes))} min per seed on a 2-core CPU`,
   ];
 }

@@ -13,7 +13,7 @@
 import { classCounts, type ImageDataset } from "../data/dataset.ts";
 import type { BackboneConfig } from "../models/backbones.ts";
 import type { BaselinesConfig } from "./baselines.ts";
-import { folderRecipe } from "./folder_recipe.ts";
+import { folderDistillSteps, folderRecipe } from "./folder_recipe.ts";
 import { ARTICLE_HEAD, type HeadSetting } from "../models/heads/head_setting.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
 import type { SupervisedConfig } from "../train/supervised.ts";
@@ -180,6 +180,7 @@ export function recipeFor(dataset: string, quick: boolean, train?: ImageDataset)
     lrDecay: Math.pow(0.5, 1 / epochs),
     earlyStop: { minRelativeImprovement: 0.001, patience: Math.max(5, Math.round(epochs / 5)) },
   };
+  config.distill = { ...config.distill, steps: folderDistillSteps(config.distill, unlabelled) };
   config.knnK = Math.max(1, Math.min(20, Math.round(config.labels / (2 * k))));
   return config;
 }

@@ -128,7 +128,13 @@ export interface ExperimentResults {
   quick: boolean;
   /** Every arm that ran; an arm the recipe could not run has no accuracies and says why. */
   arms: Partial<Record<Arm, { test_accuracy: number[]; skipped?: string }>>;
-  timing_s: { pretrain: number; total: number; per_seed: number[] };
+  /** Seconds; `arms`: per arm, one figure per seed (training and scoring it). */
+  timing_s: {
+    pretrain: number;
+    total: number;
+    per_seed: number[];
+    arms: Partial<Record<Arm, number[]>>;
+  };
   validation: number;
   pretrain_loss: number[][];
   /** Per seed, per epoch: what pre-training measured (`lib/eval/monitor.ts`). */
@@ -168,6 +174,10 @@ export function toResults(
       pretrain: seeds.reduce((t, s) => t + s.timing.pretrain, 0),
       total: totalSeconds,
       per_seed: seeds.map((s) => s.timing.total),
+      arms: Object.fromEntries(
+        ARMS.filter((a) => seeds.some((s) => s.timing.arms?.[a] !== undefined))
+          .map((a) => [a, seeds.map((s) => s.timing.arms?.[a] ?? 0)]),
+      ),
     },
     validation: config.validation,
     pretrain_loss: seeds.map((s) => s.pretrainHistory.map((e) => e.loss)),

@@ -50,7 +50,8 @@ export interface SeedResult {
   skipped: Partial<Record<Arm, string>>;
   pretrainHistory: PretrainEpoch[];
   finetune: Partial<Record<FineTunedArm, SupervisedResult>>;
-  timing: { pretrain: number; total: number };
+  /** Seconds: pre-training, the whole seed, and each arm (training and scoring). */
+  timing: { pretrain: number; total: number; arms?: Partial<Record<Arm, number>> };
 }
 
 /** Progress messages for a CLI or a notebook. */
@@ -109,7 +110,7 @@ export async function runSeed(
     skipped: {},
     pretrainHistory: [],
     finetune: {},
-    timing: { pretrain: 0, total: 0 },
+    timing: { pretrain: 0, total: 0, arms: {} },
   };
   // The fine-tuned SSL arms stay alive until the distilled student has chosen its teacher.
   const teachers: FineTunedOf[] = [];
@@ -120,19 +121,23 @@ export async function runSeed(
       log(`  ${arm}: skipped: ${why}`);
       return;
     }
+    const ta = performance.now();
     const model = await trainArm(ctx, arm, pre, undefined, teachers);
     let keep = false;
     try {
       const { accuracy } = await evaluate(model, data.test, { count: ctx.testCount });
+      const seconds = (performance.now() - ta) / 1000;
       out.testAccuracy[arm] = accuracy;
+      out.timing.arms![arm] = seconds;
+      const took = ` (${seconds.toFixed(0)} s)`;
       if (isFineTunedArm(arm)) {
         const r = (model as FineTuned).result;
         out.finetune[arm] = r;
-        log(fineTuneLine(arm, r, accuracy) + distilledNote(model));
+        log(fineTuneLine(arm, r, accuracy) + distilledNote(model) + took);
         keep = (TEACHER_ARMS as readonly Arm[]).includes(arm);
         if (keep) teachers.push({ arm, model: model as FineTuned });
       } else {
-        log(`  ${arm}: test ${pct(accuracy)}`);
+        log(`  ${arm}: test ${pct(accuracy)}${took}`);
       }
     } finally {
       if (!keep) model.dispose();

@@ -53,7 +53,13 @@ Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, g
   // Grey content: crops, no mirror images; every budget of fine-tuning in optimiser steps.
   assertEquals(grey.pretrainAugment, { preset: "crop", strength: 1 });
   assertEquals(grey.finetuneAugment, { preset: "crop", strength: 0.5 });
-  assertEquals(grey.finetune.steps, { perImage: 8, min: 400, max: 1600 });
+  assertEquals(grey.finetune.steps, { perImage: 5, min: 400, max: 1600 });
+  // The student: about 100 passes over the 1,000 unlabelled images of 256 at a time.
+  assertEquals(grey.distill.steps, Math.ceil((100 * 1000) / 256));
+  const few = fakeDataset([60, 60, 60, 60], 10);
+  const fewSteps = recipeFor("folder:/x", true, few).distill.steps;
+  assertEquals(fewSteps, Math.min(150, Math.ceil((100 * (few.count - 60)) / 128)), "quick");
+  assert(fewSteps < 150, "a small folder: fewer steps than the preset's 150");
   assertEquals(grey.baselines?.strong.config.steps, grey.finetune.steps);
   assertEquals(grey.baselines?.strong.config.finalLrFraction, 0.05);
   assertEquals(
