@@ -24,7 +24,8 @@
 import path from "node:path";
 import { checkDataset, type ImageDataset } from "./dataset.ts";
 import type { Decoded } from "./folder_cache.ts";
-import { type DecodedFiles, GREY_TOLERANCE, isGrey } from "./folder_decode.ts";
+import type { DecodedFiles } from "./folder_decode.ts";
+import { GREY_TOLERANCE, isGrey } from "./folder_colour.ts";
 import type { FoundFile } from "./folder_scan.ts";
 import {
   bump,

@@ -70,7 +70,8 @@
  * throttled progress line on stderr (`quiet: true` turns it off).
  *
  * The parts live next to this module: `folder_scan.ts` (finding the files),
- * `folder_decode.ts` (sharp), `folder_assemble.ts` (classes and datasets),
+ * `folder_decode.ts` (sharp), `folder_colour.ts` (grey or colour),
+ * `folder_assemble.ts` (classes and datasets),
  * `folder_cache.ts`, `folder_duplicates.ts`, `folder_report.ts` (the report,
  * `formatReport`, `consoleProgress`), and the split in `split.ts`
  * (`stratifiedHoldOut`).
@@ -92,7 +93,8 @@ import { Rng } from "../rng.ts";
 import type { ImageDataset } from "./dataset.ts";
 import { stratifiedHoldOut } from "./split.ts";
 import { checkFolder, expandHome, findRoots, scanFolders } from "./folder_scan.ts";
-import { decodeFiles, GREY_TOLERANCE } from "./folder_decode.ts";
+import { decodeFiles } from "./folder_decode.ts";
+import { GREY_TOLERANCE } from "./folder_colour.ts";
 import {
   cacheKey,
   cachePaths,
@@ -119,7 +121,7 @@ export {
 } from "./folder_report.ts";
 export { UNLABELED_FOLDERS } from "./folder_scan.ts";
 export { DEFAULT_CACHE_DIR } from "./folder_cache.ts";
-export { type ColourSpread, colourSpread, GREY_TOLERANCE, isGrey } from "./folder_decode.ts";
+export { type ColourSpread, colourSpread, GREY_TOLERANCE, isGrey } from "./folder_colour.ts";
 
 /** Options of {@linkcode loadImageFolder}; every one has a documented default. */
 export interface ImageFolderOptions {
