@@ -5,6 +5,13 @@ import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { randomArray, relativeError } from "./numeric.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  conv2dBackpropFilterWasm,
+  type FilterGradPath,
+  filterGradPath,
+} from "../lib/kernels/conv2d_backprop_filter_wasm.ts";
+import { accumulateAtB, fusedAvailable } from "../lib/kernels/simd_at_b_wasm.ts";
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -35,6 +42,18 @@ const convCases: ConvCase[] = [
   { x: [4, 9, 9, 3], f: [1, 1, 3, 6], stride: 2, pad: "same" },
   { x: [5, 6, 7, 4], f: [5, 5, 4, 3], stride: 1, pad: "same" },
   { x: [2, 28, 28, 1], f: [3, 3, 1, 16], stride: 1, pad: "valid" },
+  // The filter gradient's patches path (output channels a multiple of 4; Ci 1 and 3).
+  { x: [2, 9, 9, 1], f: [3, 3, 1, 4], stride: 1, pad: "same" },
+  { x: [3, 10, 11, 1], f: [3, 3, 1, 8], stride: 2, pad: "valid" },
+  { x: [2, 11, 10, 1], f: [3, 3, 1, 16], stride: 2, pad: "same" },
+  { x: [2, 8, 9, 3], f: [3, 3, 3, 20], stride: 1, pad: "valid" },
+  { x: [2, 9, 9, 3], f: [3, 3, 3, 16], stride: 1, pad: "same" },
+  { x: [3, 11, 11, 3], f: [3, 3, 3, 12], stride: 2, pad: "same" },
+  { x: [2, 10, 9, 3], f: [4, 2, 3, 8], stride: [2, 3], pad: "valid" },
+  { x: [2, 7, 8, 3], f: [2, 3, 3, 4], stride: 3, pad: "same" },
+  { x: [2, 9, 9, 16], f: [3, 3, 16, 32], stride: 2, pad: "same" },
+  { x: [2, 8, 8, 8], f: [1, 1, 8, 16], stride: 2, pad: "same" },
+  { x: [16, 28, 28, 1], f: [3, 3, 1, 16], stride: 1, pad: "valid" }, // the article's layer 1
 ];
 
 Deno.test("initBackend selects wasm by default and cpu on request; rejects unknown names", async () => {
@@ -234,4 +253,101 @@ Deno.test("model.fit and optimizer.minimize train a CNN on wasm without leaking 
   tf.dispose([x, y]);
   model.dispose();
   opt.dispose();
+});
+
+Deno.test("the filter gradient takes the patches path where it measured faster", () => {
+  // Output channels a multiple of 4, unless many input channels meet a tiny output.
+  const path = ([ci, pixels, co]: number[]) => filterGradPath(ci, pixels, co);
+  const patches = [[1, 676, 16], [3, 1024, 4], [16, 121, 16], [16, 9, 32], [64, 64, 64], [
+    32,
+    4,
+    8,
+  ]];
+  assertEquals(patches.map(path), new Array(patches.length).fill("patches"));
+  const convolution = [[1, 676, 2], [3, 49, 5], [16, 121, 18], [64, 16, 64], [128, 4, 32]];
+  assertEquals(convolution.map(path), new Array(convolution.length).fill("convolution"));
+});
+
+for (
+  const [xShape, fShape, stride, pad] of [
+    [[2, 9, 9, 1], [3, 3, 1, 16], 1, [[0, 0], [1, 2], [2, 0], [0, 0]]],
+    [[2, 10, 9, 3], [3, 3, 3, 8], 2, [[0, 0], [0, 1], [1, 1], [0, 0]]],
+    [[3, 9, 8, 3], [3, 2, 3, 12], [2, 3], "same"],
+    [[2, 12, 12, 1], [3, 3, 1, 4], 2, "valid"],
+    [[2, 7, 7, 3], [3, 3, 3, 6], 1, [[0, 0], [2, 1], [0, 2], [0, 0]]],
+  ] as [
+    [number, number, number, number],
+    [number, number, number, number],
+    number | [number, number],
+    Pad | tf.backend_util.ExplicitPadding,
+  ][]
+) {
+  const label = `x[${xShape}] f[${fShape}] stride ${stride} pad ${JSON.stringify(pad)}`;
+  Deno.test(`both filter-gradient paths match cpu, without leaks: ${label}`, async () => {
+    await initBackend();
+    const xv = randomArray(size(xShape), 7);
+    const fv = randomArray(size(fShape), 8);
+    const info = tf.backend_util.computeConv2DInfo(xShape, fShape, stride, 1, pad);
+    const dyShape = [xShape[0], info.outHeight, info.outWidth, fShape[3]];
+    const dyv = randomArray(size(dyShape), 9);
+    const ref = await on("cpu", () => [
+      tf.grad((f) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(tf.tensor4d(xv, xShape), f as tf.Tensor4D, stride, pad),
+            tf.tensor(dyv, dyShape),
+          ),
+        )
+      )(tf.tensor4d(fv, fShape)),
+    ]);
+    await tf.setBackend("wasm");
+    const backend = tf.backend() as unknown as BackendWasm;
+    const x = tf.tensor4d(xv, xShape);
+    const dy = tf.tensor(dyv, dyShape);
+    const attrs = { filterShape: fShape, strides: stride, pad, dataFormat: "NHWC" };
+    const tensors = tf.memory().numTensors;
+    const buffers = backend.numDataIds();
+    for (const path of ["patches", "convolution"] as FilterGradPath[]) {
+      if (path === "patches" && fShape[3] % 4 !== 0) continue;
+      const out = conv2dBackpropFilterWasm(
+        { inputs: { x, dy }, backend, attrs: attrs as unknown as tf.NamedAttrMap },
+        path,
+      );
+      assertEquals(out.shape, fShape, `${path}: shape`);
+      const got = backend.readSync(out.dataId) as Float32Array;
+      const e = relativeError(ref[0], got);
+      backend.disposeData(out.dataId);
+      assert(e < 1e-4, `${path}: relative error ${e}`);
+    }
+    assertEquals(backend.numDataIds(), buffers, "backend buffers alive after both paths");
+    assertEquals(tf.memory().numTensors, tensors, "tensors alive after both paths");
+    // Through the engine, as training calls it: no tensor left behind either.
+    const before = tf.memory().numTensors;
+    const f = tf.tensor4d(fv, fShape);
+    tf.dispose(tf.grad((w) => tf.sum(tf.conv2d(x, w as tf.Tensor4D, stride, pad)))(f));
+    f.dispose();
+    assertEquals(tf.memory().numTensors, before, "tensors alive after a gradient");
+    tf.dispose([x, dy]);
+  });
+}
+
+Deno.test("the SIMD Aᵀ·B accumulates like matMul, fused and unfused, every block shape", async () => {
+  await initBackend();
+  const backend = tf.backend() as unknown as BackendWasm;
+  const heap = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+  const variants = fusedAvailable() ? [false, true] : [false];
+  // k: every row block (3, then a tail of 1 or 2); c: full 16-column blocks and 4-column tails.
+  for (const [n, k, c] of [[1, 1, 4], [37, 7, 20], [300, 8, 32], [64, 2, 12], [0, 3, 16]]) {
+    for (const fused of variants) {
+      const a = tf.tensor(randomArray(n * k, n + k), [n, k]);
+      const b = tf.tensor(randomArray(n * c, n + c), [n, c]);
+      const start = tf.tensor(randomArray(k * c, k * c), [k, c]);
+      const out = tf.tensor(randomArray(k * c, k * c), [k, c]); // not a clone: those share data
+      accumulateAtB(backend, heap(a), heap(b), heap(out), n, k, c, fused);
+      const ref = tf.add(start, tf.matMul(a, b, true, false));
+      const e = relativeError(await ref.data() as Float32Array, await out.data() as Float32Array);
+      assert(e < 1e-5, `n ${n} k ${k} c ${c} fused ${fused}: relative error ${e}`);
+      tf.dispose([a, b, start, out, ref]);
+    }
+  }
 });
