@@ -121,6 +121,23 @@ const IMAGES_LEFT = 9; // repetitions of the whole walk (outermost loop)
 const P_IMAGE = 10; // bytes from one repetition's first row of A to the next one's
 const PARAMS = 11;
 
+/** `local += step` (i32 locals). */
+const advance = (local: number, step: number) => [
+  ...op.localGet(local),
+  ...op.localGet(step),
+  ...op.i32Add,
+  ...op.localSet(local),
+];
+
+/** `if (--counter !== 0) continue` the innermost loop (the instructions before its `end`). */
+const loopWhileCountingDown = (counter: number) => [
+  ...op.localGet(counter),
+  ...op.i32Const(1),
+  ...op.i32Sub,
+  ...op.localTee(counter),
+  ...op.brIf(0),
+];
+
 /** Body of the block function for `rows` x `vectors` accumulators. */
 function blockBody(rows: number, vectors: number, fused: boolean): number[] {
   const acc = (r: number, v: number) => PARAMS + r * vectors + v;
@@ -177,39 +194,15 @@ function blockBody(rows: number, vectors: number, fused: boolean): number[] {
     }
   }
   code.push(
-    ...op.localGet(pc),
-    ...op.localGet(P_COL),
-    ...op.i32Add,
-    ...op.localSet(pc),
-    ...op.localGet(D),
-    ...op.localGet(D_STRIDE),
-    ...op.i32Add,
-    ...op.localSet(D),
-    ...op.localGet(left),
-    ...op.i32Const(1),
-    ...op.i32Sub,
-    ...op.localTee(left),
-    ...op.brIf(0),
+    ...advance(pc, P_COL),
+    ...advance(D, D_STRIDE),
+    ...loopWhileCountingDown(left),
     ...op.end, // steps of a row
-    ...op.localGet(pr),
-    ...op.localGet(P_ROW),
-    ...op.i32Add,
-    ...op.localSet(pr),
-    ...op.localGet(rowsLeft),
-    ...op.i32Const(1),
-    ...op.i32Sub,
-    ...op.localTee(rowsLeft),
-    ...op.brIf(0),
+    ...advance(pr, P_ROW),
+    ...loopWhileCountingDown(rowsLeft),
     ...op.end, // rows
-    ...op.localGet(P),
-    ...op.localGet(P_IMAGE),
-    ...op.i32Add,
-    ...op.localSet(P),
-    ...op.localGet(IMAGES_LEFT),
-    ...op.i32Const(1),
-    ...op.i32Sub,
-    ...op.localTee(IMAGES_LEFT),
-    ...op.brIf(0),
+    ...advance(P, P_IMAGE),
+    ...loopWhileCountingDown(IMAGES_LEFT),
     ...op.end, // repetitions
     ...op.end, // block
   );
