@@ -13,11 +13,13 @@
  * {@link showMarkdown} also carries its rendered HTML, and charts (plotly_chart.ts) carry the
  * plotly MIME type plus an HTML fallback that shows their title and a note until they draw.
  *
- * Deno 2.9 caveat, measured under nbclient / `jupyter nbconvert --execute`: a cell's outputs
- * are sent asynchronously and can arrive after the cell's "idle" status, where Jupyter drops
- * them. Our displayables and `display()` wait for their output to go out, so they are reliable;
- * a PLAIN last expression (`acc`, `"done"`, an object) is not: 5 of 32 went missing in our
- * runs. In notebooks, show values with `showTable`/`showMarkdown` or `await display(...)`.
+ * Deno 2.9 caveat, measured under nbclient / `jupyter nbconvert --execute`: the kernel does not
+ * wait for a cell's last-expression result to be sent, so it can arrive after the cell's "idle"
+ * status, where Jupyter drops it. A PLAIN last expression (`acc`, `"done"`, an object) lost 5 of
+ * 32 in our runs; a displayable as last expression yields first and lost none of 64 here, but
+ * one (the first cell of a fresh kernel) went missing on a loaded CI machine. `await display(x)`
+ * sends the output inside the cell and waits for it to go out: it is the reliable way, and
+ * every notebook and test fixture here uses it.
  *
  * @example
  * ```ts
@@ -25,7 +27,7 @@
  * import { display, showPng, showTable } from "./display.ts";
  * const pngBytes = await imagesToPng(new Float32Array(4 * 28 * 28), 4, 28, 28, 1, { columns: 4 });
  * await display(showPng(pngBytes, { width: 400 }));
- * // as a cell's last expression, the kernel renders it:
+ * // a cell's last expression is rendered too, but only best-effort (see above):
  * showTable([{ arm: "supervised", accuracy: 0.76 }], { caption: "Test accuracy" });
  * ```
  *
@@ -67,8 +69,9 @@ export function yieldToKernel(ms = 0): Promise<void> {
 /**
  * Wraps a MIME bundle as a {@link Displayable}. Its display method is async and yields one
  * macrotask before returning the bundle: with Deno 2.9 that makes the kernel's `execute_result`
- * reach Jupyter before the cell's "idle" status (in our nbconvert runs 18 of 62 results from a
- * synchronous display method were lost, none of 64 from an async one).
+ * usually reach Jupyter before the cell's "idle" status (in our nbconvert runs 18 of 62 results
+ * from a synchronous display method were lost, none of 64 from an async one; CI lost one under
+ * load). Prefer `await display(x)`.
  */
 export function displayable(bundle: MimeBundle): Displayable {
   return {

@@ -18,7 +18,7 @@
  *   { xTitle: "epoch", yTitle: "loss", y2: { names: ["lr"], title: "learning rate" } },
  * ));
  * await display(heatmap([[50, 2], [3, 45]], { title: "confusion", xTitle: "predicted" }));
- * // as a cell's last expression, the kernel renders it:
+ * // a cell's last expression is rendered too, best-effort (display.ts says why):
  * barPlot(["supervised", "SimCLR"], { accuracy: [0.76, 0.86] }, { yRange: [0, 1] });
  * ```
  *

@@ -126,7 +126,7 @@ function titleText(layout: Layout): string {
   return "";
 }
 
-/** A plotly chart; display it (last expression or `await display(chart)`). */
+/** A plotly chart; display it with `await display(chart)` (a last expression is best-effort). */
 export class PlotlyChart implements Displayable {
   /** The div id of this chart in the page (unique per process). */
   readonly id: string;
