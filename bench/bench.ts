@@ -11,12 +11,12 @@
  * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
  * cpu backend), `--backends wasm,cpu` (also `webgpu`: `deno task bench
  * --backends webgpu` times both models on the GPU Deno sees), `--models
- * article,resnet`, `--workers N` (default 2; 1 skips the parallel case).
+ * article,resnet`, `--workers N` (default one per core; 1 skips the parallel case).
  * `--help` lists them; a mistake is one line and exit code 2.
  *
  * @module
  */
-import { initBackend } from "../lib/backend.ts";
+import { autoWorkers, initBackend } from "../lib/backend.ts";
 import { benchSslStep, type SslStepModel } from "./ssl_step.ts";
 import { benchAugment } from "./augment.ts";
 import { benchSslStepParallel } from "./ssl_step_parallel.ts";
@@ -50,8 +50,8 @@ export const BENCH_COMMAND = {
     workers: {
       type: "string",
       value: "N",
-      default: "2",
-      description: "worker threads of the parallel case (1 skips it)",
+      default: String(autoWorkers()),
+      description: "worker threads of the parallel case (default: one per core; 1 skips it)",
     },
   },
 } as const satisfies CommandSpec;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { autoWorkers, initBackend, MAX_AUTO_WORKERS, trainingWorkers } from "../lib/backend.ts";
 import { articleBackbone } from "../lib/models/article_cnn.ts";
 import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
@@ -156,6 +156,49 @@ Deno.test("sum over leading axes (bias gradients) matches cpu, with and without 
   const ref = await on("cpu", run);
   const got = await on("wasm", run);
   for (let i = 0; i < ref.length; i++) assert(relativeError(ref[i], got[i]) < 1e-5, `case ${i}`);
+});
+
+Deno.test("transposed matrix products on wasm match cpu: 2-D and batched, every transpose, without leaks", async () => {
+  await initBackend();
+  const a = randomArray(3 * 7 * 5, 31);
+  const b = randomArray(3 * 5 * 6, 32);
+  const run = () => {
+    const products: tf.Tensor[] = [];
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a2 = tf.tensor2d(a.subarray(0, 35), ta ? [5, 7] : [7, 5]);
+      const b2 = tf.tensor2d(b.subarray(0, 30), tb ? [6, 5] : [5, 6]);
+      products.push(tf.matMul(a2, b2, ta, tb));
+      const a3 = tf.tensor3d(a, ta ? [3, 5, 7] : [3, 7, 5]);
+      const b3 = tf.tensor3d(b, tb ? [3, 6, 5] : [3, 5, 6]);
+      products.push(tf.matMul(a3, b3, ta, tb));
+    }
+    // A dense layer's gradients are transposed products: dx = dy·Wᵀ, dW = xᵀ·dy.
+    const x = tf.tensor2d(a.subarray(0, 35), [7, 5]);
+    const w = tf.tensor2d(b.subarray(0, 30), [5, 6]);
+    const [dx, dw] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))(
+      [x, w],
+    );
+    return [...products, dx, dw];
+  };
+  const ref = await on("cpu", run);
+  const before = tf.memory().numTensors;
+  const got = await on("wasm", run);
+  assertEquals(tf.memory().numTensors, before, "tensors leaked");
+  for (let i = 0; i < ref.length; i++) {
+    assert(relativeError(ref[i], got[i]) < 1e-5, `case ${i}: ${relativeError(ref[i], got[i])}`);
+  }
+});
+
+Deno.test('"auto" workers: one per core, at least 1, at most MAX_AUTO_WORKERS; 1 on no report', async () => {
+  await initBackend();
+  assertEquals(autoWorkers(4), 4);
+  assertEquals(autoWorkers(1), 1);
+  assertEquals(autoWorkers(64), MAX_AUTO_WORKERS);
+  assertEquals(autoWorkers(0), 1);
+  assertEquals(autoWorkers(Number.NaN), 1);
+  assertEquals(autoWorkers(), Math.min(navigator.hardwareConcurrency, MAX_AUTO_WORKERS));
+  assertEquals(trainingWorkers("auto"), autoWorkers());
+  assertEquals(trainingWorkers(3), 3);
 });
 
 Deno.test("a clone outlives its disposed original on wasm", async () => {

@@ -35,6 +35,7 @@
  *
  * @module
  */
+import { autoWorkers } from "../backend.ts";
 import type { ImageDataset } from "../data/dataset.ts";
 import type { BackboneConfig } from "../models/backbones.ts";
 import type { StepBudget } from "../train/schedule.ts";
@@ -139,7 +140,8 @@ export function describeRecipe(config: ExperimentConfig, train: ImageDataset): s
     p.maxStepsPerEpoch ?? Infinity,
   );
   const preViews = 2 * p.batchSize * perEpoch * p.epochs;
-  const speed = SPEED[config.backbone.kind] * (1 + 0.7 * ((p.workers ?? 1) - 1)) *
+  const speed = SPEED[config.backbone.kind] *
+    (1 + 0.7 * ((p.workers === "auto" ? autoWorkers() : p.workers ?? 1) - 1)) *
     (28 * 28 / (train.height * train.width));
   // Five fine-tuned arms of `tuneSteps` steps (+ validation), the article's recipe as published,
   // the distilled student (its unlabelled batch and a labelled one per step).

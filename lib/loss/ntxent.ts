@@ -56,6 +56,11 @@ function checkTemperature(where: string, temperature: number): void {
  * `0..N-1` and their twins in rows `N..2N-1`. Over `[0, 2N)` it is the whole
  * loss, `ntXentLoss(z1, z2)`.
  *
+ * `fused` (default: `ntXentConfig.fused`, else on the `cpu` and `wasm` backends) computes the cross-entropy and its
+ * gradient in one pass over the anchors' logits, without the `2N x 2N` self mask and one-hot
+ * targets of the tfjs formulation (which runs otherwise, e.g. on WebGPU, where synchronous
+ * reads are not allowed). The two agree to float32 rounding (tests/loss/ntxent_test.ts).
+ *
  * Throws an `Error` when `z` is not 2-D with an even, positive number of
  * rows, and a `RangeError` unless `0 <= start < end <= 2N` are integers and
  * `temperature` is a finite number > 0.
@@ -74,6 +79,7 @@ export function ntXentLossRows(
   start: number,
   end: number,
   temperature = 0.5,
+  fused: boolean = ntXentConfig.fused ?? readsSynchronously(),
 ): tf.Scalar {
   const rows = z.shape[0];
   if (z.rank !== 2 || rows < 2 || rows % 2 !== 0) {
@@ -93,7 +99,8 @@ export function ntXentLossRows(
     // Normalise; the epsilon keeps an all-zero row finite (its similarities are 0).
     const zn = tf.div(z, tf.add(tf.norm(z, 2, 1, true), 1e-12));
     const anchors = tf.slice(zn, [start, 0], [m, -1]);
-    const logits = tf.div(tf.matMul(anchors, zn, false, true), temperature);
+    const logits = tf.div(tf.matMul(anchors, zn, false, true), temperature) as tf.Tensor2D;
+    if (fused) return anchorCrossEntropy(logits, start, temperature);
     const self = tf.oneHot(tf.range(start, end, 1, "int32"), rows).toFloat();
     const masked = tf.sub(logits, tf.mul(self, MASK));
     // Anchor i's positive is its twin: i + N in the first half, i - N in the second.
@@ -103,6 +110,65 @@ export function ntXentLossRows(
     const sum = tf.losses.softmaxCrossEntropy(targets, masked, undefined, 0, tf.Reduction.SUM);
     return tf.div(sum, rows) as tf.Scalar;
   });
+}
+
+/**
+ * The default of `fused` in {@linkcode ntXentLossRows} (and so {@linkcode ntXentLoss}):
+ * `undefined` picks it by backend; benchmarks set it to time each formulation.
+ */
+export const ntXentConfig: { fused?: boolean } = {};
+
+/** True on the CPU backends, where reading a tensor synchronously is cheap and allowed. */
+function readsSynchronously(): boolean {
+  const name = tf.getBackend();
+  return name === "wasm" || name === "cpu";
+}
+
+/**
+ * The same cross-entropy as the masked `softmaxCrossEntropy` above, computed in one pass over
+ * the `m x 2N` logits of anchors `start..start+m-1`, with no `2N x 2N` self mask and no one-hot
+ * targets: per row a log-sum-exp over every column but the anchor's own, minus the twin's logit.
+ * Its gradient, `(softmax - onehot(twin)) / 2N` with 0 on the anchor's own column, is written in
+ * the same pass and handed back by a custom gradient. Sums are in float64. CPU backends only
+ * (it reads the logits synchronously); elsewhere the masked formulation runs.
+ */
+function anchorCrossEntropy(logits: tf.Tensor2D, start: number, temperature: number): tf.Scalar {
+  const [m, rows] = logits.shape;
+  const n = rows / 2;
+  // Cosines are at most 1, so 1/τ bounds every logit and can stand for the row's maximum (one
+  // pass fewer) as long as exp(-2/τ), the smallest term, stays a normal float64.
+  const bound: number | undefined = 2 / temperature < 600 ? 1 / temperature : undefined;
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const l = (args[0] as tf.Tensor).dataSync() as Float32Array;
+    const grad = new Float32Array(m * rows);
+    let total = 0;
+    for (let r = 0; r < m; r++) {
+      const self = start + r;
+      const twin = (self + n) % rows;
+      const o = r * rows;
+      let max = bound as number;
+      if (bound === undefined) {
+        max = -Infinity;
+        for (let k = 0; k < rows; k++) if (k !== self && l[o + k] > max) max = l[o + k];
+      }
+      let sum = 0;
+      for (let k = 0; k < rows; k++) {
+        if (k === self) continue;
+        const e = Math.exp(l[o + k] - max);
+        grad[o + k] = e;
+        sum += e;
+      }
+      total += max + Math.log(sum) - l[o + twin];
+      const scale = 1 / (sum * rows);
+      for (let k = 0; k < rows; k++) grad[o + k] *= scale;
+      grad[o + twin] -= 1 / rows;
+    }
+    return {
+      value: tf.scalar(total / rows),
+      gradFunc: (dy: tf.Tensor) => tf.mul(tf.tensor2d(grad, [m, rows]), dy),
+    };
+  });
+  return loss(logits) as tf.Scalar;
 }
 
 /**

@@ -70,9 +70,10 @@ export interface PretrainConfig {
   maxStepsPerEpoch?: number;
   /**
    * Worker threads for data-parallel steps (`lib/train/parallel/`, one core each; the result
-   * equals single-thread training up to float rounding). 1 (default): train on this thread.
+   * equals single-thread training up to float rounding). 1 (default): train on this thread;
+   * `"auto"`: one per core (`navigator.hardwareConcurrency`, {@linkcode autoWorkers}).
    */
-  workers?: number;
+  workers?: number | "auto";
 }
 
 /** One epoch of pre-training, as reported to callbacks and kept in the history. */
