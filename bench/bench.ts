@@ -5,8 +5,9 @@
  * Cases: `augment digits` (per-image augmentation of 2 x 512 MNIST images, the
  * views of one step), `ssl_step <backend>` (one training step of the article's
  * CNN), `ssl_step <backend> resnet` (the same step of the small ResNet on
- * 32x32x3) and, right after the wasm one, `ssl_step wasm xN workers` (the
- * article's step data-parallel on N worker threads, `lib/train/parallel/`).
+ * 32x32x3) and, right after the wasm ones, `ssl_step wasm [resnet] xN workers`
+ * (each step data-parallel on N worker threads, `lib/train/parallel/`). Every
+ * case prints where its time goes.
  *
  * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
  * cpu backend), `--backends wasm,cpu` (also `webgpu`: `deno task bench
@@ -91,17 +92,18 @@ for (const name of backends) {
     );
     console.log(`  where the time goes (${r.backend}, ${model}): ${parts}`);
   }
-  if (backend === "wasm" && workers > 1 && models.includes("article")) {
-    const pairs = 512;
-    const ref = await benchSslStep(pairs, 2, quick ? 3 : 8);
-    const p = await benchSslStepParallel(pairs, 2, quick ? 3 : 8, workers);
+  for (const model of backend === "wasm" && workers > 1 ? models : []) {
+    const pairs = model === "article" ? 512 : 128;
+    const reps = quick ? 3 : 8;
+    const ref = await benchSslStep(pairs, 2, reps, model);
+    const p = await benchSslStepParallel(pairs, 2, reps, workers, model);
+    const name = `ssl_step wasm${model === "article" ? "" : " resnet"} x${workers} workers`;
     console.log(
-      `ssl_step wasm x${workers} workers: ${p.viewsPerSecond.toFixed(0)} views/s, ${
-        p.msPerStep.toFixed(0)
-      } ms/step (x${(ref.msPerStep / p.msPerStep).toFixed(2)} vs ssl_step wasm; ` +
+      `${name}: ${p.viewsPerSecond.toFixed(0)} views/s, ${p.msPerStep.toFixed(0)} ms/step ` +
+        `(x${(ref.msPerStep / p.msPerStep).toFixed(2)} vs one thread; ` +
         `${navigator.hardwareConcurrency} cores)`,
     );
     const waits = Object.entries(p.breakdown).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ");
-    console.log(`  where the main thread waits (x${workers} workers): ${waits}`);
+    console.log(`  where the main thread waits (${model}, x${workers} workers): ${waits}`);
   }
 }

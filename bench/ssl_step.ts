@@ -31,6 +31,20 @@ export interface SslStepResult {
 /** The models `benchSslStep` times. */
 export type SslStepModel = "article" | "resnet";
 
+/** The backbone, head and view shape of a benchmark model (the caller disposes the models). */
+export function sslStepModels(model: SslStepModel): {
+  backbone: tf.LayersModel;
+  head: tf.LayersModel;
+  shape: [number, number, number];
+} {
+  const shape: [number, number, number] = model === "article" ? [28, 28, 1] : [32, 32, 3];
+  const backbone = model === "article"
+    ? articleBackbone()
+    : resnetBackbone({ inputShape: shape, width: 16, depth: 3 });
+  const head = articleHead(backbone.outputs[0].shape[1] as number);
+  return { backbone, head, shape };
+}
+
 /** Mean wall time of `f` over `reps` runs, in ms. */
 async function timeMs(f: () => Promise<unknown>, reps: number): Promise<number> {
   const t0 = performance.now();
@@ -51,11 +65,7 @@ export async function benchSslStep(
   reps: number,
   model: SslStepModel = "article",
 ): Promise<SslStepResult> {
-  const shape: [number, number, number] = model === "article" ? [28, 28, 1] : [32, 32, 3];
-  const backbone = model === "article"
-    ? articleBackbone()
-    : resnetBackbone({ inputShape: shape, width: 16, depth: 3 });
-  const head = articleHead(backbone.outputs[0].shape[1] as number);
+  const { backbone, head, shape } = sslStepModels(model);
   const optimizer = tf.train.adam(1e-3);
   const views = tf.randomUniform([2 * pairs, ...shape], 0, 1, "float32", 7);
   const embed = () => head.apply(backbone.apply(views)) as tf.Tensor2D;

@@ -1,6 +1,6 @@
 /**
  * Benchmark case: the SSL training step of `ssl_step.ts` (article CNN + head,
- * NT-Xent, Adam, 28x28x1) run data-parallel on worker threads by `SslWorkers`
+ * 28x28x1, or the ResNet + head, 32x32x3; NT-Xent, Adam) run data-parallel on worker threads by `SslWorkers`
  * (`lib/train/parallel/`), timed after warm-up, with where the main thread
  * waited. tfjs's wasm backend uses one core; each worker brings another.
  *
@@ -13,9 +13,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { articleBackbone } from "../lib/models/article_cnn.ts";
-import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { Rng } from "../lib/rng.ts";
+import { type SslStepModel, sslStepModels } from "./ssl_step.ts";
 import { SslWorkers } from "../lib/train/parallel/ssl_workers.ts";
 
 /** Result of `benchSslStepParallel`. */
@@ -32,23 +31,23 @@ export interface SslStepParallelResult {
   breakdown: Record<string, number>;
 }
 
-/** Times one data-parallel SSL step with `pairs` positive pairs on `workers` workers. */
+/** Times one data-parallel SSL step of `model` with `pairs` positive pairs on `workers` workers. */
 export async function benchSslStepParallel(
   pairs: number,
   warmup: number,
   reps: number,
   workers: number,
+  model: SslStepModel = "article",
 ): Promise<SslStepParallelResult> {
-  const backbone = articleBackbone();
-  const head = articleHead();
+  const { backbone, head, shape } = sslStepModels(model);
   const optimizer = tf.train.adam(1e-3);
   const rng = new Rng(7);
-  const views = new Float32Array(2 * pairs * 784);
+  const views = new Float32Array(2 * pairs * shape[0] * shape[1] * shape[2]);
   for (let i = 0; i < views.length; i++) views[i] = rng.next();
   const par = await SslWorkers.create({
     backbone,
     head,
-    shape: [28, 28, 1],
+    shape,
     temperature: 0.5,
     optimizer,
     workers,

@@ -125,6 +125,9 @@ for (
     [[2, 6, 6, 3], 3, 1, "valid"], // overlapping windows accumulate
     [[3, 8, 8, 4], 2, 2, "valid", true], // many ties: the first maximum must win
     [[2, 7, 7, 3], 3, 2, "same", true],
+    // c % 4 === 0 takes the SIMD kernel: odd sizes, ties, several vectors of channels.
+    [[2, 9, 7, 16], 2, 2, "valid", true],
+    [[3, 6, 10, 8], 2, 2, "valid"],
   ] as [number[], number, number, Pad, boolean?][]
 ) {
   Deno.test(`max-pool gradient on wasm matches cpu: [${shape}] pool ${pool} stride ${stride} ${pad}${ties ? " with ties" : ""}`, async () => {

@@ -19,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { pool2x2GradRows, pool2x2SimdSupported } from "./max_pool_grad_simd_wasm.ts";
 
 /** Kernel function: `dx` of a max pool from `dy` and the pool's input. */
 export function maxPoolGradWasm(
@@ -50,7 +51,8 @@ export function maxPoolGradWasm(
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0) {
-    pool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, c, outHeight, outWidth);
+    const simd = pool2x2SimdSupported(c) ? backend : undefined;
+    pool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, c, outHeight, outWidth, simd);
     return out;
   }
   dx.fill(0);
@@ -89,7 +91,8 @@ export function maxPoolGradWasm(
 /**
  * The common case, 2x2 windows with stride 2 and no padding: windows do not
  * overlap, so every input element is written exactly once (no zero fill, no
- * accumulation).
+ * accumulation). With `simd` (the backend, when `c % 4 === 0`) the full
+ * windows go to the SIMD kernel (`max_pool_grad_simd_wasm.ts`).
  */
 function pool2x2Grad(
   x: Float32Array,
@@ -101,6 +104,7 @@ function pool2x2Grad(
   c: number,
   outH: number,
   outW: number,
+  simd?: BackendWasm,
 ): void {
   const row = width * c;
   let gi = 0;
@@ -114,6 +118,15 @@ function pool2x2Grad(
         dx.fill(0, r0 + 2 * outW * c, r0 + row);
         dx.fill(0, r0 + row + 2 * outW * c, r0 + 2 * row);
       }
+    }
+    if (simd) {
+      const at = (a: Float32Array, i: number) => a.byteOffset + 4 * i;
+      pool2x2GradRows(simd, at(x, xb), at(g, gi), at(dx, xb), outH, outW, width, c);
+      gi += outH * outW * c;
+      continue;
+    }
+    for (let i = 0; i < outH; i++) {
+      const r0 = xb + 2 * i * row;
       for (let j = 0; j < outW; j++) {
         const p00 = r0 + 2 * j * c;
         const p01 = p00 + c;

@@ -33,6 +33,16 @@
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  advance,
+  functionBody,
+  instantiateOnHeap,
+  loopWhileCountingDown,
+  moduleBytes,
+  op,
+  V128,
+  I32,
+} from "./wasm_simd_builder.ts";
  * import { initBackend } from "../backend.ts";
  * import { accumulateAtB } from "./simd_at_b_wasm.ts";
  * await initBackend("wasm");
@@ -49,6 +59,16 @@
  * @module
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  advance,
+  functionBody,
+  I32,
+  instantiateOnHeap,
+  loopWhileCountingDown,
+  moduleBytes,
+  op,
+  V128,
+} from "./wasm_simd_builder.ts";
 
 /** Rows of `out` one block keeps in registers (with {@linkcode VECTORS} vectors per row). */
 export const ROWS = 3;
@@ -59,53 +79,6 @@ export const VECTORS = 4;
 export function atBSupported(c: number): boolean {
   return c > 0 && c % 4 === 0;
 }
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** A byte vector prefixed by its length, as sections and names are. */
-function sized(bytes: number[]): number[] {
-  return [...uleb(bytes.length), ...bytes];
-}
-
-/** A UTF-8 name. */
-function name(s: string): number[] {
-  return sized([...new TextEncoder().encode(s)]);
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  localGet: (i: number) => [0x20, ...uleb(i)],
-  localSet: (i: number) => [0x21, ...uleb(i)],
-  localTee: (i: number) => [0x22, ...uleb(i)],
-  i32Const: (v: number) => [0x41, ...uleb(v)], // small non-negative values only (< 64)
-  i32Add: [0x6a],
-  i32Sub: [0x6b],
-  i32Mul: [0x6c],
-  i32Eqz: [0x45],
-  i32Or: [0x72],
-  f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
-  v128Load: (offset: number) => [0xfd, 0x00, 2, ...uleb(offset)],
-  v128Store: (offset: number) => [0xfd, 0x0b, 2, ...uleb(offset)],
-  f32x4Splat: [0xfd, 0x13],
-  f32x4Add: [0xfd, 0xe4, 0x01],
-  f32x4Mul: [0xfd, 0xe6, 0x01],
-  f32x4RelaxedMadd: [0xfd, 0x85, 0x02], // a·b + c, fused where the CPU has FMA
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  end: [0x0b],
-};
 
 // Parameters of every block function, all i32 byte addresses or byte strides.
 const P = 0; // &A[first row of the walk, first row of the block]
@@ -120,23 +93,6 @@ const OUT_STRIDE = 8; // bytes from one row of out to the next (4·c)
 const IMAGES_LEFT = 9; // repetitions of the whole walk (outermost loop)
 const P_IMAGE = 10; // bytes from one repetition's first row of A to the next one's
 const PARAMS = 11;
-
-/** `local += step` (i32 locals). */
-const advance = (local: number, step: number) => [
-  ...op.localGet(local),
-  ...op.localGet(step),
-  ...op.i32Add,
-  ...op.localSet(local),
-];
-
-/** `if (--counter !== 0) continue` the innermost loop (the instructions before its `end`). */
-const loopWhileCountingDown = (counter: number) => [
-  ...op.localGet(counter),
-  ...op.i32Const(1),
-  ...op.i32Sub,
-  ...op.localTee(counter),
-  ...op.brIf(0),
-];
 
 /** Body of the block function for `rows` x `vectors` accumulators. */
 function blockBody(rows: number, vectors: number, fused: boolean): number[] {
@@ -211,9 +167,7 @@ function blockBody(rows: number, vectors: number, fused: boolean): number[] {
       code.push(...outRow(r), ...op.localGet(acc(r, v)), ...op.v128Store(16 * v));
     }
   }
-  code.push(...op.end);
-  const locals = [...uleb(2), ...uleb(rows * vectors + vectors + 1), V128, ...uleb(4), I32];
-  return sized([...locals, ...code]);
+  return functionBody([[rows * vectors + vectors + 1, V128], [4, I32]], code);
 }
 
 /** The block shapes the module exports, as `[rows, vectors]`, named `b<rows>x<vectors>`. */
@@ -221,21 +175,8 @@ const SHAPES: [number, number][] = [1, 2, 3, 4].flatMap((r) => [[r, 1], [r, VECT
 
 /** The module's bytes; its memory is imported as `env.memory` (`shared` as the backend's is). */
 export function atBModuleBytes(shared: boolean, fused = false): Uint8Array {
-  const section = (id: number, body: number[]) => [id, ...sized(body)];
-  const funcType = [0x60, ...uleb(PARAMS), ...new Array(PARAMS).fill(I32), ...uleb(0)];
-  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [...uleb(1), ...funcType]),
-    ...section(2, [...uleb(1), ...name("env"), ...name("memory"), 0x02, ...limits]),
-    ...section(3, [...uleb(SHAPES.length), ...SHAPES.map(() => 0)]),
-    ...section(7, [
-      ...uleb(SHAPES.length),
-      ...SHAPES.flatMap(([r, v], i) => [...name(`b${r}x${v}`), 0x00, ...uleb(i)]),
-    ]),
-    ...section(10, [...uleb(SHAPES.length), ...SHAPES.flatMap(([r, v]) => blockBody(r, v, fused))]),
-  ];
-  return new Uint8Array(bytes);
+  const functions = SHAPES.map(([r, v]) => ({ name: `b${r}x${v}`, body: blockBody(r, v, fused) }));
+  return moduleBytes(shared, PARAMS, functions);
 }
 
 type BlockFn = (
@@ -252,9 +193,6 @@ type BlockFn = (
   pImage: number,
 ) => void;
 
-/** Per backend heap, the instantiated block functions, unfused and fused. */
-const instances = new WeakMap<WebAssembly.Memory, Map<boolean, Record<string, BlockFn>>>();
-
 let relaxedSimd: boolean | undefined;
 
 /** Whether this engine has relaxed SIMD (`f32x4.relaxed_madd`), so the fused variant runs. */
@@ -263,31 +201,9 @@ export function fusedAvailable(): boolean {
   return relaxedSimd;
 }
 
-/** The backend's `WebAssembly.Memory` (its heap). */
-function heapMemory(backend: BackendWasm): WebAssembly.Memory {
-  const module = backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } };
-  const memory = module.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error("the wasm backend does not expose its WebAssembly.Memory (Module.asm.memory)");
-  }
-  return memory;
-}
-
 /** The block functions, instantiated once per backend heap and variant. */
 function blocks(backend: BackendWasm, fused: boolean): Record<string, BlockFn> {
-  const memory = heapMemory(backend);
-  let variants = instances.get(memory);
-  if (variants === undefined) instances.set(memory, variants = new Map());
-  let fns = variants.get(fused);
-  if (fns === undefined) {
-    const shared = typeof SharedArrayBuffer !== "undefined" &&
-      memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(atBModuleBytes(shared, fused) as BufferSource);
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fns = instance.exports as unknown as Record<string, BlockFn>;
-    variants.set(fused, fns);
-  }
-  return fns;
+  return instantiateOnHeap(backend, `atB-${fused}`, (shared) => atBModuleBytes(shared, fused));
 }
 
 /**

@@ -1,0 +1,171 @@
+/**
+ * A few bytes of WebAssembly, written by hand: the encoding helpers, the SIMD instructions and
+ * the loop idioms that this project's own kernels (`simd_at_b_wasm.ts`,
+ * `max_pool_grad_simd_wasm.ts`) assemble their modules from, and the instantiation of such a
+ * module over the wasm backend's own memory, so that it reads and writes tensors where they
+ * lie. Every module imports one memory, `env.memory`, and exports functions of i32 parameters.
+ *
+ * @example
+ * ```ts
+ * import { functionBody, I32, moduleBytes, op } from "./wasm_simd_builder.ts";
+ * // (a, b) => a + b
+ * const add = functionBody([], [...op.localGet(0), ...op.localGet(1), ...op.i32Add]);
+ * const bytes = moduleBytes(false, 2, [{ name: "add", body: add }], [I32]);
+ * const { add: f } = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+ *   env: { memory: new WebAssembly.Memory({ initial: 1 }) },
+ * }).exports as { add: (a: number, b: number) => number };
+ * if (f(2, 3) !== 5) throw new Error("not assembled");
+ * ```
+ *
+ * @module
+ */
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** A byte vector prefixed by its length, as sections and names are. */
+export function sized(bytes: number[]): number[] {
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** A UTF-8 name. */
+export function name(s: string): number[] {
+  return sized([...new TextEncoder().encode(s)]);
+}
+
+/** The i32 value type. */
+export const I32 = 0x7f;
+/** The v128 value type. */
+export const V128 = 0x7b;
+
+/** The instructions our kernels use (memory instructions take 4-byte alignment hints). */
+export const op = {
+  localGet: (i: number) => [0x20, ...uleb(i)],
+  localSet: (i: number) => [0x21, ...uleb(i)],
+  localTee: (i: number) => [0x22, ...uleb(i)],
+  i32Const: (v: number) => [0x41, ...uleb(v)], // small non-negative values only (< 64)
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
+  i32Eqz: [0x45],
+  i32Or: [0x72],
+  f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
+  v128Load: (offset: number) => [0xfd, 0x00, 2, ...uleb(offset)],
+  v128Store: (offset: number) => [0xfd, 0x0b, 2, ...uleb(offset)],
+  f32x4Splat: [0xfd, 0x13],
+  f32x4Gt: [0xfd, 0x44],
+  v128Not: [0xfd, 0x4d],
+  v128And: [0xfd, 0x4e],
+  v128AndNot: [0xfd, 0x4f], // a & ~b
+  v128Or: [0xfd, 0x50],
+  v128Bitselect: [0xfd, 0x52], // (a & c) | (b & ~c)
+  f32x4Add: [0xfd, 0xe4, 0x01],
+  f32x4Mul: [0xfd, 0xe6, 0x01],
+  f32x4RelaxedMadd: [0xfd, 0x85, 0x02], // a·b + c, fused where the CPU has FMA
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  end: [0x0b],
+};
+
+/** `local += step` (i32 locals). */
+export const advance = (local: number, step: number): number[] => [
+  ...op.localGet(local),
+  ...op.localGet(step),
+  ...op.i32Add,
+  ...op.localSet(local),
+];
+
+/** `if (--counter !== 0) continue` the innermost loop (the instructions before its `end`). */
+export const loopWhileCountingDown = (counter: number): number[] => [
+  ...op.localGet(counter),
+  ...op.i32Const(1),
+  ...op.i32Sub,
+  ...op.localTee(counter),
+  ...op.brIf(0),
+];
+
+/** A function body: its locals as `[count, type]` runs, then `code` and the final `end`. */
+export function functionBody(locals: [number, number][], code: number[]): number[] {
+  const decls = locals.flatMap(([count, type]) => [...uleb(count), type]);
+  return sized([...uleb(locals.length), ...decls, ...code, ...op.end]);
+}
+
+/** One exported function of a module. */
+export interface ExportedFunction {
+  name: string;
+  /** From {@linkcode functionBody}. */
+  body: number[];
+}
+
+/**
+ * A module whose functions all take `params` i32 parameters and return `results`; its memory is
+ * imported as `env.memory` (`shared` as the backend's is).
+ */
+export function moduleBytes(
+  shared: boolean,
+  params: number,
+  functions: ExportedFunction[],
+  results: number[] = [],
+): Uint8Array {
+  const section = (id: number, body: number[]) => [id, ...sized(body)];
+  const funcType = [0x60, ...uleb(params), ...new Array(params).fill(I32), ...sized(results)];
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [...uleb(1), ...funcType]),
+    ...section(2, [...uleb(1), ...name("env"), ...name("memory"), 0x02, ...limits]),
+    ...section(3, [...uleb(functions.length), ...functions.map(() => 0)]),
+    ...section(7, [
+      ...uleb(functions.length),
+      ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+    ]),
+    ...section(10, [...uleb(functions.length), ...functions.flatMap((f) => f.body)]),
+  ]);
+}
+
+/** The backend's `WebAssembly.Memory` (its heap). */
+export function heapMemory(backend: BackendWasm): WebAssembly.Memory {
+  const module = backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } };
+  const memory = module.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error("the wasm backend does not expose its WebAssembly.Memory (Module.asm.memory)");
+  }
+  return memory;
+}
+
+/** Per heap and key, the instantiated exports. */
+const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
+
+/**
+ * The exports of the module `bytes(shared)` instantiated over the backend's heap, once per heap
+ * and `key`.
+ */
+export function instantiateOnHeap<T>(
+  backend: BackendWasm,
+  key: string,
+  bytes: (shared: boolean) => Uint8Array,
+): T {
+  const memory = heapMemory(backend);
+  let byKey = instances.get(memory);
+  if (byKey === undefined) instances.set(memory, byKey = new Map());
+  let fns = byKey.get(key);
+  if (fns === undefined) {
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(bytes(shared) as BufferSource);
+    fns = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    byKey.set(key, fns);
+  }
+  return fns as T;
+}
