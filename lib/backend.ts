@@ -28,6 +28,8 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { batchMatMulTransposedWasmConfig } from "./kernels/batch_mat_mul_transposed_wasm.ts";
+import { biasAddWasmConfig } from "./kernels/bias_add_wasm.ts";
+import { useReluGradWasm } from "./kernels/relu_grad_wasm.ts";
 import { conv2dBackpropFilterWasmConfig } from "./kernels/conv2d_backprop_filter_wasm.ts";
 import { conv2dBackpropInputWasmConfig } from "./kernels/conv2d_backprop_input_wasm.ts";
 import { explicitSamePaddingConfig } from "./kernels/conv_same_padding_wasm.ts";
@@ -85,7 +87,8 @@ function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.Kern
  * Registers, once, the kernels the wasm backend lacks for training:
  * the conv filter gradient, a fast stride-1 input gradient, a fast max-pool
  * gradient, a fast bias-gradient sum, transposed matrix products on XNNPACK
- * (the backend's own loop for them is ten times slower), a zero-copy Identity, and explicit
+ * (the backend's own loop for them is ten times slower), a one-pass bias add
+ * and ReLU gradient on SIMD, a zero-copy Identity, and explicit
  * "same" padding for `Conv2D` / `FusedConv2D`.
  */
 export function registerWasmTrainingKernels(): void {
@@ -97,6 +100,8 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("MaxPoolGrad", () => maxPoolGradWasmConfig);
   wrapWasmKernel("Sum", sumLeadingAxesWasmConfig);
   wrapWasmKernel("BatchMatMul", batchMatMulTransposedWasmConfig);
+  wrapWasmKernel("Add", biasAddWasmConfig);
+  useReluGradWasm();
   wrapWasmKernel("Identity", () => identitySharedWasmConfig);
   wrapWasmKernel("Conv2D", (f) => explicitSamePaddingConfig("Conv2D", f));
   wrapWasmKernel("FusedConv2D", (f) => explicitSamePaddingConfig("FusedConv2D", f));

@@ -12,6 +12,7 @@ import {
   filterGradPath,
 } from "../lib/kernels/conv2d_backprop_filter_wasm.ts";
 import { accumulateAtB, fusedAvailable } from "../lib/kernels/simd_at_b_wasm.ts";
+import { reluGrad } from "../lib/kernels/relu_grad_wasm.ts";
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -187,6 +188,9 @@ Deno.test("transposed matrix products on wasm match cpu: 2-D and batched, every 
   const before = tf.memory().numTensors;
   const got = await on("wasm", run);
   assertEquals(tf.memory().numTensors, before, "tensors leaked");
+  // An empty inner dimension gives zeros (XNNPACK would reject it: the original kernel runs).
+  const [empty] = await on("wasm", () => [tf.matMul(tf.zeros([0, 3]), tf.zeros([0, 4]), true)]);
+  assertEquals(Array.from(empty), new Array(12).fill(0));
   for (let i = 0; i < ref.length; i++) {
     assert(relativeError(ref[i], got[i]) < 1e-5, `case ${i}: ${relativeError(ref[i], got[i])}`);
   }
@@ -202,6 +206,45 @@ Deno.test('"auto" workers: one per core, at least 1, at most MAX_AUTO_WORKERS; 1
   assertEquals(autoWorkers(), Math.min(navigator.hardwareConcurrency, MAX_AUTO_WORKERS));
   assertEquals(trainingWorkers("auto"), autoWorkers());
   assertEquals(trainingWorkers(3), 3);
+});
+
+Deno.test("SIMD bias add, bias gradient and ReLU gradient on wasm match cpu (tails, NaN, fallbacks)", async () => {
+  await initBackend();
+  const xv = randomArray(5 * 7 * 9 * 8, 41);
+  const bv = randomArray(8, 42);
+  const run = () => {
+    const x = tf.tensor4d(xv, [5, 7, 9, 8]);
+    const b = tf.tensor1d(bv);
+    const odd = tf.tensor2d(xv.subarray(0, 21), [7, 3]); // 3 channels: the original kernels
+    return [
+      tf.add(x, b),
+      tf.add(b, x), // the bias first
+      tf.add(x, tf.reshape(b, [1, 1, 1, 8])),
+      tf.add(odd, tf.tensor1d([1, 2, 3])),
+      tf.sum(x, [0, 1, 2]), // 315 rows: two SIMD blocks of 256
+      tf.sum(tf.reshape(x, [-1, 8]), 0, true),
+      // ReLU's gradient on every length, through the tape: 2520 (4 | n) and 21 (a tail of 1).
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.sin(t))))(x),
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.cos(t))))(odd),
+    ];
+  };
+  const ref = await on("cpu", run);
+  const before = tf.memory().numTensors;
+  const got = await on("wasm", run);
+  assertEquals(tf.memory().numTensors, before, "tensors leaked");
+  for (let i = 0; i < ref.length; i++) {
+    assert(relativeError(ref[i], got[i]) < 1e-5, `case ${i}: ${relativeError(ref[i], got[i])}`);
+  }
+  // Exactly tfjs's dy · step(x): 0 at x = 0, NaN where x is NaN or dy is infinite at x <= 0.
+  const special = () => {
+    const x = tf.tensor1d([-1, 0, 2, NaN, -3, 4, 0, 1, NaN]);
+    const dy = tf.tensor1d([1, 2, 3, 4, Infinity, 6, 7, Infinity, 9]);
+    return [reluGrad(dy, x)];
+  };
+  const [cpu] = await on("cpu", special);
+  const [wasm] = await on("wasm", special);
+  assertEquals(Array.from(wasm), Array.from(cpu));
+  assertEquals(Array.from(cpu), [0, 0, 3, NaN, NaN, 6, 0, Infinity, NaN]);
 });
 
 Deno.test("a clone outlives its disposed original on wasm", async () => {

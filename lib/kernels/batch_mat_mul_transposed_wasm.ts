@@ -45,8 +45,9 @@ export function batchMatMulTransposedWasmConfig(original: tf.KernelFunc): tf.Ker
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
+    // Empty operands stay with the original (XNNPACK rejects an inner size of 0).
     const plain = a.dtype === "float32" && b.dtype === "float32" &&
-      a.shape.length >= 2 && b.shape.length >= 2;
+      a.shape.length >= 2 && b.shape.length >= 2 && !a.shape.includes(0) && !b.shape.includes(0);
     if (!(transposeA || transposeB) || !plain) return original(args);
     const scratch = new Scratch(backend);
     try {

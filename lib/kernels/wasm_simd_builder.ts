@@ -33,6 +33,18 @@ export function uleb(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128 (the immediates of `i32.const`). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
 /** A byte vector prefixed by its length, as sections and names are. */
 export function sized(bytes: number[]): number[] {
   return [...uleb(bytes.length), ...bytes];
@@ -45,6 +57,8 @@ export function name(s: string): number[] {
 
 /** The i32 value type. */
 export const I32 = 0x7f;
+/** The f32 value type. */
+export const F32 = 0x7d;
 /** The v128 value type. */
 export const V128 = 0x7b;
 
@@ -53,16 +67,27 @@ export const op = {
   localGet: (i: number) => [0x20, ...uleb(i)],
   localSet: (i: number) => [0x21, ...uleb(i)],
   localTee: (i: number) => [0x22, ...uleb(i)],
-  i32Const: (v: number) => [0x41, ...uleb(v)], // small non-negative values only (< 64)
+  i32Const: (v: number) => [0x41, ...sleb(v)],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Eqz: [0x45],
   i32Or: [0x72],
   f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
+  f32Const: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
   v128Load: (offset: number) => [0xfd, 0x00, 2, ...uleb(offset)],
   v128Store: (offset: number) => [0xfd, 0x0b, 2, ...uleb(offset)],
   f32x4Splat: [0xfd, 0x13],
+  f32x4ExtractLane: (lane: number) => [0xfd, 0x1f, lane],
+  f32Add: [0x92],
+  f32x4Nearest: [0xfd, 0x6a],
+  f32x4Sub: [0xfd, 0xe5, 0x01],
+  f32x4Max: [0xfd, 0xe9, 0x01],
+  i32x4TruncSatF32x4S: [0xfd, 0xf8, 0x01],
+  i32x4Splat: [0xfd, 0x11],
+  i32x4Add: [0xfd, 0xae, 0x01],
+  i32x4Shl: [0xfd, 0xab, 0x01],
+  f32x4Ne: [0xfd, 0x42],
   f32x4Gt: [0xfd, 0x44],
   v128Not: [0xfd, 0x4d],
   v128And: [0xfd, 0x4e],
@@ -106,11 +131,15 @@ export interface ExportedFunction {
   name: string;
   /** From {@linkcode functionBody}. */
   body: number[];
+  /** Its parameter types, when not the module's i32 parameters. */
+  params?: number[];
+  /** Its result types, when not the module's. */
+  results?: number[];
 }
 
 /**
- * A module whose functions all take `params` i32 parameters and return `results`; its memory is
- * imported as `env.memory` (`shared` as the backend's is).
+ * A module whose functions take `params` i32 parameters and return `results` (unless a function
+ * says otherwise); its memory is imported as `env.memory` (`shared` as the backend's is).
  */
 export function moduleBytes(
   shared: boolean,
@@ -119,13 +148,19 @@ export function moduleBytes(
   results: number[] = [],
 ): Uint8Array {
   const section = (id: number, body: number[]) => [id, ...sized(body)];
-  const funcType = [0x60, ...uleb(params), ...new Array(params).fill(I32), ...sized(results)];
+  const signature = (f: ExportedFunction) =>
+    [0x60, ...sized(f.params ?? new Array(params).fill(I32)), ...sized(f.results ?? results)]
+      .join(",");
+  const types = [...new Set(functions.map(signature))];
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [...uleb(1), ...funcType]),
+    ...section(1, [...uleb(types.length), ...types.flatMap((t) => t.split(",").map(Number))]),
     ...section(2, [...uleb(1), ...name("env"), ...name("memory"), 0x02, ...limits]),
-    ...section(3, [...uleb(functions.length), ...functions.map(() => 0)]),
+    ...section(3, [
+      ...uleb(functions.length),
+      ...functions.flatMap((f) => uleb(types.indexOf(signature(f)))),
+    ]),
     ...section(7, [
       ...uleb(functions.length),
       ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),

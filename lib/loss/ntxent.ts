@@ -38,6 +38,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { expRowVectors, scaleRowVectors, sumRowVectors } from "../kernels/exp_rows_simd_wasm.ts";
 
 /** Large enough that exp(-MASK) is exactly 0 in float32, small enough to stay finite. */
 const MASK = 1e9;
@@ -129,46 +131,97 @@ function readsSynchronously(): boolean {
  * the `m x 2N` logits of anchors `start..start+m-1`, with no `2N x 2N` self mask and no one-hot
  * targets: per row a log-sum-exp over every column but the anchor's own, minus the twin's logit.
  * Its gradient, `(softmax - onehot(twin)) / 2N` with 0 on the anchor's own column, is written in
- * the same pass and handed back by a custom gradient. Sums are in float64. CPU backends only
- * (it reads the logits synchronously); elsewhere the masked formulation runs.
+ * the same pass and handed back by a custom gradient. CPU backends only (it reads the logits
+ * synchronously); elsewhere the masked formulation runs. On wasm the exponentials, row sums and
+ * scaling run on SIMD (`lib/kernels/exp_rows_simd_wasm.ts`) where τ > 2/80 and 4 divides 2N;
+ * otherwise, and on cpu, a JavaScript loop with float64 sums.
  */
 function anchorCrossEntropy(logits: tf.Tensor2D, start: number, temperature: number): tf.Scalar {
   const [m, rows] = logits.shape;
-  const n = rows / 2;
   // Cosines are at most 1, so 1/τ bounds every logit and can stand for the row's maximum (one
   // pass fewer) as long as exp(-2/τ), the smallest term, stays a normal float64.
   const bound: number | undefined = 2 / temperature < 600 ? 1 / temperature : undefined;
+  const simd = tf.getBackend() === "wasm" && rows % 4 === 0 && 2 / temperature < 80;
   const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const l = (args[0] as tf.Tensor).dataSync() as Float32Array;
-    const grad = new Float32Array(m * rows);
-    let total = 0;
-    for (let r = 0; r < m; r++) {
-      const self = start + r;
-      const twin = (self + n) % rows;
-      const o = r * rows;
-      let max = bound as number;
-      if (bound === undefined) {
-        max = -Infinity;
-        for (let k = 0; k < rows; k++) if (k !== self && l[o + k] > max) max = l[o + k];
-      }
-      let sum = 0;
-      for (let k = 0; k < rows; k++) {
-        if (k === self) continue;
-        const e = Math.exp(l[o + k] - max);
-        grad[o + k] = e;
-        sum += e;
-      }
-      total += max + Math.log(sum) - l[o + twin];
-      const scale = 1 / (sum * rows);
-      for (let k = 0; k < rows; k++) grad[o + k] *= scale;
-      grad[o + twin] -= 1 / rows;
-    }
+    const x = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const { grad, total } = simd
+      ? anchorRowsSimd(x, start, 1 / temperature)
+      : anchorRowsJs(x, start, bound);
+    save([grad]);
     return {
       value: tf.scalar(total / rows),
-      gradFunc: (dy: tf.Tensor) => tf.mul(tf.tensor2d(grad, [m, rows]), dy),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy),
     };
   });
   return loss(logits) as tf.Scalar;
+}
+
+/** The rows' loss sum and gradient, in JavaScript (float64 sums); `bound` as above. */
+function anchorRowsJs(
+  x: tf.Tensor2D,
+  start: number,
+  bound: number | undefined,
+): { grad: tf.Tensor; total: number } {
+  const [m, rows] = x.shape;
+  const n = rows / 2;
+  const l = x.dataSync() as Float32Array;
+  const grad = new Float32Array(m * rows);
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    const self = start + r;
+    const twin = (self + n) % rows;
+    const o = r * rows;
+    let max = bound as number;
+    if (bound === undefined) {
+      max = -Infinity;
+      for (let k = 0; k < rows; k++) if (k !== self && l[o + k] > max) max = l[o + k];
+    }
+    let sum = 0;
+    for (let k = 0; k < rows; k++) {
+      if (k === self) continue;
+      const e = Math.exp(l[o + k] - max);
+      grad[o + k] = e;
+      sum += e;
+    }
+    total += max + Math.log(sum) - l[o + twin];
+    const scale = 1 / (sum * rows);
+    for (let k = 0; k < rows; k++) grad[o + k] *= scale;
+    grad[o + twin] -= 1 / rows;
+  }
+  return { grad: tf.tensor2d(grad, [m, rows]), total };
+}
+
+/**
+ * The same on the wasm heap with SIMD: per row, `exp(l - bound)` into a fresh gradient tensor,
+ * the anchor's own entry zeroed, the row summed (float32), scaled by `1 / (sum · 2N)`, and
+ * `1 / 2N` taken off the twin's entry.
+ */
+function anchorRowsSimd(
+  x: tf.Tensor2D,
+  start: number,
+  bound: number,
+): { grad: tf.Tensor; total: number } {
+  const [m, rows] = x.shape;
+  const n = rows / 2;
+  const backend = tf.backend() as unknown as BackendWasm;
+  const grad = tf.zeros([m, rows]); // fresh, written in place below
+  const l = backend.typedArrayFromHeap(x) as Float32Array; // views after the allocation
+  const g = backend.typedArrayFromHeap(grad) as Float32Array;
+  const vectors = rows / 4;
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    const self = start + r;
+    const twin = (self + n) % rows;
+    const o = r * rows;
+    expRowVectors(backend, l.byteOffset + 4 * o, g.byteOffset + 4 * o, vectors, bound);
+    g[o + self] = 0;
+    const sum = sumRowVectors(backend, g.byteOffset + 4 * o, vectors);
+    total += bound + Math.log(sum) - l[o + twin];
+    scaleRowVectors(backend, g.byteOffset + 4 * o, vectors, 1 / (sum * rows));
+    g[o + twin] -= 1 / rows;
+  }
+  return { grad, total };
 }
 
 /**
