@@ -29,6 +29,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { batchMatMulTransposedWasmConfig } from "./kernels/batch_mat_mul_transposed_wasm.ts";
 import { biasAddWasmConfig } from "./kernels/bias_add_wasm.ts";
+import { singleChannelConv2dConfig } from "./kernels/conv2d_single_channel_wasm.ts";
 import { useReluGradWasm } from "./kernels/relu_grad_wasm.ts";
 import { conv2dBackpropFilterWasmConfig } from "./kernels/conv2d_backprop_filter_wasm.ts";
 import { conv2dBackpropInputWasmConfig } from "./kernels/conv2d_backprop_input_wasm.ts";
@@ -88,7 +89,8 @@ function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.Kern
  * the conv filter gradient, a fast stride-1 input gradient, a fast max-pool
  * gradient, a fast bias-gradient sum, transposed matrix products on XNNPACK
  * (the backend's own loop for them is ten times slower), a one-pass bias add
- * and ReLU gradient on SIMD, a zero-copy Identity, and explicit
+ * and ReLU gradient on SIMD, a SIMD convolution of single-channel images, a
+ * zero-copy Identity, and explicit
  * "same" padding for `Conv2D` / `FusedConv2D`.
  */
 export function registerWasmTrainingKernels(): void {
@@ -104,6 +106,7 @@ export function registerWasmTrainingKernels(): void {
   useReluGradWasm();
   wrapWasmKernel("Identity", () => identitySharedWasmConfig);
   wrapWasmKernel("Conv2D", (f) => explicitSamePaddingConfig("Conv2D", f));
+  wrapWasmKernel("Conv2D", singleChannelConv2dConfig);
   wrapWasmKernel("FusedConv2D", (f) => explicitSamePaddingConfig("FusedConv2D", f));
   kernelsRegistered = true;
 }

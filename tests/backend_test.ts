@@ -13,6 +13,7 @@ import {
 } from "../lib/kernels/conv2d_backprop_filter_wasm.ts";
 import { accumulateAtB, fusedAvailable } from "../lib/kernels/simd_at_b_wasm.ts";
 import { reluGrad } from "../lib/kernels/relu_grad_wasm.ts";
+import { singleChannelConv2d } from "../lib/kernels/conv2d_single_channel_wasm.ts";
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -439,4 +440,63 @@ Deno.test("the SIMD Aᵀ·B accumulates like matMul, fused and unfused, every bl
       tf.dispose([a, b, start, out, ref]);
     }
   }
+});
+
+for (
+  const [x, f] of [
+    [[4, 28, 28, 1], [3, 3, 1, 16]], // the article CNN's first layer
+    [[2, 9, 8, 1], [3, 2, 1, 20]], // odd output width (a pixel in JavaScript), a 4-channel tail
+    [[3, 5, 5, 1], [5, 5, 1, 4]], // one output pixel per image
+  ] as [number[], number[]][]
+) {
+  Deno.test(`single-channel conv2d on SIMD matches cpu, forward and gradients: x [${x}] filter [${f}]`, async () => {
+    await initBackend();
+    const xv = randomArray(size(x), 51);
+    const fv = randomArray(size(f), 52);
+    const run = () => {
+      const xt = tf.tensor4d(xv, x as [number, number, number, number]);
+      const ft = tf.tensor4d(fv, f as [number, number, number, number]);
+      const y = tf.conv2d(xt, ft, 1, "valid");
+      const r = tf.tensor(randomArray(y.size, 53), y.shape);
+      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "valid"), r))
+      )([xt, ft]);
+      return [y, dx, df];
+    };
+    const ref = await on("cpu", run);
+    const got = await on("wasm", run);
+    for (const [i, name] of ["forward", "input gradient", "filter gradient"].entries()) {
+      const e = relativeError(ref[i], got[i]);
+      assert(e < 1e-5, `${name}: relative error ${e}`);
+    }
+  });
+}
+
+Deno.test("single-channel conv2d: both SIMD variants match, and other convolutions keep their kernel", async () => {
+  await initBackend();
+  const backend = tf.backend() as unknown as BackendWasm;
+  const x = tf.tensor4d(randomArray(2 * 12 * 11, 61), [2, 12, 11, 1]);
+  const f = tf.tensor4d(randomArray(3 * 3 * 32, 62), [3, 3, 1, 32]);
+  const ref = tf.conv2d(x, f, 1, "valid");
+  for (const fused of fusedAvailable() ? [false, true] : [false]) {
+    const info = singleChannelConv2d(backend, x, f, fused);
+    const got = tf.engine().makeTensorFromTensorInfo(info);
+    const e = relativeError(await ref.data() as Float32Array, await got.data() as Float32Array);
+    assert(e < 1e-5, `fused ${fused}: relative error ${e}`);
+    got.dispose();
+  }
+  // Strided and padded convolutions of single-channel images are the original kernel's.
+  const strided = await on(
+    "wasm",
+    () => [
+      tf.conv2d(
+        tf.ones([1, 7, 7, 1]) as tf.Tensor4D,
+        tf.ones([3, 3, 1, 4]) as tf.Tensor4D,
+        2,
+        "same",
+      ),
+    ],
+  );
+  assertEquals(Array.from(strided[0]).slice(0, 4), [4, 4, 4, 4]);
+  tf.dispose([x, f, ref]);
 });

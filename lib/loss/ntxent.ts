@@ -137,7 +137,7 @@ function readsSynchronously(): boolean {
  * otherwise, and on cpu, a JavaScript loop with float64 sums.
  */
 function anchorCrossEntropy(logits: tf.Tensor2D, start: number, temperature: number): tf.Scalar {
-  const [m, rows] = logits.shape;
+  const rows = logits.shape[1];
   // Cosines are at most 1, so 1/τ bounds every logit and can stand for the row's maximum (one
   // pass fewer) as long as exp(-2/τ), the smallest term, stays a normal float64.
   const bound: number | undefined = 2 / temperature < 600 ? 1 / temperature : undefined;
