@@ -95,27 +95,22 @@ function reluGradBody(): number[] {
   ]);
 }
 
-/** `out[r] = x[r] + b` for every row r of `VECS` vectors: P0 x, P1 b, P2 out. */
-function addRowsBody(): number[] {
+/**
+ * For every row (`ROWS` of them), `CURSOR` restarts at `rowStart` and `inner` runs once per vector
+ * (`VECS`), after which the locals in `steps` advance 16 bytes.
+ */
+function rowsOfVectors(rowStart: number, inner: number[], steps: number[]): number[] {
   return functionBody([[3, I32], [2, V128]], [
     ...set16,
     ...skipIfZero(ROWS, VECS),
     ...op.loop, // rows
-    ...op.localGet(P1),
+    ...op.localGet(rowStart),
     ...op.localSet(CURSOR),
     ...op.localGet(VECS),
     ...op.localSet(LEFT),
     ...op.loop, // vectors
-    ...op.localGet(P2),
-    ...op.localGet(P0),
-    ...op.v128Load(0),
-    ...op.localGet(CURSOR),
-    ...op.v128Load(0),
-    ...op.f32x4Add,
-    ...op.v128Store(0),
-    ...advance(P0, SIXTEEN),
-    ...advance(P2, SIXTEEN),
-    ...advance(CURSOR, SIXTEEN),
+    ...inner,
+    ...steps.flatMap((local) => advance(local, SIXTEEN)),
     ...loopWhileCountingDown(LEFT),
     ...op.end,
     ...loopWhileCountingDown(ROWS),
@@ -124,17 +119,23 @@ function addRowsBody(): number[] {
   ]);
 }
 
+/** `out[r] = x[r] + b` for every row r of `VECS` vectors: P0 x, P1 b, P2 out. */
+function addRowsBody(): number[] {
+  const inner = [
+    ...op.localGet(P2),
+    ...op.localGet(P0),
+    ...op.v128Load(0),
+    ...op.localGet(CURSOR),
+    ...op.v128Load(0),
+    ...op.f32x4Add,
+    ...op.v128Store(0),
+  ];
+  return rowsOfVectors(P1, inner, [P0, P2, CURSOR]);
+}
+
 /** `out += Σ_r x[r]` over rows of `VECS` vectors, accumulated in `out` in float32: P0 x, P2 out. */
 function sumRowsBody(): number[] {
-  return functionBody([[3, I32], [2, V128]], [
-    ...set16,
-    ...skipIfZero(ROWS, VECS),
-    ...op.loop, // rows
-    ...op.localGet(P2),
-    ...op.localSet(CURSOR),
-    ...op.localGet(VECS),
-    ...op.localSet(LEFT),
-    ...op.loop, // vectors
+  const inner = [
     ...op.localGet(CURSOR),
     ...op.localGet(CURSOR),
     ...op.v128Load(0),
@@ -142,14 +143,8 @@ function sumRowsBody(): number[] {
     ...op.v128Load(0),
     ...op.f32x4Add,
     ...op.v128Store(0),
-    ...advance(P0, SIXTEEN),
-    ...advance(CURSOR, SIXTEEN),
-    ...loopWhileCountingDown(LEFT),
-    ...op.end,
-    ...loopWhileCountingDown(ROWS),
-    ...op.end,
-    ...op.end,
-  ]);
+  ];
+  return rowsOfVectors(P2, inner, [P0, CURSOR]);
 }
 
 /** The module's bytes; its memory is imported as `env.memory` (`shared` as the backend's is). */
