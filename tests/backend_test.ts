@@ -246,6 +246,13 @@ Deno.test("SIMD bias add, bias gradient and ReLU gradient on wasm match cpu (tai
   const [wasm] = await on("wasm", special);
   assertEquals(Array.from(wasm), Array.from(cpu));
   assertEquals(Array.from(cpu), [0, 0, 3, NaN, NaN, 6, 0, Infinity, NaN]);
+  // Second derivatives go through it: d/dx of Σ d(Σ relu(x)·x)/dx = 2·step(x).
+  const second = () => {
+    const x = tf.tensor1d([-2, -0.5, 0.5, 2]);
+    const inner = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.mul(tf.relu(u), u)))(t);
+    return [tf.grad((t: tf.Tensor) => tf.sum(inner(t)))(x)];
+  };
+  assertEquals(Array.from((await on("wasm", second))[0]), Array.from((await on("cpu", second))[0]));
 });
 
 Deno.test("a clone outlives its disposed original on wasm", async () => {

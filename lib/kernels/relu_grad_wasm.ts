@@ -57,9 +57,20 @@ export function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return tf.engine().runKernel(RELU_GRAD, { dy, x } as unknown as tf.NamedTensorMap) as tf.Tensor;
 }
 
-/** Makes ReLU's gradient {@linkcode reluGrad} (registers the wasm kernel first). */
+/**
+ * Makes ReLU's gradient {@linkcode reluGrad} (registers the wasm kernel first, and its own
+ * gradient, so that second derivatives still work: linear in `dy`, zero in `x`).
+ */
 export function useReluGradWasm(): void {
   if (tf.getKernel(RELU_GRAD, "wasm") === undefined) tf.registerKernel(reluGradWasmConfig);
+  tf.registerGradient({
+    kernelName: RELU_GRAD,
+    inputsToSave: ["x"],
+    gradFunc: (ddx, saved) => {
+      const [x] = saved;
+      return { dy: () => reluGrad(ddx as tf.Tensor, x), x: () => tf.zerosLike(x) };
+    },
+  });
   tf.registerGradient({
     kernelName: "Relu",
     inputsToSave: ["x"],
