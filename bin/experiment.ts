@@ -55,6 +55,13 @@ import {
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 
 /** The command's flags (`deno task experiment --help`). */
+/** The backbone as `--backbone` spells it: `article`, `article:32,64,128` (other widths), `resnet`. */
+function backboneText(b: BackboneConfig): string {
+  const custom = b.kind === "article" && b.channels !== undefined &&
+    b.channels.join() !== "16,16,32";
+  return custom ? `article:${b.channels!.join(",")}` : b.kind;
+}
+
 export const EXPERIMENT_COMMAND = {
   name: "experiment",
   usage: "deno task experiment [flags]",
@@ -213,7 +220,7 @@ async function main(argv: readonly string[]): Promise<void> {
       `seeds ${config.seeds.join(",")}, ${
         config.quick ? "quick" : "full"
       } mode, backend ${backend}, ` +
-      `backbone ${config.backbone.kind}, augmentation ${config.pretrainAugment.preset}, ` +
+      `backbone ${backboneText(config.backbone)}, augmentation ${config.pretrainAugment.preset}, ` +
       `head ${headText(config.head, data.train.classNames.length)}`,
   );
   if (isFolder) { for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`); }
