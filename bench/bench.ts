@@ -18,7 +18,7 @@
  * @module
  */
 import { autoWorkers, initBackend } from "../lib/backend.ts";
-import { benchSslStep, type SslStepModel } from "./ssl_step.ts";
+import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
 import { benchAugment } from "./augment.ts";
 import { benchSslStepParallel } from "./ssl_step_parallel.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
@@ -77,7 +77,7 @@ for (const name of backends) {
   // lavapipe (software WebGPU) is slower still than cpu on the ResNet: few repetitions there.
   const few = slow || backend === "webgpu";
   for (const model of models) {
-    const pairs = model === "article" ? (slow && quick ? 64 : 512) : (slow && quick ? 16 : 128);
+    const pairs = SSL_STEP_PAIRS[model] / (slow && quick ? 8 : 1);
     const r = await benchSslStep(pairs, few ? 1 : 2, few ? (quick ? 1 : 2) : quick ? 3 : 8, model);
     const what = model === "article" ? "article CNN + head" : "ResNet (width 16, 3 stages) + head";
     console.log(
@@ -93,7 +93,7 @@ for (const name of backends) {
     console.log(`  where the time goes (${r.backend}, ${model}): ${parts}`);
   }
   for (const model of backend === "wasm" && workers > 1 ? models : []) {
-    const pairs = model === "article" ? 512 : 128;
+    const pairs = SSL_STEP_PAIRS[model];
     const reps = quick ? 3 : 8;
     const ref = await benchSslStep(pairs, 2, reps, model);
     const p = await benchSslStepParallel(pairs, 2, reps, workers, model);

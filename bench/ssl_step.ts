@@ -31,6 +31,9 @@ export interface SslStepResult {
 /** The models `benchSslStep` times. */
 export type SslStepModel = "article" | "resnet";
 
+/** Positive pairs per step of each model's benchmark case (twice as many views). */
+export const SSL_STEP_PAIRS: Readonly<Record<SslStepModel, number>> = { article: 512, resnet: 128 };
+
 /** The backbone, head and view shape of a benchmark model (the caller disposes the models). */
 export function sslStepModels(model: SslStepModel): {
   backbone: tf.LayersModel;

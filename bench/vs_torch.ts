@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { autoWorkers, initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags, UsageError } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
-import { benchSslStep, type SslStepModel } from "./ssl_step.ts";
+import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
 import { benchSslStepParallel } from "./ssl_step_parallel.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -118,7 +118,7 @@ if (import.meta.main) {
     `${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores, ${opts.rounds} rounds`,
   );
   for (const model of opts.models) {
-    const pairs = model === "article" ? 512 : 128;
+    const pairs = SSL_STEP_PAIRS[model];
     const script = model === "article" ? opts.article : twin;
     const runs: Record<string, number[]> = {};
     const add = (k: string, v: number) => (runs[k] ??= []).push(v);

@@ -32,6 +32,8 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
   advance,
+  advanceBy,
+  blockUnlessAnyZero,
   functionBody,
   I32,
   instantiateOnHeap,
@@ -58,9 +60,7 @@ function pairsBody(vectors: number, fused: boolean): number[] {
   const wv = PARAMS + 2 * vectors;
   const s0 = wv + 1;
   const s1 = wv + 2;
-  const eight = s1 + 1; // i32 locals from here
-  const four = eight + 1;
-  const xr = four + 1;
+  const xr = s1 + 1; // i32 locals from here
   const xq = xr + 1;
   const wq = xq + 1;
   const rLeft = wq + 1;
@@ -70,14 +70,7 @@ function pairsBody(vectors: number, fused: boolean): number[] {
       ? [...op.localGet(s), ...op.localGet(wv), ...op.localGet(a), ...op.f32x4RelaxedMadd]
       : [...op.localGet(a), ...op.localGet(s), ...op.localGet(wv), ...op.f32x4Mul, ...op.f32x4Add];
   const code: number[] = [
-    ...op.i32Const(8),
-    ...op.localSet(eight),
-    ...op.i32Const(4),
-    ...op.localSet(four),
-    ...op.block,
-    ...op.localGet(PAIRS),
-    ...op.i32Eqz,
-    ...op.brIf(0),
+    ...blockUnlessAnyZero(PAIRS),
     ...op.loop, // pairs
   ];
   for (let p = 0; p < 2; p++) {
@@ -113,7 +106,7 @@ function pairsBody(vectors: number, fused: boolean): number[] {
     code.push(...madd(s1, acc(1, v)), ...op.localSet(acc(1, v)));
   }
   code.push(
-    ...advance(xq, four),
+    ...advanceBy(xq, 4),
     ...advance(wq, OSTEP),
     ...loopWhileCountingDown(qLeft),
     ...op.end, // filter columns
@@ -132,14 +125,14 @@ function pairsBody(vectors: number, fused: boolean): number[] {
     );
   }
   code.push(
-    ...advance(X, eight),
+    ...advanceBy(X, 8),
     ...advance(OUT, OSTEP),
     ...advance(OUT, OSTEP),
     ...loopWhileCountingDown(PAIRS),
     ...op.end, // pairs
     ...op.end, // block
   );
-  return functionBody([[2 * vectors + 3, V128], [7, I32]], code);
+  return functionBody([[2 * vectors + 3, V128], [5, I32]], code);
 }
 
 /** Vectors of output channels per call: full blocks of 16 channels, and a tail of 4. */

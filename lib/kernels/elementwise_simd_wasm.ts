@@ -27,7 +27,8 @@
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
-  advance,
+  advanceBy,
+  blockUnlessAnyZero,
   functionBody,
   I32,
   instantiateOnHeap,
@@ -45,24 +46,16 @@ const ROWS = 3; // rows (reluGrad: vectors)
 const VECS = 4; // vectors per row
 const PARAMS = 5;
 // Locals after the parameters.
-const SIXTEEN = 5;
-const LEFT = 6;
-const CURSOR = 7; // i32: the bias / sum row being walked
-const V0 = 8;
-const V1 = 9;
-
-const set16 = [...op.i32Const(16), ...op.localSet(SIXTEEN)];
-const skipIfZero = (...counters: number[]) => [
-  ...op.block,
-  ...counters.flatMap((c, i) => [...op.localGet(c), ...op.i32Eqz, ...(i > 0 ? op.i32Or : [])]),
-  ...op.brIf(0),
-];
+const LEFT = 5;
+const CURSOR = 6; // i32: the bias / sum row being walked
+const V0 = 7;
+const V1 = 8;
+const LOCALS: [number, number][] = [[2, I32], [2, V128]];
 
 /** `out = dy · (x > 0 ? 1 : 0)`, NaN where x is NaN (as `mul(dy, step(x))`): P0 dy, P1 x, P2 out. */
 function reluGradBody(): number[] {
-  return functionBody([[3, I32], [2, V128]], [
-    ...set16,
-    ...skipIfZero(ROWS),
+  return functionBody(LOCALS, [
+    ...blockUnlessAnyZero(ROWS),
     ...op.loop,
     // V0 = x; V1 = (x > 0) & 1.0; where x is NaN, V1 = x
     ...op.localGet(P1),
@@ -86,9 +79,9 @@ function reluGradBody(): number[] {
     ...op.v128Load(0),
     ...op.f32x4Mul,
     ...op.v128Store(0),
-    ...advance(P0, SIXTEEN),
-    ...advance(P1, SIXTEEN),
-    ...advance(P2, SIXTEEN),
+    ...advanceBy(P0, 16),
+    ...advanceBy(P1, 16),
+    ...advanceBy(P2, 16),
     ...loopWhileCountingDown(ROWS),
     ...op.end,
     ...op.end,
@@ -100,9 +93,8 @@ function reluGradBody(): number[] {
  * (`VECS`), after which the locals in `steps` advance 16 bytes.
  */
 function rowsOfVectors(rowStart: number, inner: number[], steps: number[]): number[] {
-  return functionBody([[3, I32], [2, V128]], [
-    ...set16,
-    ...skipIfZero(ROWS, VECS),
+  return functionBody(LOCALS, [
+    ...blockUnlessAnyZero(ROWS, VECS),
     ...op.loop, // rows
     ...op.localGet(rowStart),
     ...op.localSet(CURSOR),
@@ -110,7 +102,7 @@ function rowsOfVectors(rowStart: number, inner: number[], steps: number[]): numb
     ...op.localSet(LEFT),
     ...op.loop, // vectors
     ...inner,
-    ...steps.flatMap((local) => advance(local, SIXTEEN)),
+    ...steps.flatMap((local) => advanceBy(local, 16)),
     ...loopWhileCountingDown(LEFT),
     ...op.end,
     ...loopWhileCountingDown(ROWS),

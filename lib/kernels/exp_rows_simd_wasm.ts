@@ -34,6 +34,8 @@
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
+  advanceBy,
+  blockUnlessAnyZero,
   F32,
   functionBody,
   I32,
@@ -60,14 +62,7 @@ const COEFFS = Array.from({ length: 8 }, (_, i) => {
   return c;
 }).reverse();
 
-const next = (local: number, bytes: number) => [
-  ...op.localGet(local),
-  ...op.i32Const(bytes),
-  ...op.i32Add,
-  ...op.localSet(local),
-];
-
-const skipIfNone = [...op.block, ...op.localGet(COUNT), ...op.i32Eqz, ...op.brIf(0)];
+const skipIfNone = blockUnlessAnyZero(COUNT);
 
 function expBody(): number[] {
   const code: number[] = [
@@ -119,8 +114,8 @@ function expBody(): number[] {
     ...op.localGet(T),
     ...op.f32x4Mul,
     ...op.v128Store(0),
-    ...next(SRC, 16),
-    ...next(DST, 16),
+    ...advanceBy(SRC, 16),
+    ...advanceBy(DST, 16),
     ...loopWhileCountingDown(COUNT),
     ...op.end,
     ...op.end,
@@ -138,7 +133,7 @@ function sumBody(): number[] {
     ...op.v128Load(0),
     ...op.f32x4Add,
     ...op.localSet(T),
-    ...next(SRC, 16),
+    ...advanceBy(SRC, 16),
     ...loopWhileCountingDown(COUNT),
     ...op.end,
     ...op.end,
@@ -168,7 +163,7 @@ function scaleBody(): number[] {
     ...op.f32x4Splat,
     ...op.f32x4Mul,
     ...op.v128Store(0),
-    ...next(SRC, 16),
+    ...advanceBy(SRC, 16),
     ...loopWhileCountingDown(COUNT),
     ...op.end,
     ...op.end,

@@ -34,6 +34,8 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   advance,
+  advanceBy,
+  blockUnlessAnyZero,
   functionBody,
   I32,
   instantiateOnHeap,
@@ -56,7 +58,6 @@ const PARAMS = 8;
 // Locals.
 const [A, B, C, D, GV, M, MB, MC, MD] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
 const LEFT = 17; // vectors left in this pixel
-const SIXTEEN = 18; // the constant 16 (bytes of one vector)
 
 const at = (base: number, ...steps: number[]) => [
   ...op.localGet(base),
@@ -65,15 +66,7 @@ const at = (base: number, ...steps: number[]) => [
 
 function body(): number[] {
   const code: number[] = [
-    ...op.i32Const(16),
-    ...op.localSet(SIXTEEN),
-    ...op.block,
-    ...op.localGet(PIXELS),
-    ...op.i32Eqz,
-    ...op.localGet(VECS),
-    ...op.i32Eqz,
-    ...op.i32Or,
-    ...op.brIf(0),
+    ...blockUnlessAnyZero(PIXELS, VECS),
     ...op.loop, // pixels
     ...op.localGet(VECS),
     ...op.localSet(LEFT),
@@ -147,9 +140,9 @@ function body(): number[] {
     ...op.v128Or,
     ...op.v128AndNot,
     ...op.v128Store(0),
-    ...advance(X, SIXTEEN),
-    ...advance(DX, SIXTEEN),
-    ...advance(G, SIXTEEN),
+    ...advanceBy(X, 16),
+    ...advanceBy(DX, 16),
+    ...advanceBy(G, 16),
     ...loopWhileCountingDown(LEFT),
     ...op.end, // vectors
     ...advance(X, SKIP),
@@ -158,7 +151,7 @@ function body(): number[] {
     ...op.end, // pixels
     ...op.end, // block
   ];
-  return functionBody([[9, V128], [2, I32]], code);
+  return functionBody([[9, V128], [1, I32]], code);
 }
 
 /** The module's bytes; its memory is imported as `env.memory` (`shared` as the backend's is). */

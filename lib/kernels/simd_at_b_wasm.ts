@@ -35,6 +35,7 @@
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   advance,
+  blockUnlessAnyZero,
   functionBody,
   instantiateOnHeap,
   loopWhileCountingDown,
@@ -61,6 +62,7 @@ import {
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   advance,
+  blockUnlessAnyZero,
   functionBody,
   I32,
   instantiateOnHeap,
@@ -117,9 +119,7 @@ function blockBody(rows: number, vectors: number, fused: boolean): number[] {
       code.push(...outRow(r), ...op.v128Load(16 * v), ...op.localSet(acc(r, v)));
     }
   }
-  code.push(...op.block, ...op.localGet(ROWS_LEFT), ...op.i32Eqz, ...op.localGet(COLS));
-  code.push(...op.i32Eqz, ...op.i32Or, ...op.localGet(IMAGES_LEFT), ...op.i32Eqz, ...op.i32Or);
-  code.push(...op.brIf(0), ...op.loop); // repetitions
+  code.push(...blockUnlessAnyZero(ROWS_LEFT, COLS, IMAGES_LEFT), ...op.loop); // repetitions
   code.push(...op.localGet(P), ...op.localSet(pr), ...op.localGet(ROWS_LEFT));
   code.push(...op.localSet(rowsLeft), ...op.loop); // rows
   code.push(...op.localGet(pr), ...op.localSet(pc), ...op.localGet(COLS), ...op.localSet(left));

@@ -111,6 +111,24 @@ export const advance = (local: number, step: number): number[] => [
   ...op.localSet(local),
 ];
 
+/** `local += bytes` for a constant `bytes` (i32 locals). */
+export const advanceBy = (local: number, bytes: number): number[] => [
+  ...op.localGet(local),
+  ...op.i32Const(bytes),
+  ...op.i32Add,
+  ...op.localSet(local),
+];
+
+/**
+ * Opens a block and leaves it at once when any of the `counters` (i32 locals) is 0: the guard
+ * before count-down loops, which run at least once. Close it with `op.end`.
+ */
+export const blockUnlessAnyZero = (...counters: number[]): number[] => [
+  ...op.block,
+  ...counters.flatMap((c, i) => [...op.localGet(c), ...op.i32Eqz, ...(i > 0 ? op.i32Or : [])]),
+  ...op.brIf(0),
+];
+
 /** `if (--counter !== 0) continue` the innermost loop (the instructions before its `end`). */
 export const loopWhileCountingDown = (counter: number): number[] => [
   ...op.localGet(counter),

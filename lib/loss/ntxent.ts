@@ -58,7 +58,7 @@ function checkTemperature(where: string, temperature: number): void {
  * `0..N-1` and their twins in rows `N..2N-1`. Over `[0, 2N)` it is the whole
  * loss, `ntXentLoss(z1, z2)`.
  *
- * `fused` (default: `ntXentConfig.fused`, else on the `cpu` and `wasm` backends) computes the cross-entropy and its
+ * `fused` (default: on the `cpu` and `wasm` backends) computes the cross-entropy and its
  * gradient in one pass over the anchors' logits, without the `2N x 2N` self mask and one-hot
  * targets of the tfjs formulation (which runs otherwise, e.g. on WebGPU, where synchronous
  * reads are not allowed). The two agree to float32 rounding (tests/loss/ntxent_test.ts).
@@ -81,7 +81,7 @@ export function ntXentLossRows(
   start: number,
   end: number,
   temperature = 0.5,
-  fused: boolean = ntXentConfig.fused ?? readsSynchronously(),
+  fused: boolean = readsSynchronously(),
 ): tf.Scalar {
   const rows = z.shape[0];
   if (z.rank !== 2 || rows < 2 || rows % 2 !== 0) {
@@ -113,12 +113,6 @@ export function ntXentLossRows(
     return tf.div(sum, rows) as tf.Scalar;
   });
 }
-
-/**
- * The default of `fused` in {@linkcode ntXentLossRows} (and so {@linkcode ntXentLoss}):
- * `undefined` picks it by backend; benchmarks set it to time each formulation.
- */
-export const ntXentConfig: { fused?: boolean } = {};
 
 /** True on the CPU backends, where reading a tensor synchronously is cheap and allowed. */
 function readsSynchronously(): boolean {

@@ -42,6 +42,12 @@ const COMMANDS = [
   { script: "bin/ablation.ts", name: "ablation", flags: ["--part", "--seeds", "--backend"] },
   { script: "bin/notebooks.ts", name: "notebooks", flags: ["--quick", "--only", "--backend"] },
   { script: "bench/bench.ts", name: "bench", flags: ["--backends", "--workers", "--quick"] },
+  { script: "bench/vs_torch.ts", name: "vs_torch", flags: ["--rounds", "--models", "--python"] },
+  {
+    script: "bench/conv_filter_grad.ts",
+    name: "conv_filter_grad",
+    flags: ["--reps", "--ssl-step", "--rounds"],
+  },
   { script: "bin/setup.ts", name: "setup", flags: ["--for", "--dry-run"] },
 ];
 
