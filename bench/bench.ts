@@ -9,8 +9,9 @@
  * (each step data-parallel on N worker threads, `lib/train/parallel/`). Every
  * case prints where its time goes.
  *
- * Flags: `--quick` (fewer repetitions, and 64 pairs instead of 512 on the slow
- * cpu backend), `--backends wasm,cpu` (also `webgpu`: `deno task bench
+ * Flags: `--quick` (fewer repetitions, and an eighth of the pairs on the slow
+ * cpu and webgpu backends: 64 instead of 512 for the CNN, 16 instead of 128
+ * for the ResNet, so software Vulkan finishes), `--backends wasm,cpu` (also `webgpu`: `deno task bench
  * --backends webgpu` times both models on the GPU Deno sees), `--models
  * article,resnet`, `--workers N` (default one per core; 1 skips the parallel case).
  * `--help` lists them; a mistake is one line and exit code 2.
@@ -34,7 +35,7 @@ export const BENCH_COMMAND = {
   flags: {
     quick: {
       type: "boolean",
-      description: "fewer repetitions (and 64 pairs instead of 512 on the cpu backend)",
+      description: "fewer repetitions (and an eighth of the pairs on the cpu and webgpu backends)",
     },
     backends: {
       type: "string",
@@ -77,7 +78,7 @@ for (const name of backends) {
   // lavapipe (software WebGPU) is slower still than cpu on the ResNet: few repetitions there.
   const few = slow || backend === "webgpu";
   for (const model of models) {
-    const pairs = SSL_STEP_PAIRS[model] / (slow && quick ? 8 : 1);
+    const pairs = SSL_STEP_PAIRS[model] / (few && quick ? 8 : 1);
     const r = await benchSslStep(pairs, few ? 1 : 2, few ? (quick ? 1 : 2) : quick ? 3 : 8, model);
     const what = model === "article" ? "article CNN + head" : "ResNet (width 16, 3 stages) + head";
     console.log(

@@ -37,7 +37,7 @@ import { augmentPipeline } from "../augment/presets.ts";
 import { twoViews } from "../augment/compose.ts";
 import { gatherImages } from "../train/batches.ts";
 import { Rng } from "../rng.ts";
-import { type AblationConfig, fullAblation, quickAblation } from "../study/recipe.ts";
+import { type AblationConfig, fullAblation, parseParts, quickAblation } from "../study/recipe.ts";
 import { display, showMarkdown } from "./display.ts";
 import { progressBar } from "./progress.ts";
 
@@ -337,9 +337,15 @@ function similaritiesOf(
  * with its label budget (what the probes and kNN train on) and its seeds
  * starting at the configuration's seed (quick: 2 seeds, full: 3). The
  * study's pre-training budget is its own (every head and temperature is
- * pre-trained), so `pretrainEpochs` and `head` do not apply.
+ * pre-trained), so `pretrainEpochs` and `head` do not apply. `parts` picks
+ * the parts that run, as `deno task ablation --part` does (`"heads,labels"`
+ * skips the temperature sweep); all three when omitted.
  */
-export function notebookStudy(config: NotebookConfig, train?: ImageDataset): AblationConfig {
+export function notebookStudy(
+  config: NotebookConfig,
+  train?: ImageDataset,
+  parts?: string,
+): AblationConfig {
   if (!Number.isInteger(config.labels) || config.labels < 2) {
     throw new Error(`configuration: labels must be an integer >= 2, got ${config.labels}`);
   }
@@ -348,5 +354,12 @@ export function notebookStudy(config: NotebookConfig, train?: ImageDataset): Abl
     : fullAblation(config.dataset, train);
   study.labels = config.labels;
   study.seeds = study.seeds.map((s) => s + config.seed);
+  if (parts !== undefined) {
+    try {
+      study.parts = parseParts(parts);
+    } catch (e) {
+      throw new Error(`configuration: parts: ${(e as Error).message}`);
+    }
+  }
   return study;
 }

@@ -101,9 +101,21 @@ Deno.test("the study of a notebook's configuration: quick or full, its labels an
   const full = notebookStudy({ dataset: "mnist", labels: 200, seed: 0, quick: false });
   assertEquals(full.seeds, [0, 1, 2]);
   assertEquals(full.pretrain, fullAblation().pretrain);
+  assertEquals(full.parts, ["heads", "temperature", "labels"]);
+  assertEquals(full.pretrain, fullRecipe().pretrain, "the main recipe's budget");
+  const some = notebookStudy(
+    { dataset: "mnist", labels: 200, seed: 0, quick: false },
+    undefined,
+    "labels, heads",
+  );
+  assertEquals(some.parts, ["heads", "labels"]);
   assertThrows(
     () => notebookStudy({ dataset: "mnist", labels: 0, seed: 0, quick: true }),
     "labels must be",
+  );
+  assertThrows(
+    () => notebookStudy({ dataset: "mnist", labels: 200, seed: 0, quick: true }, undefined, "heds"),
+    'configuration: parts: unknown part "heds"',
   );
 });
 

@@ -23,6 +23,7 @@ import {
 } from "../../lib/study/report.ts";
 import { headStudyFigure, labelBudgetFigure, temperatureFigure } from "../../lib/study/charts.ts";
 import { drawLabelled } from "../../lib/study/study.ts";
+import { recipeFor } from "../../lib/experiment/recipe.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 
 /** A run whose every accuracy is `test` on the test set and `dev` on the dev holdout. */
@@ -178,6 +179,9 @@ Deno.test("recipe pieces: parts, heads, fine-tune schedule, nested label draws",
   assertEquals(full.labelBudgets, [20, 50, 100, 200, 500, 1000, 5000, "all"]);
   assertEquals(quick.labelBudgets, full.labelBudgets);
   assert(quick.pretrain.epochs <= full.pretrain.epochs && quick.quick);
+  // Every run of the full study has the main experiment's pre-training budget (8 epochs on MNIST).
+  assertEquals(full.pretrain, recipeFor("mnist", false).pretrain);
+  assertEquals(full.pretrain.epochs, 8);
 
   await initBackend();
   const widths = HEAD_KINDS.map((k) => {
