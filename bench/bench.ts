@@ -11,8 +11,9 @@
  *
  * Flags: `--quick` (fewer repetitions, and an eighth of the pairs on the slow
  * cpu and webgpu backends: 64 instead of 512 for the CNN, 16 instead of 128
- * for the ResNet, so software Vulkan finishes), `--backends wasm,cpu` (also `webgpu`: `deno task bench
- * --backends webgpu` times both models on the GPU Deno sees), `--models
+ * for the ResNet, so software Vulkan finishes), `--backends wasm,cpu` (also
+ * `webgpu`: `deno task bench --backends webgpu` times both models on the GPU
+ * Deno sees), `--models
  * article,resnet`, `--workers N` (default one per core; 1 skips the parallel case).
  * `--help` lists them; a mistake is one line and exit code 2.
  *

@@ -176,3 +176,16 @@ export function labelBudgetFigure(r: AblationResults): PlotlyFigure {
     },
   };
 }
+
+/**
+ * Every figure a study's results can draw, in the order of its parts: the head
+ * study's two (linear probe, kNN), the temperature sweep's, the label curve's;
+ * a part the run did not have (`--part`) draws nothing.
+ */
+export function studyFigures(r: AblationResults): PlotlyFigure[] {
+  return [
+    ...(r.heads ? [headStudyFigure(r, "linear_probe"), headStudyFigure(r, "knn")] : []),
+    ...(r.temperature ? [temperatureFigure(r)] : []),
+    ...(r.labels ? [labelBudgetFigure(r)] : []),
+  ];
+}

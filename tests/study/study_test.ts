@@ -21,7 +21,12 @@ import {
   type RunSummary,
   temperatureTable,
 } from "../../lib/study/report.ts";
-import { headStudyFigure, labelBudgetFigure, temperatureFigure } from "../../lib/study/charts.ts";
+import {
+  headStudyFigure,
+  labelBudgetFigure,
+  studyFigures,
+  temperatureFigure,
+} from "../../lib/study/charts.ts";
 import { drawLabelled } from "../../lib/study/study.ts";
 import { recipeFor } from "../../lib/experiment/recipe.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
@@ -167,6 +172,13 @@ Deno.test("chart objects: grouped bars (head x h/z), temperature and label-budge
   // Plain JSON: survives a round trip unchanged.
   for (const fig of [a, b, c]) assertEquals(JSON.parse(JSON.stringify(fig)), fig);
   assertThrows(() => temperatureFigure({ ...r, temperature: undefined }), "no temperature sweep");
+  // One figure per part the results have, in the parts' order.
+  assertEquals(studyFigures(r), [a, knn, b, c]);
+  assertEquals(studyFigures({ ...r, temperature: undefined }), [a, knn, c]);
+  assertEquals(
+    studyFigures({ ...r, heads: undefined, temperature: undefined, labels: undefined }),
+    [],
+  );
 });
 
 Deno.test("recipe pieces: parts, heads, fine-tune schedule, nested label draws", async () => {
