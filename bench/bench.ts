@@ -4,8 +4,11 @@
  *
  * Cases: `augment digits` (per-image augmentation of 2 x 512 MNIST images, the
  * views of one step), `ssl_step <backend>` (one training step of the article's
- * CNN), `ssl_step <backend> resnet` (the same step of the small ResNet on
- * 32x32x3) and, right after the wasm ones, `ssl_step wasm [resnet] xN workers`
+ * CNN), `ssl_step <backend> article-bn` (its widths as conv → BatchNorm → ReLU
+ * blocks with global average pooling: the line after it gives batch
+ * normalisation's forward + backward and its share of the step),
+ * `ssl_step <backend> resnet` (the same step of the small ResNet on
+ * 32x32x3) and, right after the wasm ones, `ssl_step wasm [model] xN workers`
  * (each step data-parallel on N worker threads, `lib/train/parallel/`). Every
  * case prints where its time goes.
  *
@@ -47,8 +50,9 @@ export const BENCH_COMMAND = {
     models: {
       type: "string",
       value: "LIST",
-      default: "article,resnet",
-      description: "models whose step is timed: article (CNN, 28x28x1), resnet (32x32x3)",
+      default: "article,article-bn,resnet",
+      description: "models whose step is timed: article (CNN, 28x28x1), article-bn (the CNN's " +
+        "widths with batch normalisation, 28x28x1), resnet (32x32x3)",
     },
     workers: {
       type: "string",
@@ -59,7 +63,17 @@ export const BENCH_COMMAND = {
   },
 } as const satisfies CommandSpec;
 
-const MODELS: readonly SslStepModel[] = ["article", "resnet"];
+const MODELS: readonly SslStepModel[] = ["article", "article-bn", "resnet"];
+
+/** What each model is, in the case's line. */
+const MODEL_LABELS: Record<SslStepModel, string> = {
+  article: "article CNN + head",
+  "article-bn": "article CNN widths, conv-BN-ReLU blocks, global average pooling + head",
+  resnet: "ResNet (width 16, 3 stages) + head",
+};
+
+/** The case's suffix after the backend: nothing for the article CNN, else the model. */
+const suffix = (model: SslStepModel) => (model === "article" ? "" : ` ${model}`);
 
 const { quick, backends, models, workers } = exitOnUsage("bench", () => {
   const values = parseFlags(BENCH_COMMAND, Deno.args);
@@ -81,11 +95,11 @@ for (const name of backends) {
   for (const model of models) {
     const pairs = SSL_STEP_PAIRS[model] / (few && quick ? 8 : 1);
     const r = await benchSslStep(pairs, few ? 1 : 2, few ? (quick ? 1 : 2) : quick ? 3 : 8, model);
-    const what = model === "article" ? "article CNN + head" : "ResNet (width 16, 3 stages) + head";
+    const what = MODEL_LABELS[model];
     console.log(
-      `ssl_step ${r.backend}${model === "article" ? "" : " resnet"}: ${
-        r.viewsPerSecond.toFixed(0)
-      } views/s, ${r.msPerStep.toFixed(0)} ms/step` +
+      `ssl_step ${r.backend}${suffix(model)}: ${r.viewsPerSecond.toFixed(0)} views/s, ${
+        r.msPerStep.toFixed(0)
+      } ms/step` +
         ` (batch ${r.pairs} pairs = ${2 * r.pairs} views, ${r.shape.join("x")}, ${what}, ` +
         `NT-Xent, Adam)`,
     );
@@ -93,13 +107,21 @@ for (const name of backends) {
       ", ",
     );
     console.log(`  where the time goes (${r.backend}, ${model}): ${parts}`);
+    const bn = r.breakdown["batch norm (fwd+bwd)"];
+    if (bn !== undefined) {
+      console.log(
+        `  batch norm forward + backward: ${bn.toFixed(0)} ms, ${
+          (100 * bn / r.msPerStep).toFixed(1)
+        }% of the step`,
+      );
+    }
   }
   for (const model of backend === "wasm" && workers > 1 ? models : []) {
     const pairs = SSL_STEP_PAIRS[model];
     const reps = quick ? 3 : 8;
     const ref = await benchSslStep(pairs, 2, reps, model);
     const p = await benchSslStepParallel(pairs, 2, reps, workers, model);
-    const name = `ssl_step wasm${model === "article" ? "" : " resnet"} x${workers} workers`;
+    const name = `ssl_step wasm${suffix(model)} x${workers} workers`;
     console.log(
       `${name}: ${p.viewsPerSecond.toFixed(0)} views/s, ${p.msPerStep.toFixed(0)} ms/step ` +
         `(x${(ref.msPerStep / p.msPerStep).toFixed(2)} vs one thread; ` +

@@ -2,9 +2,21 @@
  * The benchmark case of the foundation issue: one SSL training step of the
  * article's model (backbone + head, NT-Xent on two views, Adam) on 28x28x1
  * inputs, timed after warm-up, with a breakdown of where the time goes; or
- * the same step of the small ResNet (width 16, 3 stages) on 32x32x3 inputs.
+ * the same step of the small ResNet (width 16, 3 stages) on 32x32x3 inputs;
+ * or of the article CNN's widths as modern blocks with batch normalisation
+ * ("article-bn": conv 3x3 same, no bias → BatchNorm → ReLU → max-pool 2, three
+ * blocks of 16, 16, 32 channels, then global average pooling), whose breakdown
+ * also gives batch normalisation's forward + backward and its share of the step.
+ * The models run in training mode, as pre-training runs them.
  * Every read is awaited (`await data()`), so it runs on webgpu too (which has
  * no synchronous read in Deno).
+ *
+ * @example
+ * ```ts
+ * import { benchSslStep } from "./ssl_step.ts";
+ * const r = await benchSslStep(512, 2, 8, "article-bn");
+ * console.log(r.breakdown["batch norm (fwd+bwd)"] / r.msPerStep); // BN's share of the step
+ * ```
  *
  * @module
  */
@@ -13,11 +25,21 @@ import { articleBackbone } from "../lib/models/article_cnn.ts";
 import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { resnetBackbone } from "../lib/models/resnet.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
+import { convBnRelu } from "../lib/models/batch_norm.ts";
+import {
+  CHANNEL_AFFINE,
+  CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_SUMS,
+  CHANNEL_MOMENTS,
+} from "../lib/kernels/batch_norm_wasm.ts";
 
 /** Result of `benchSslStep`. */
 export interface SslStepResult {
   backend: string;
-  /** "article" (the article's CNN + head, 28x28x1) or "resnet" (ResNet + head, 32x32x3). */
+  /**
+   * "article" (the article's CNN + head, 28x28x1), "article-bn" (its widths as conv → BN → ReLU
+   * blocks, 28x28x1) or "resnet" (ResNet + head, 32x32x3).
+   */
   model: SslStepModel;
   /** Input shape of one view. */
   shape: [number, number, number];
@@ -29,10 +51,42 @@ export interface SslStepResult {
 }
 
 /** The models `benchSslStep` times. */
-export type SslStepModel = "article" | "resnet";
+export type SslStepModel = "article" | "article-bn" | "resnet";
 
 /** Positive pairs per step of each model's benchmark case (twice as many views). */
-export const SSL_STEP_PAIRS: Readonly<Record<SslStepModel, number>> = { article: 512, resnet: 128 };
+export const SSL_STEP_PAIRS: Readonly<Record<SslStepModel, number>> = {
+  article: 512,
+  "article-bn": 512,
+  resnet: 128,
+};
+
+/**
+ * The article CNN's widths (16, 16, 32) as modern blocks on 28x28x1 views: conv 3x3 (same, no
+ * bias) → BatchNorm → ReLU → max-pool 2, three times (28 → 14 → 7 → 3), then global average
+ * pooling to 32 features. With `tfjsBatchNorm`, tfjs's own `BatchNormalization` (momentum 0.9,
+ * epsilon 1e-5: the same moving averages) in place of ours, for comparisons.
+ */
+export function articleBnBackbone(tfjsBatchNorm = false): tf.Sequential {
+  const model = tf.sequential({ name: "backbone_bn" });
+  [16, 16, 32].forEach((filters, i) => {
+    const name = `block${i + 1}`;
+    const [conv, bn, relu] = convBnRelu(filters, {
+      name,
+      seed: i,
+      ...(i === 0 ? { inputShape: [28, 28, 1] as [number, number, number] } : {}),
+    });
+    model.add(conv);
+    model.add(
+      tfjsBatchNorm
+        ? tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${name}_tfjs_bn` })
+        : bn,
+    );
+    model.add(relu);
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${name}_pool` }));
+  });
+  model.add(tf.layers.globalAveragePooling2d({ name: "gap" }));
+  return model;
+}
 
 /** The backbone, head and view shape of a benchmark model (the caller disposes the models). */
 export function sslStepModels(model: SslStepModel): {
@@ -40,9 +94,11 @@ export function sslStepModels(model: SslStepModel): {
   head: tf.LayersModel;
   shape: [number, number, number];
 } {
-  const shape: [number, number, number] = model === "article" ? [28, 28, 1] : [32, 32, 3];
+  const shape: [number, number, number] = model === "resnet" ? [32, 32, 3] : [28, 28, 1];
   const backbone = model === "article"
     ? articleBackbone()
+    : model === "article-bn"
+    ? articleBnBackbone()
     : resnetBackbone({ inputShape: shape, width: 16, depth: 3 });
   const head = articleHead(backbone.outputs[0].shape[1] as number);
   return { backbone, head, shape };
@@ -71,7 +127,8 @@ export async function benchSslStep(
   const { backbone, head, shape } = sslStepModels(model);
   const optimizer = tf.train.adam(1e-3);
   const views = tf.randomUniform([2 * pairs, ...shape], 0, 1, "float32", 7);
-  const embed = () => head.apply(backbone.apply(views)) as tf.Tensor2D;
+  const embed = () =>
+    head.apply(backbone.apply(views, { training: true }), { training: true }) as tf.Tensor2D;
   const loss = (z: tf.Tensor2D) => {
     const [a, b] = tf.split(z, 2, 0) as tf.Tensor2D[];
     return ntXentLoss(a, b, 0.5);
@@ -104,9 +161,12 @@ export async function benchSslStep(
   const filterGrad = kernelMs("Conv2DBackpropFilter");
   const inputGrad = kernelMs("Conv2DBackpropInput");
   const poolGrad = kernelMs("MaxPoolGrad");
+  // Batch normalisation's own kernels (wasm): its forward passes and its backward passes.
+  const bnForward = kernelMs(CHANNEL_MOMENTS) + kernelMs(CHANNEL_AFFINE);
+  const bnBackward = kernelMs(CHANNEL_GRAD_SUMS) + kernelMs(CHANNEL_GRAD_INPUT);
   const backwardOther = Math.max(
     0,
-    msPerStep - forward - lossMs - optimizerMs - filterGrad - inputGrad - poolGrad,
+    msPerStep - forward - lossMs - optimizerMs - filterGrad - inputGrad - poolGrad - bnBackward,
   );
   tf.dispose([views, z, ...Object.values(grads)]);
   backbone.dispose();
@@ -120,7 +180,12 @@ export async function benchSslStep(
     msPerStep,
     viewsPerSecond: (2 * pairs) / (msPerStep / 1000),
     breakdown: {
-      forward,
+      ...(bnForward + bnBackward > 0
+        ? {
+          "forward (without batch norm)": Math.max(0, forward - bnForward),
+          "batch norm (fwd+bwd)": bnForward + bnBackward,
+        }
+        : { forward }),
       "loss (fwd+bwd)": lossMs,
       "filter gradient": filterGrad,
       "input gradient": inputGrad,

@@ -1,6 +1,7 @@
 /**
  * Benchmark case: the SSL training step of `ssl_step.ts` (article CNN + head,
- * 28x28x1, or the ResNet + head, 32x32x3; NT-Xent, Adam) run data-parallel on worker threads by `SslWorkers`
+ * 28x28x1, its batch-normalised variant, or the ResNet + head, 32x32x3; NT-Xent,
+ * Adam) run data-parallel on worker threads by `SslWorkers`
  * (`lib/train/parallel/`), timed after warm-up, with where the main thread
  * waited. tfjs's wasm backend uses one core; each worker brings another.
  *

@@ -192,7 +192,9 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     : undefined;
 
   const lossOf = (views: tf.Tensor4D, n: number) => {
-    let z = head.apply(backbone.apply(views)) as tf.Tensor2D;
+    // Training mode: batch normalisation uses (and updates) the batch's statistics.
+    const h = backbone.apply(views, { training: true }) as tf.Tensor;
+    let z = head.apply(h, { training: true }) as tf.Tensor2D;
     if (config.softmaxBeforeLoss) z = tf.softmax(z);
     const [a, b] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
     return ntXentLoss(a, b, config.temperature);

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { articleBackbone } from "../../lib/models/article_cnn.ts";
 import { articleHead } from "../../lib/models/heads/projection_heads.ts";
+import { batchNorm, convBnRelu } from "../../lib/models/batch_norm.ts";
 import { Rng } from "../../lib/rng.ts";
 import { type PretrainConfig, pretrainContrastive } from "../../lib/train/pretrain.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
@@ -129,6 +130,84 @@ Deno.test("resume is bit-exact whatever the step count (Adam's beta powers are k
     const resumed = await run(dir, 3, extra);
     assertEquals(resumed.result.resumedAt, 1);
     assertEquals(resumed.weights, a.weights);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A small backbone and head with batch normalisation (conv → BN → ReLU blocks; SimCLR's head). */
+function bnModels(seed = 7) {
+  const backbone = tf.sequential({
+    layers: [
+      ...convBnRelu(8, { inputShape: [28, 28, 1], name: "b1", seed }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+      ...convBnRelu(8, { name: "b2", seed: seed + 1 }),
+      tf.layers.globalAveragePooling2d({}),
+    ],
+  });
+  const head = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [8],
+        units: 8,
+        useBias: false,
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+      batchNorm({ name: "head_bn1" }),
+      tf.layers.reLU({}),
+      tf.layers.dense({
+        units: 4,
+        useBias: false,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+      }),
+      // SimCLR's last head layer: BN without beta. (A zero row of z, which a ReLU then a
+      // zero-initialised bias can give, has a NaN NT-Xent gradient.)
+      batchNorm({ name: "head_bn2", center: false }),
+    ],
+  });
+  return { backbone, head };
+}
+
+Deno.test("pre-training runs in training mode: batch norm's moving statistics move, and resume exactly", async () => {
+  await initBackend();
+  const train = async (epochs: number, dir?: string) => {
+    const m = bnModels();
+    await pretrainContrastive({
+      ...m,
+      images: data.images,
+      shape: [28, 28, 1],
+      indices,
+      makeViews: noisyViews,
+      rng: new Rng(5),
+      config: { ...config, epochs },
+      checkpointDir: dir,
+    });
+    const all = [...m.backbone.getWeights(), ...m.head.getWeights()];
+    const weights = all.map((w) => Array.from(w.dataSync()));
+    m.backbone.dispose();
+    m.head.dispose();
+    return weights;
+  };
+  const fresh = bnModels();
+  const names = [...fresh.backbone.weights, ...fresh.head.weights].map((w) => w.name);
+  const initial = [...fresh.backbone.getWeights(), ...fresh.head.getWeights()].map((w) =>
+    Array.from(w.dataSync())
+  );
+  fresh.backbone.dispose();
+  fresh.head.dispose();
+  const before = tf.memory().numTensors;
+  const a = await train(2);
+  assertEquals(tf.memory().numTensors, before, "tensors alive after pre-training");
+  const moving = names.flatMap((name, i) => /moving_(mean|variance)(_\d+)?$/.test(name) ? [i] : []);
+  assertEquals(moving.length, 8, "four BN layers, two moving statistics each");
+  for (const i of moving) {
+    assert(a[i].some((v, j) => Math.abs(v - initial[i][j]) > 1e-4), `${names[i]} never moved`);
+  }
+  const dir = await Deno.makeTempDir();
+  try {
+    await train(1, dir);
+    const resumed = await train(2, dir);
+    assertEquals(resumed, a, "resumed run vs uninterrupted run (moving statistics included)");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

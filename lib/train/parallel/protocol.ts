@@ -3,7 +3,8 @@
  * (`ssl_workers.ts`, main thread) and its workers (`ssl_worker.ts`).
  *
  * Bulk data never travels in messages: the views, the projections z, the
- * loss gradients, the parameter gradients and the weights live in
+ * loss gradients, the parameter gradients, the weights and the workers' moving
+ * statistics of batch normalisation live in
  * `SharedArrayBuffer`s both sides see; messages only say "step k: your rows
  * are a..b" and "done". Inside a step a worker blocks (`Atomics.wait`) on the
  * control word {@linkcode CTRL_RELEASE} until the main thread has collected
@@ -77,6 +78,13 @@ export interface InitMessage {
   weightBuffer: SharedArrayBuffer;
   /** One slot of `gradSize` float32 per worker: parameter gradients, `trainable` order. */
   gradBuffer: SharedArrayBuffer;
+  /**
+   * The weights a step changes without gradients (the moving statistics of batch
+   * normalisation): every weight not in `trainable`, as indices into `weights`.
+   */
+  state: number[];
+  /** One slot per worker: its `state` weights after each step, in `state` order. */
+  stateBuffer: SharedArrayBuffer;
 }
 
 /** Shared buffers sized for a batch; re-sent when a larger batch needs larger ones. */
@@ -118,6 +126,9 @@ export type WorkerReply =
   | { type: "z"; seq: number }
   /** The worker's loss gradient is in its slot; `loss` is its part of the loss. */
   | { type: "lossgrad"; seq: number; loss: number }
-  /** Parameter gradients are in the worker's slot; `hasGrad[k]` is false for a weight not reached. */
+  /**
+   * Parameter gradients are in the worker's gradient slot and its state weights in its state
+   * slot; `hasGrad[k]` is false for a weight not reached.
+   */
   | { type: "grads"; seq: number; hasGrad: boolean[] }
   | { type: "error"; seq: number; message: string };

@@ -3,7 +3,9 @@
  * {@linkcode SharedWeights} holds the main thread's variables of backbone +
  * head, lays them out in a `SharedArrayBuffer` the workers read (`publish`),
  * keeps one gradient slot per worker, and adds the workers' slots up and hands
- * the sum to the optimizer (`applyGradients`). The trainable weights are kept
+ * the sum to the optimizer (`applyGradients`); the weights without gradients
+ * (batch normalisation's moving statistics) come back in one state slot per
+ * worker and are averaged (`averageState`). The trainable weights are kept
  * in the optimizer's order, so Adam's moments line up as in single-thread
  * training. `SslWorkers` (`ssl_workers.ts`) owns one.
  *
@@ -40,6 +42,15 @@ export class SharedWeights {
   readonly buffer: SharedArrayBuffer;
   /** One gradient slot of `gradSize` float32 per worker. */
   readonly gradBuffer: SharedArrayBuffer;
+  /**
+   * Indices into `variables` of the weights without gradients (the moving statistics of batch
+   * normalisation): the workers send them back after each step.
+   */
+  readonly state: number[];
+  /** Floats in one state slot: the `state` weights, in order. */
+  readonly stateSize: number;
+  /** One state slot of `stateSize` float32 per worker. */
+  readonly stateBuffer: SharedArrayBuffer;
 
   /** Lays out the weights of `backbone` then `head`, with gradient slots for `slots` workers. */
   constructor(backbone: tf.LayersModel, head: tf.LayersModel, slots: number) {
@@ -68,6 +79,10 @@ export class SharedWeights {
     this.gradSize = this.trainable.reduce((s, k) => s + this.specs[k].size, 0);
     this.buffer = new SharedArrayBuffer(offset * FLOAT);
     this.gradBuffer = new SharedArrayBuffer(slots * this.gradSize * FLOAT);
+    const trainable = new Set(this.trainable);
+    this.state = this.variables.map((_, i) => i).filter((i) => !trainable.has(i));
+    this.stateSize = this.state.reduce((s, k) => s + this.specs[k].size, 0);
+    this.stateBuffer = new SharedArrayBuffer(slots * this.stateSize * FLOAT);
   }
 
   /** Copies the current weights into `buffer`, where the workers read them. */
@@ -100,6 +115,33 @@ export class SharedWeights {
         this.variables[i].assign(tf.tensor(w, this.specs[i].shape, "float32"))
       )
     );
+  }
+
+  /**
+   * Sets every state weight to the mean of the state slots of workers 0..active-1 (in slot
+   * order, in float64: a weight no worker changed stays bit-for-bit what it was). Each worker
+   * started the step from the published weights, so for batch normalisation's moving statistics
+   * `(1 - m) · moving + m · batch` the mean is the moving average of the workers' mean batch
+   * statistic.
+   */
+  averageState(active: number): void {
+    if (this.stateSize === 0) return;
+    const size = this.stateSize;
+    const mean = new Float64Array(size);
+    for (let w = 0; w < active; w++) {
+      const slot = new Float32Array(this.stateBuffer, w * size * FLOAT, size);
+      for (let j = 0; j < size; j++) mean[j] += slot[j];
+    }
+    for (let j = 0; j < size; j++) mean[j] /= active;
+    tf.tidy(() => {
+      let offset = 0;
+      for (const k of this.state) {
+        const spec = this.specs[k];
+        const values = Float32Array.from(mean.subarray(offset, offset + spec.size));
+        this.variables[k].assign(tf.tensor(values, spec.shape, "float32"));
+        offset += spec.size;
+      }
+    });
   }
 
   /** Adds the gradient slots of workers 0..active-1 (in slot order) and applies `optimizer`. */

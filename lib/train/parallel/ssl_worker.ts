@@ -14,9 +14,12 @@
  *    `sum(z * dL/dz)` — whose gradient with respect to the weights is the
  *    vector-Jacobian product of its slice, computed on the forward pass's tape.
  *
- * The parameter gradients go to the worker's slot of the gradient buffer; the
- * main thread adds the slots, applies the optimizer and publishes the new
- * weights, which the worker reads at the start of the next step.
+ * The parameter gradients go to the worker's slot of the gradient buffer, and
+ * the weights the step changed without gradients (batch normalisation's
+ * moving statistics, updated by the forward pass in training mode) to its
+ * slot of the state buffer; the main thread adds the gradient slots, applies
+ * the optimizer, averages the state slots and publishes the new weights, which
+ * the worker reads at the start of the next step.
  *
  * @example
  * ```ts
@@ -31,6 +34,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../../backend.ts";
 import { ntXentLossRows } from "../../loss/ntxent.ts";
+import "../../models/batch_norm.ts"; // registers our BatchNorm layer, so replicas can have it
 import {
   type BatchBuffers,
   CTRL_ABORT,
@@ -59,6 +63,8 @@ interface Replica {
   /** Offsets of the trainable weights in a gradient slot. */
   gradOffsets: number[];
   gradSize: number;
+  /** Floats in a state slot (the `init.state` weights). */
+  stateSize: number;
   ctrl: Int32Array;
   buffers?: BatchBuffers;
 }
@@ -95,6 +101,7 @@ async function build(init: InitMessage): Promise<Replica> {
     variables,
     gradOffsets,
     gradSize,
+    stateSize: init.state.reduce((s, k) => s + init.weights[k].size, 0),
     ctrl: new Int32Array(init.ctrl),
   };
 }
@@ -108,6 +115,17 @@ function loadWeights(r: Replica): void {
       r.variables[i].assign(tf.tensor(values, spec.shape, "float32"));
     });
   });
+}
+
+/** Copies the weights without gradients (moving statistics) into the worker's state slot. */
+function writeState(r: Replica, slot: number): void {
+  if (r.stateSize === 0) return;
+  const out = new Float32Array(r.init.stateBuffer, slot * r.stateSize * 4, r.stateSize);
+  let offset = 0;
+  for (const k of r.init.state) {
+    out.set(r.variables[k].dataSync() as Float32Array, offset);
+    offset += r.init.weights[k].size;
+  }
 }
 
 /** Blocks until the release counter reaches `target`; throws `Aborted` on shutdown. */
@@ -139,7 +157,10 @@ function step(r: Replica, msg: StepMessage): void {
   let loss = 0;
   const trainable = r.init.trainable.map((k) => r.variables[k]);
   const { value, grads } = tf.variableGrads(() => {
-    const z = r.head.apply(r.backbone.apply(x)) as tf.Tensor2D;
+    // Training mode: batch normalisation uses this worker's rows' statistics and updates its
+    // moving statistics (sent back below).
+    const h = r.backbone.apply(x, { training: true }) as tf.Tensor;
+    const z = r.head.apply(h, { training: true }) as tf.Tensor2D;
     zAll.set(z.dataSync(), start * zDim);
     scope.postMessage({ type: "z", seq });
     waitRelease(r.ctrl, msg.release + 1);
@@ -173,6 +194,7 @@ function step(r: Replica, msg: StepMessage): void {
     return g !== undefined && g !== null;
   });
   tf.dispose([x, value, ...Object.values(grads)]);
+  writeState(r, slot);
   scope.postMessage({ type: "grads", seq, hasGrad });
 }
 

@@ -19,9 +19,14 @@
  * 5. main adds the workers' gradients and applies the optimizer.
  *
  * The result equals single-thread training up to float summation order, and
- * is bit-for-bit reproducible for a fixed number of workers. Exact only for
- * models whose rows are independent in the forward pass (no batch
- * normalisation in training mode) — true of this project's models.
+ * is bit-for-bit reproducible for a fixed number of workers, for models whose
+ * rows are independent in the forward pass. Batch normalisation couples the
+ * rows of a batch: with our `BatchNorm` layer (`lib/models/batch_norm.ts`)
+ * each worker normalises its rows with their own batch statistics (per-worker
+ * BN, so the training differs a little from one thread's), writes its updated
+ * moving statistics back, and main sets its own to their mean, which it
+ * publishes with the weights at the next step. tfjs's own
+ * `BatchNormalization` layer is refused (see `create`).
  *
  * This module is the data-parallel step; the workers and their messages are
  * in `worker_pool.ts`, the weights' shared-memory layout and the gradient sum
@@ -59,7 +64,10 @@ import { type Reply, SslWorkerPool } from "./worker_pool.ts";
 
 /** What `SslWorkers.create` needs. */
 export interface SslWorkersOptions {
-  /** The main thread's backbone f: its weights are the ones trained. Built from tfjs's own layers. */
+  /**
+   * The main thread's backbone f: its weights are the ones trained. Built from tfjs's own layers
+   * and ours (`BatchNorm`); any other custom layer must be registered in the workers too.
+   */
   backbone: tf.LayersModel;
   /** The main thread's projection head g (z = g(f(x))), trained like the backbone. */
   head: tf.LayersModel;
@@ -154,13 +162,13 @@ export class SslWorkers {
     if (!(opts.temperature > 0) || !Number.isFinite(opts.temperature)) {
       throw new Error(`SslWorkers: temperature must be a positive number, got ${opts.temperature}`);
     }
-    // Splitting the batch is exact only when the forward pass treats rows independently.
-    const coupled = [...layerClasses(opts.backbone), ...layerClasses(opts.head)]
+    // tfjs's own batch normalisation: our BatchNorm layer is the one the workers support.
+    const foreign = [...layerClasses(opts.backbone), ...layerClasses(opts.head)]
       .filter((c) => /BatchNormalization/.test(c));
-    if (coupled.length > 0) {
+    if (foreign.length > 0) {
       throw new Error(
-        `SslWorkers: ${coupled[0]} mixes the rows of a batch, so splitting the batch between ` +
-          `workers would change the training; train this model on one thread`,
+        `SslWorkers: tfjs's ${foreign[0]} layer is not supported by the workers; build the ` +
+          `model with batchNorm() from lib/models/batch_norm.ts, or train on one thread`,
       );
     }
     const par = new SslWorkers(opts, count);
@@ -179,6 +187,8 @@ export class SslWorkers {
         ctrl: par.#pool.ctrl.buffer as SharedArrayBuffer,
         weightBuffer: par.#weights.buffer,
         gradBuffer: par.#weights.gradBuffer,
+        state: par.#weights.state,
+        stateBuffer: par.#weights.stateBuffer,
       };
       const ready = par.#pool.collect("ready", 0, count);
       for (let w = 0; w < count; w++) par.#pool.post(w, init);
@@ -261,6 +271,7 @@ export class SslWorkers {
       const grads = (await done) as Reply<"grads">[];
       lap("backward");
       this.#weights.applyGradients(active, grads, this.#opts.optimizer);
+      this.#weights.averageState(active);
       lap("optimizer");
       t.steps++;
       return losses.reduce((s, r) => s + r.loss, 0);

@@ -1,0 +1,369 @@
+/**
+ * The four passes of batch normalisation over channels-last float32 data on WebAssembly SIMD,
+ * four channels at a time, for the wasm kernels of `batch_norm_wasm.ts`. Data is `rows` rows of
+ * `4·vecs` floats (a row holds one or more pixels' channels, so that it is a whole number of
+ * vectors); every per-channel operand (`shift`, `mean`, `scale`, ...) is one such row, laid out
+ * like a data row, and every accumulator too:
+ *
+ * - `stats`: `sum += x - shift`, `sq += (x - shift)²` (a forward pass's per-channel sums, shifted
+ *   so that the variance does not cancel);
+ * - `affine`: `out = (x - mean) · scale + shift` (normalise and scale in one pass);
+ * - `gradStats`: `sdy += dy`, `sdyx += dy · (x - mean)` (the backward pass's two sums);
+ * - `gradInput`: `out = a · dy + b · (x - mean) + d` (the input gradient in one pass).
+ *
+ * The two summing passes walk the rows once per group of up to 4 vectors (`stats1`..`stats4`,
+ * `gradStats1`..`gradStats4`), keeping the group's sums in locals: no store-to-load chain through
+ * memory from one row to the next (`statsRows` and `gradStatsRows` call them group by group; a
+ * caller's block of rows stays in cache between groups). Multiply-adds are `f32x4.relaxed_madd`
+ * (fused where the CPU has FMA). Each function reads and writes tensors where they lie on the
+ * backend's heap (byte addresses); accumulators are summed in float32, so callers sum blocks of
+ * rows and add the blocks' sums in float64.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { initBackend } from "../backend.ts";
+ * import { affineRows, statsRows } from "./batch_norm_simd_wasm.ts";
+ * await initBackend("wasm");
+ * const backend = tf.backend() as unknown as BackendWasm;
+ * const x = tf.tensor2d([[1, 2, 3, 4], [3, 6, 9, 12]]); // 2 rows, 4 channels
+ * const zeros = tf.zeros([4]);
+ * const sum = tf.zeros([4]);
+ * const sq = tf.zeros([4]);
+ * const heap = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+ * statsRows(backend, heap(x), heap(zeros), heap(sum), heap(sq), 2, 1);
+ * console.log(await sum.data()); // [4, 8, 12, 16]
+ * const mean = tf.tensor1d([2, 4, 6, 8]);
+ * const scale = tf.tensor1d([1, 0.5, 1 / 3, 0.25]);
+ * const y = tf.zeros([2, 4]);
+ * affineRows(backend, heap(x), heap(mean), heap(scale), heap(zeros), heap(y), 2, 1);
+ * console.log(await y.data()); // [-1, -1, -1, -1, 1, 1, 1, 1]
+ * tf.dispose([x, zeros, sum, sq, mean, scale, y]);
+ * ```
+ *
+ * @module
+ */
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  advance,
+  advanceBy,
+  blockUnlessAnyZero,
+  functionBody,
+  I32,
+  instantiateOnHeap,
+  loopWhileCountingDown,
+  moduleBytes,
+  op,
+  V128,
+} from "./wasm_simd_builder.ts";
+
+/**
+ * One function over `rows` rows of `vecs` vectors. Parameters: the data pointers `streams`
+ * (advanced 16 bytes per vector, row after row), the per-channel row pointers `perChannel`
+ * (read, or accumulated into, at the same offset within their one row), then `rows` and `vecs`.
+ * `inner` is the work on one vector; it reads a per-channel operand with `at(p)` (its address)
+ * and the local `OFF` (the byte offset of the vector within its row).
+ */
+function rowsFunction(
+  streams: number,
+  perChannel: number,
+  inner: (at: (param: number) => number[]) => number[],
+): { body: number[]; params: number[] } {
+  const count = streams + perChannel;
+  const ROWS = count;
+  const VECS = count + 1;
+  const OFF = count + 2;
+  const LEFT = count + 3;
+  const at = (p: number) => [...op.localGet(p), ...op.localGet(OFF), ...op.i32Add];
+  const body = functionBody([[2, I32]], [
+    ...blockUnlessAnyZero(ROWS, VECS),
+    ...op.loop, // rows
+    ...op.i32Const(0),
+    ...op.localSet(OFF),
+    ...op.localGet(VECS),
+    ...op.localSet(LEFT),
+    ...op.loop, // vectors
+    ...inner(at),
+    ...Array.from({ length: streams }, (_, s) => advanceBy(s, 16)).flat(),
+    ...advanceBy(OFF, 16),
+    ...loopWhileCountingDown(LEFT),
+    ...op.end,
+    ...loopWhileCountingDown(ROWS),
+    ...op.end,
+    ...op.end,
+  ]);
+  return { body, params: new Array(count + 2).fill(I32) };
+}
+
+/** Vectors of a row whose sums one call keeps in registers (locals): a column group. */
+const GROUP = 4;
+
+/**
+ * stats`g`(x, shift, sum, sq, rows, stride), for a group of `g` vectors of each row (rows
+ * `stride` bytes apart): sum += x - shift; sq += (x - shift)², the sums kept in locals over the
+ * rows (no store-to-load chain through memory), read before and written after.
+ */
+function statsGroupFunction(g: number) {
+  const [X, SHIFT, SUM, SQ, ROWS, STRIDE] = [0, 1, 2, 3, 4, 5];
+  const k = (j: number) => 6 + j;
+  const s = (j: number) => 6 + g + j;
+  const q = (j: number) => 6 + 2 * g + j;
+  const D = 6 + 3 * g;
+  const each = (f: (j: number) => number[]) => Array.from({ length: g }, (_, j) => f(j)).flat();
+  const body = functionBody([[3 * g + 1, V128]], [
+    ...each((j) => [
+      ...op.localGet(SHIFT),
+      ...op.v128Load(16 * j),
+      ...op.localSet(k(j)),
+      ...op.localGet(SUM),
+      ...op.v128Load(16 * j),
+      ...op.localSet(s(j)),
+      ...op.localGet(SQ),
+      ...op.v128Load(16 * j),
+      ...op.localSet(q(j)),
+    ]),
+    ...blockUnlessAnyZero(ROWS),
+    ...op.loop,
+    ...each((j) => [
+      ...op.localGet(X),
+      ...op.v128Load(16 * j),
+      ...op.localGet(k(j)),
+      ...op.f32x4Sub,
+      ...op.localTee(D),
+      ...op.localGet(s(j)),
+      ...op.f32x4Add,
+      ...op.localSet(s(j)),
+      ...op.localGet(D),
+      ...op.localGet(D),
+      ...op.localGet(q(j)),
+      ...op.f32x4RelaxedMadd,
+      ...op.localSet(q(j)),
+    ]),
+    ...advance(X, STRIDE),
+    ...loopWhileCountingDown(ROWS),
+    ...op.end,
+    ...op.end,
+    ...each((j) => [
+      ...op.localGet(SUM),
+      ...op.localGet(s(j)),
+      ...op.v128Store(16 * j),
+      ...op.localGet(SQ),
+      ...op.localGet(q(j)),
+      ...op.v128Store(16 * j),
+    ]),
+  ]);
+  return { body, params: new Array(6).fill(I32) };
+}
+
+/** affine(x, out, mean, scale, shift, rows, vecs): out = (x - mean) · scale + shift. */
+function affineFunction() {
+  const [X, OUT, MEAN, SCALE, SHIFT] = [0, 1, 2, 3, 4];
+  return rowsFunction(2, 3, (at) => [
+    ...op.localGet(OUT),
+    ...op.localGet(X),
+    ...op.v128Load(0),
+    ...at(MEAN),
+    ...op.v128Load(0),
+    ...op.f32x4Sub,
+    ...at(SCALE),
+    ...op.v128Load(0),
+    ...at(SHIFT),
+    ...op.v128Load(0),
+    ...op.f32x4RelaxedMadd,
+    ...op.v128Store(0),
+  ]);
+}
+
+/**
+ * gradStats`g`(dy, x, mean, sdy, sdyx, rows, stride), for a group of `g` vectors of each row:
+ * sdy += dy; sdyx += dy · (x - mean), the sums kept in locals over the rows.
+ */
+function gradStatsGroupFunction(g: number) {
+  const [DY, X, MEAN, SDY, SDYX, ROWS, STRIDE] = [0, 1, 2, 3, 4, 5, 6];
+  const m = (j: number) => 7 + j;
+  const a = (j: number) => 7 + g + j;
+  const b = (j: number) => 7 + 2 * g + j;
+  const G = 7 + 3 * g;
+  const each = (f: (j: number) => number[]) => Array.from({ length: g }, (_, j) => f(j)).flat();
+  const body = functionBody([[3 * g + 1, V128]], [
+    ...each((j) => [
+      ...op.localGet(MEAN),
+      ...op.v128Load(16 * j),
+      ...op.localSet(m(j)),
+      ...op.localGet(SDY),
+      ...op.v128Load(16 * j),
+      ...op.localSet(a(j)),
+      ...op.localGet(SDYX),
+      ...op.v128Load(16 * j),
+      ...op.localSet(b(j)),
+    ]),
+    ...blockUnlessAnyZero(ROWS),
+    ...op.loop,
+    ...each((j) => [
+      ...op.localGet(DY),
+      ...op.v128Load(16 * j),
+      ...op.localTee(G),
+      ...op.localGet(a(j)),
+      ...op.f32x4Add,
+      ...op.localSet(a(j)),
+      ...op.localGet(G),
+      ...op.localGet(X),
+      ...op.v128Load(16 * j),
+      ...op.localGet(m(j)),
+      ...op.f32x4Sub,
+      ...op.localGet(b(j)),
+      ...op.f32x4RelaxedMadd,
+      ...op.localSet(b(j)),
+    ]),
+    ...advance(DY, STRIDE),
+    ...advance(X, STRIDE),
+    ...loopWhileCountingDown(ROWS),
+    ...op.end,
+    ...op.end,
+    ...each((j) => [
+      ...op.localGet(SDY),
+      ...op.localGet(a(j)),
+      ...op.v128Store(16 * j),
+      ...op.localGet(SDYX),
+      ...op.localGet(b(j)),
+      ...op.v128Store(16 * j),
+    ]),
+  ]);
+  return { body, params: new Array(7).fill(I32) };
+}
+
+/** gradInput(dy, x, out, mean, a, b, d, rows, vecs): out = a · dy + (b · (x - mean) + d). */
+function gradInputFunction() {
+  const [DY, X, OUT, MEAN, A, B, D] = [0, 1, 2, 3, 4, 5, 6];
+  return rowsFunction(3, 4, (at) => [
+    ...op.localGet(OUT),
+    ...at(A),
+    ...op.v128Load(0),
+    ...op.localGet(DY),
+    ...op.v128Load(0),
+    ...at(B),
+    ...op.v128Load(0),
+    ...op.localGet(X),
+    ...op.v128Load(0),
+    ...at(MEAN),
+    ...op.v128Load(0),
+    ...op.f32x4Sub,
+    ...at(D),
+    ...op.v128Load(0),
+    ...op.f32x4RelaxedMadd,
+    ...op.f32x4RelaxedMadd,
+    ...op.v128Store(0),
+  ]);
+}
+
+/** The module's bytes; its memory is imported as `env.memory` (`shared` as the backend's is). */
+export function batchNormModuleBytes(shared: boolean): Uint8Array {
+  const groups = Array.from({ length: GROUP }, (_, i) => i + 1);
+  return moduleBytes(shared, 0, [
+    ...groups.map((g) => ({ name: `stats${g}`, ...statsGroupFunction(g) })),
+    { name: "affine", ...affineFunction() },
+    ...groups.map((g) => ({ name: `gradStats${g}`, ...gradStatsGroupFunction(g) })),
+    { name: "gradInput", ...gradInputFunction() },
+  ]);
+}
+
+type GroupFn = (...args: number[]) => void;
+
+type Fns = Record<string, GroupFn> & {
+  affine: (
+    x: number,
+    out: number,
+    mean: number,
+    scale: number,
+    shift: number,
+    rows: number,
+    vecs: number,
+  ) => void;
+  gradInput: (
+    dy: number,
+    x: number,
+    out: number,
+    mean: number,
+    a: number,
+    b: number,
+    d: number,
+    rows: number,
+    vecs: number,
+  ) => void;
+};
+
+function fns(backend: BackendWasm): Fns {
+  return instantiateOnHeap<Fns>(backend, "batchNorm", batchNormModuleBytes);
+}
+
+/** `sum += x - shift`, `sq += (x - shift)²` over `rows` rows of `4·vecs` floats (heap addresses). */
+export function statsRows(
+  backend: BackendWasm,
+  x: number,
+  shift: number,
+  sum: number,
+  sq: number,
+  rows: number,
+  vecs: number,
+): void {
+  const f = fns(backend);
+  for (let j = 0; j < vecs; j += GROUP) {
+    const o = 16 * j;
+    f[`stats${Math.min(GROUP, vecs - j)}`](x + o, shift + o, sum + o, sq + o, rows, 16 * vecs);
+  }
+}
+
+/** `out = (x - mean) · scale + shift` over `rows` rows of `4·vecs` floats (heap addresses). */
+export function affineRows(
+  backend: BackendWasm,
+  x: number,
+  mean: number,
+  scale: number,
+  shift: number,
+  out: number,
+  rows: number,
+  vecs: number,
+): void {
+  fns(backend).affine(x, out, mean, scale, shift, rows, vecs);
+}
+
+/** `sdy += dy`, `sdyx += dy · (x - mean)` over `rows` rows of `4·vecs` floats (heap addresses). */
+export function gradStatsRows(
+  backend: BackendWasm,
+  dy: number,
+  x: number,
+  mean: number,
+  sdy: number,
+  sdyx: number,
+  rows: number,
+  vecs: number,
+): void {
+  const f = fns(backend);
+  for (let j = 0; j < vecs; j += GROUP) {
+    const o = 16 * j;
+    f[`gradStats${Math.min(GROUP, vecs - j)}`](
+      dy + o,
+      x + o,
+      mean + o,
+      sdy + o,
+      sdyx + o,
+      rows,
+      16 * vecs,
+    );
+  }
+}
+
+/** `out = a · dy + b · (x - mean) + d` over `rows` rows of `4·vecs` floats (heap addresses). */
+export function gradInputRows(
+  backend: BackendWasm,
+  dy: number,
+  x: number,
+  coefficients: { mean: number; a: number; b: number; d: number },
+  out: number,
+  rows: number,
+  vecs: number,
+): void {
+  const { mean, a, b, d } = coefficients;
+  fns(backend).gradInput(dy, x, out, mean, a, b, d, rows, vecs);
+}

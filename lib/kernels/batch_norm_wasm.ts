@@ -1,0 +1,225 @@
+/**
+ * Batch normalisation over the last (channel) axis as one fused op with its own gradient,
+ * {@linkcode batchNormTraining}, and the inference-mode formula {@linkcode batchNormInference},
+ * built from four per-channel passes over channels-last data:
+ *
+ * - {@linkcode channelMoments}: the per-channel mean and (biased) variance;
+ * - {@linkcode channelAffine}: `(x - mean) · scale + shift`;
+ * - {@linkcode channelGradSums}: `Σ dy` and `Σ dy · (x - mean)` per channel;
+ * - {@linkcode channelGradInput}: `a · dy + b · (x - mean) + d`.
+ *
+ * On `wasm` each is one kernel of ours (`SslChannelMoments`, `SslChannelAffine`,
+ * `SslChannelGradSums`, `SslChannelGradInput`, in `batch_norm_kernels_wasm.ts`) that reads the
+ * data once where it lies on the backend's heap, on WebAssembly SIMD; channels need not be a
+ * multiple of 4. Sums are float32 over blocks of pixels, the blocks added in float64, and the
+ * variance is taken of `x` less a shift near the mean (no cancellation when the mean is large
+ * against the spread). On every other backend (cpu, webgpu) the same math runs as plain tfjs
+ * ops (the variance in two passes), with no synchronous read, so it works on WebGPU.
+ *
+ * The training op's forward pass computes the batch's mean and variance and
+ * `y = gamma · (x - mean) / sqrt(var + eps) + beta`; its gradient is the standard one,
+ * `dx = gamma · invstd / N · (N·dy - Σdy - x̂ · Σ(dy·x̂))`, `dgamma = Σ dy·x̂`, `dbeta = Σ dy`
+ * (N the pixels per channel, x̂ the normalised input): two passes over the data on wasm.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * import { batchNormTraining } from "./batch_norm_wasm.ts";
+ * await initBackend("wasm");
+ * const x = tf.randomNormal([8, 5, 5, 6], 3, 2, "float32", 1);
+ * const gamma = tf.ones([6]);
+ * const beta = tf.zeros([6]);
+ * const y = batchNormTraining(x, gamma, beta, 1e-5, (mean, variance) => {
+ *   console.log(mean.shape, variance.shape); // [6] [6]: the batch's statistics
+ * });
+ * const dx = tf.grad((t) => tf.sum(tf.square(batchNormTraining(t, gamma, beta, 1e-5))))(x);
+ * tf.dispose([x, gamma, beta, y, dx]);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  batchNormWasmKernels,
+  CHANNEL_AFFINE,
+  CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_SUMS,
+  CHANNEL_MOMENTS,
+} from "./batch_norm_kernels_wasm.ts";
+
+export {
+  BLOCK_ROWS,
+  CHANNEL_AFFINE,
+  CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_SUMS,
+  CHANNEL_MOMENTS,
+} from "./batch_norm_kernels_wasm.ts";
+
+let registered = false;
+
+/**
+ * Registers, once, the four wasm kernels and the gradient of `SslChannelAffine` (so that the
+ * inference-mode formula can be trained through, e.g. when fine-tuning with frozen statistics).
+ * The ops below call it; calling it again does nothing.
+ */
+export function registerBatchNormWasmKernels(): void {
+  if (registered) return;
+  for (const config of batchNormWasmKernels) {
+    if (tf.getKernel(config.kernelName, "wasm") === undefined) tf.registerKernel(config);
+  }
+  tf.registerGradient({
+    kernelName: CHANNEL_AFFINE,
+    inputsToSave: ["x", "mean", "scale"],
+    gradFunc: (dy, saved) => {
+      const [x, mean, scale] = saved;
+      const g = dy as tf.Tensor;
+      const [sdy, sdyx] = channelGradSums(g, x, mean);
+      const zeros = tf.zerosLike(scale);
+      return {
+        x: () => channelGradInput(g, x, mean, scale, zeros, zeros),
+        mean: () => tf.neg(tf.mul(scale, sdy)),
+        scale: () => sdyx,
+        shift: () => sdy,
+      };
+    },
+  });
+  registered = true;
+}
+
+/** True when the fused kernels run: the wasm backend and float32 data with a channel axis. */
+function onWasm(x: tf.Tensor): boolean {
+  if (tf.getBackend() !== "wasm" || x.dtype !== "float32" || x.rank < 1) return false;
+  registerBatchNormWasmKernels();
+  return true;
+}
+
+/** Every axis but the last. */
+const leadingAxes = (x: tf.Tensor) => Array.from({ length: x.rank - 1 }, (_, i) => i);
+
+function run(name: string, inputs: Record<string, tf.Tensor>): tf.Tensor | tf.Tensor[] {
+  return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap) as
+    | tf.Tensor
+    | tf.Tensor[];
+}
+
+/** The per-channel (last axis) mean and biased variance of `x`, each of shape `[c]`. */
+export function channelMoments(x: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
+  if (onWasm(x)) return run(CHANNEL_MOMENTS, { x }) as [tf.Tensor1D, tf.Tensor1D];
+  return tf.tidy(() => {
+    const axes = leadingAxes(x);
+    const mean = tf.mean(x, axes);
+    const variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+    return [mean, variance] as [tf.Tensor1D, tf.Tensor1D];
+  });
+}
+
+/** `(x - mean) · scale + shift`, the `[c]` operands broadcast along the last axis. */
+export function channelAffine(
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  scale: tf.Tensor,
+  shift: tf.Tensor,
+): tf.Tensor {
+  if (onWasm(x)) return run(CHANNEL_AFFINE, { x, mean, scale, shift }) as tf.Tensor;
+  return tf.tidy(() => tf.add(tf.mul(tf.sub(x, mean), scale), shift));
+}
+
+/** Per channel, `Σ dy` and `Σ dy · (x - mean)`, each of shape `[c]`. */
+export function channelGradSums(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+): [tf.Tensor1D, tf.Tensor1D] {
+  if (onWasm(x) && dy.dtype === "float32") {
+    return run(CHANNEL_GRAD_SUMS, { dy, x, mean }) as [tf.Tensor1D, tf.Tensor1D];
+  }
+  return tf.tidy(() => {
+    const axes = leadingAxes(x);
+    return [tf.sum(dy, axes), tf.sum(tf.mul(dy, tf.sub(x, mean)), axes)] as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+  });
+}
+
+/** `a · dy + (b · (x - mean) + d)`, the `[c]` operands broadcast along the last axis. */
+export function channelGradInput(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  d: tf.Tensor,
+): tf.Tensor {
+  if (onWasm(x) && dy.dtype === "float32") {
+    return run(CHANNEL_GRAD_INPUT, { dy, x, mean, a, b, d }) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.add(tf.mul(a, dy), tf.add(tf.mul(b, tf.sub(x, mean)), d)));
+}
+
+/**
+ * Batch normalisation with the batch's statistics, over every axis but the last:
+ * `gamma · (x - mean) / sqrt(var + epsilon) + beta`, `var` the biased variance, `gamma` and
+ * `beta` of shape `[c]`. A fused op with its own gradient (to `x`, `gamma` and `beta`; see the
+ * module doc). `onStats(mean, variance)` receives the batch's mean and biased variance inside the
+ * forward pass, where nothing is recorded for the gradient (a layer updates its moving
+ * statistics there); the tensors are disposed after it returns. Throws when `x` has fewer than
+ * two values per channel.
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor {
+  const c = x.shape[x.rank - 1];
+  const pixels = c > 0 ? x.size / c : 0;
+  if (x.rank < 2 || pixels < 2) {
+    throw new Error(
+      `batch normalisation in training mode needs more than one value per channel, got [${x.shape}]`,
+    );
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xt, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [mean, variance] = channelMoments(xt);
+    const invstd = tf.rsqrt(tf.add(variance, epsilon));
+    const y = channelAffine(xt, mean, tf.mul(g, invstd), b);
+    onStats?.(mean, variance);
+    save([xt, mean, invstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sm, si, sg] = saved;
+          const [sdy, sdyx] = channelGradSums(dy, sx, sm);
+          const dgamma = tf.mul(sdyx, si); // Σ dy · x̂
+          const k = tf.mul(sg, si); // gamma · invstd
+          const bCoef = tf.mul(k, tf.mul(si, tf.div(dgamma, -pixels)));
+          const dCoef = tf.mul(k, tf.div(sdy, -pixels));
+          return [channelGradInput(dy, sx, sm, k, bCoef, dCoef), dgamma, sdy];
+        }),
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/**
+ * Batch normalisation with given statistics (inference mode):
+ * `gamma · (x - mean) / sqrt(variance + epsilon) + beta` over the last axis, differentiable
+ * to every input. One pass over `x` on wasm.
+ */
+export function batchNormInference(
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): tf.Tensor {
+  return tf.tidy(() =>
+    channelAffine(x, mean, tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon))), beta)
+  );
+}
