@@ -19,10 +19,11 @@ import { type BackendName, initBackend } from "../lib/backend.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
-import { describeRecipe } from "../lib/experiment/folder_recipe.ts";
+import { describeRecipe } from "../lib/experiment/recipe_summary.ts";
 import {
   BACKBONE_SETTING_FORMS,
   type BackboneConfig,
+  backboneSettingText,
   parseBackboneSetting,
 } from "../lib/models/backbones.ts";
 import { runSeed, type SeedResult } from "../lib/experiment/run_seed.ts";
@@ -55,13 +56,6 @@ import {
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 
 /** The command's flags (`deno task experiment --help`). */
-/** The backbone as `--backbone` spells it: `article`, `article:32,64,128` (other widths), `resnet`. */
-function backboneText(b: BackboneConfig): string {
-  const custom = b.kind === "article" && b.channels !== undefined &&
-    b.channels.join() !== "16,16,32";
-  return custom ? `article:${b.channels!.join(",")}` : b.kind;
-}
-
 export const EXPERIMENT_COMMAND = {
   name: "experiment",
   usage: "deno task experiment [flags]",
@@ -191,9 +185,9 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
 
 /** The head as `--head` would take it (an MLP without an output width ends in one per class). */
 function headText(head: HeadSetting, classes: number): string {
-  return head.kind === "mlp" && head.outputDim === undefined
-    ? `mlp:${[...(head.hidden ?? []), classes].join(",")}`
-    : headSettingText(head);
+  return headSettingText(
+    head.kind === "mlp" && head.outputDim === undefined ? { ...head, outputDim: classes } : head,
+  );
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -220,10 +214,12 @@ async function main(argv: readonly string[]): Promise<void> {
       `seeds ${config.seeds.join(",")}, ${
         config.quick ? "quick" : "full"
       } mode, backend ${backend}, ` +
-      `backbone ${backboneText(config.backbone)}, augmentation ${config.pretrainAugment.preset}, ` +
+      `backbone ${
+        backboneSettingText(config.backbone)
+      }, augmentation ${config.pretrainAugment.preset}, ` +
       `head ${headText(config.head, data.train.classNames.length)}`,
   );
-  if (isFolder) { for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`); }
+  for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`);
   const results: SeedResult[] = [];
   for (const seed of config.seeds) {
     try {

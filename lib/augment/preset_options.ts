@@ -294,3 +294,37 @@ export const CROP_FLIP_RULES: PresetRules<CropFlipAugmentConfig> = Object.freeze
   jitterP: "probability",
   blurP: "probability",
 });
+
+/** Settings of `mildAffine`, the textbook augmentation for supervised training on few labels. */
+export interface MildAffineConfig {
+  /** 0 = identity, 1 = the ranges below. */
+  strength: number;
+  /** Rotation range in degrees (default ±12°). */
+  rotationDeg: [number, number];
+  /** Zoom range (default 0.85..1.05). */
+  scale: [number, number];
+  /** Largest shift as a fraction of [width, height] (default 6%). */
+  translate: [number, number];
+  /** Probability of a mirror image (default 0: digits and letters change meaning). */
+  flipP: number;
+}
+
+/** The defaults of `mildAffine`: ±12°, zoom 0.85..1.05, shift 6%, no mirror. */
+export const MILD_AFFINE_DEFAULTS: Readonly<MildAffineConfig> = Object.freeze({
+  strength: 1,
+  rotationDeg: [-12, 12],
+  scale: [0.85, 1.05],
+  translate: [0.06, 0.06],
+  flipP: 0,
+}) as Readonly<MildAffineConfig>;
+
+/** What `mildAffine` accepts for each option. */
+export const MILD_AFFINE_RULES: PresetRules<MildAffineConfig> = Object.freeze<
+  PresetRules<MildAffineConfig>
+>({
+  strength: STRENGTH,
+  rotationDeg: { range: [-180, 180] },
+  scale: { range: [POSITIVE, Infinity] },
+  translate: "fractions",
+  flipP: "probability",
+});

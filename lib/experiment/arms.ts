@@ -6,10 +6,13 @@
  *
  * - `supervised`: backbone + head trained on the labelled images only (the
  *   SSL arms' fine-tuning recipe, without augmentation);
- * - `supervised_article`: the article's supervised recipe as published (SGD,
- *   no augmentation, final model);
- * - `supervised_strong`: a well-trained supervised model on the same labels
- *   (Adam, augmentation, decaying rate; see `baselines.ts`);
+ * - `supervised_article`: the article's CNN and supervised recipe as published
+ *   (SGD, no augmentation, final model);
+ * - `supervised_strong`: a well-trained supervised model of the SSL arms'
+ *   backbone on the same labels (the textbook recipe; see `baselines.ts`);
+ * - `self_trained`: `supervised_strong` then self-training on the unlabelled
+ *   images, exactly as `ssl_distilled` but without pre-training — the control
+ *   that tells what pre-training adds to self-training;
  * - `ssl_same_head`: contrastive pre-training, then fine-tuning with the
  *   projection head kept as the classifier;
  * - `ssl_new_head`: the same pre-trained backbone, the projection head
@@ -18,9 +21,10 @@
  *   pre-trained projection head kept on the backbone, a new linear
  *   classifier on top, fine-tuned;
  * - `ssl_distilled`: SimCLRv2's third step — the fine-tuned SSL arm best on
- *   validation (the teacher) labels every unlabelled image with its softmax;
- *   a student (the pre-trained encoder + a fresh head) learns those soft
- *   labels and the true ones;
+ *   validation is the teacher; a student learns the unlabelled images from it
+ *   (`lib/pipeline/distill.ts`: by default it starts as the teacher and
+ *   self-trains on its own confident pseudo-labels; `mode: "soft"` learns the
+ *   teacher's soft labels, SimCLRv2's literal recipe);
  * - `linear_probe`: a linear classifier on the frozen pre-trained features h;
  * - `knn`: a k-nearest-neighbour vote on the frozen features h;
  * - `pixels_linear`: a linear classifier on the raw pixels of the labelled
@@ -50,6 +54,7 @@
 import type { ImageDataset } from "../data/dataset.ts";
 import type { SparseLabelSplit } from "../data/split.ts";
 import { headOutputWidth, headSettingText } from "../models/heads/head_setting.ts";
+import { backboneSettingText } from "../models/backbones.ts";
 import type { ImageClassifier } from "../pipeline/classifier.ts";
 import { splitLabels } from "../pipeline/labels.ts";
 import {
@@ -60,60 +65,32 @@ import {
 } from "../pipeline/pretrain.ts";
 import { fineTune, type FineTuned, type FineTuneOptions } from "../pipeline/fine_tune.ts";
 import { knn, linearProbe } from "../pipeline/frozen.ts";
-import { distill } from "../pipeline/distill.ts";
+import { distill, type DistillOptions } from "../pipeline/distill.ts";
 import { checkLabelBudget, type ExperimentConfig } from "./recipe.ts";
 import { baselinesFor, type SupervisedRecipe } from "./baselines.ts";
 import type { SupervisedEpoch } from "../train/supervised.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
 import { accuracy } from "../eval/metrics.ts";
+import {
+  type Arm,
+  ARM_TABLE,
+  type ArmInfo,
+  type FineTunedArm,
+  isFineTunedArm,
+  PRETRAINED_ARMS,
+  TEACHER_ARMS,
+} from "./arm_table.ts";
 
-/** The arms of the experiment, in the order they are reported. */
-export const ARMS = [
-  "supervised",
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-  "linear_probe",
-  "knn",
-  "supervised_article",
-  "supervised_strong",
-  "pixels_linear",
-  "pixels_knn",
-] as const;
-/** One arm's name. */
-export type Arm = typeof ARMS[number];
-
-/** The arms that start from the contrastive pre-training. */
-export const PRETRAINED_ARMS: readonly Arm[] = [
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-  "linear_probe",
-  "knn",
-];
-
-/** The arms fine-tuned end to end (backbone + head) on the labels. */
-export const FINE_TUNED_ARMS = [
-  "supervised",
-  "supervised_article",
-  "supervised_strong",
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-] as const;
-/** An arm that trains a backbone + head. */
-
-/** The fine-tuned SSL arms a teacher for `ssl_distilled` is chosen from (on validation). */
-export const TEACHER_ARMS = ["ssl_same_head", "ssl_new_head", "ssl_head_layer1"] as const;
-export type FineTunedArm = typeof FINE_TUNED_ARMS[number];
-
-/** Whether `arm` trains a backbone + head (so it has a history and can be cached). */
-export function isFineTunedArm(arm: Arm): arm is FineTunedArm {
-  return (FINE_TUNED_ARMS as readonly Arm[]).includes(arm);
-}
+export {
+  type Arm,
+  ARMS,
+  FINE_TUNED_ARMS,
+  type FineTunedArm,
+  isFineTunedArm,
+  PRETRAINED_ARMS,
+  TEACHER_ARMS,
+  TEACHING_ARMS,
+} from "./arm_table.ts";
 
 /** Everything the arms of one seed share. */
 export interface ArmContext {
@@ -200,28 +177,60 @@ export function pretrainFor(
   });
 }
 
+/**
+ * The backbone an arm trains, as `--backbone` spells it (`cnn`, `article`, `resnet`, ...), or
+ * "pixels" for the raw-pixel arms: recorded beside every arm's accuracies.
+ */
+export function armBackbone(config: ExperimentConfig, arm: Arm): string {
+  if (ARM_TABLE[arm].uses === "pixels") return "pixels";
+  const own = arm === "supervised_article" ? baselinesFor(config).article.backbone : undefined;
+  return backboneSettingText(own ?? config.backbone);
+}
+
+/** The supervised recipe of a fine-tuned arm (the students' is their teacher's). */
+export function armRecipe(ctx: ArmContext, arm: FineTunedArm): SupervisedRecipe {
+  const { config } = ctx;
+  const baselines = baselinesFor(config);
+  if (arm === "supervised_article") return baselines.article;
+  if (arm === "supervised_strong" || arm === "self_trained") return baselines.strong;
+  // "On the labels only": the SSL arms' recipe without augmentation, as the article's baseline.
+  if (arm === "supervised") {
+    return { config: config.finetune, augment: { preset: "none" }, select: "final" };
+  }
+  return { config: config.finetune, augment: config.finetuneAugment, select: "final" };
+}
+
 /** The fine-tuning settings of a fine-tuned arm. */
 export function fineTuneOptions(ctx: ArmContext, arm: FineTunedArm): FineTuneOptions {
   const { config } = ctx;
-  const baselines = baselinesFor(config);
-  const recipe: SupervisedRecipe = arm === "supervised_article"
-    ? baselines.article
-    : arm === "supervised_strong"
-    ? baselines.strong
-    : arm === "supervised"
-    // "On the labels only": the SSL arms' recipe without augmentation, as the article's baseline.
-    ? { config: config.finetune, augment: { preset: "none" }, select: "validation" }
-    : { config: config.finetune, augment: config.finetuneAugment, select: "validation" };
+  const recipe = armRecipe(ctx, arm);
+  const student = (ARM_TABLE[arm] as ArmInfo).teacher !== undefined;
   return {
     ...recipe.config,
-    // The student's budget is its own: steps of labelled + unlabelled images.
-    ...(arm === "ssl_distilled" ? { steps: config.distill.steps } : {}),
+    // A student's budget is its own: steps of labelled + unlabelled images.
+    ...(student ? { steps: config.distill.steps } : {}),
     augment: recipe.augment,
     select: recipe.select,
     head: arm === "ssl_same_head" ? "keep" : arm === "ssl_head_layer1" ? { layers: 1 } : "new",
-    backbone: config.backbone,
+    backbone: recipe.backbone ?? config.backbone,
+    classifier: recipe.classifier ?? config.classifier,
     seed: ctx.seed,
     stream: `finetune-${arm}`,
+  };
+}
+
+/** The settings of a student (`ssl_distilled`, `self_trained`) on top of its fine-tuning. */
+export function studentOptions(ctx: ArmContext, arm: FineTunedArm): DistillOptions {
+  const d = ctx.config.distill;
+  return {
+    ...fineTuneOptions(ctx, arm),
+    mode: d.mode,
+    temperature: d.temperature,
+    labelWeight: d.labelWeight,
+    threshold: d.threshold,
+    unlabelledBatch: d.unlabelledBatch,
+    strongAugment: ctx.config.pretrainAugment,
+    unlabelled: ctx.split.unlabelled,
   };
 }
 
@@ -293,16 +302,20 @@ export async function trainArm(
   const why = armUnavailable(ctx, arm);
   if (why) throw new RangeError(`trainArm: ${arm}: ${why}`);
   const { config, split, seed } = ctx;
-  if (arm === "ssl_distilled") {
-    const teacher = chooseTeacher(teachers);
-    if (!teacher) throw new Error("trainArm: ssl_distilled needs a fine-tuned SSL arm as teacher");
-    const d = config.distill;
-    const student = await distill(teacher.model, pre!, ctx.train, split, {
-      ...fineTuneOptions(ctx, arm),
-      temperature: d.temperature,
-      labelWeight: d.labelWeight,
-      unlabelledBatch: d.unlabelledBatch,
-      unlabelled: split.unlabelled,
+  const teacherOf = (ARM_TABLE[arm] as ArmInfo).teacher;
+  if (teacherOf !== undefined) {
+    const teacher = teacherOf === "ssl"
+      ? chooseTeacher(teachers)
+      : teachers.find((t) => t.arm === teacherOf);
+    if (!teacher) {
+      throw new Error(
+        `trainArm: ${arm} needs its teacher (${
+          teacherOf === "ssl" ? "a fine-tuned SSL arm" : teacherOf
+        }) trained first`,
+      );
+    }
+    const student = await distill(teacher.model, needsPre ? pre! : null, ctx.train, split, {
+      ...studentOptions(ctx, arm as FineTunedArm),
       onEpoch,
     });
     return Object.assign(student, { teacher: teacher.arm });

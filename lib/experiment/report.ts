@@ -7,69 +7,34 @@
 import { meanAndSpread } from "../eval/metrics.ts";
 import type { ExperimentConfig } from "./recipe.ts";
 import { type BaselinesConfig, baselinesFor } from "./baselines.ts";
-import { type Arm, ARMS } from "./arms.ts";
+import {
+  type Arm,
+  ARM_TITLES,
+  ARMS,
+  armsWhere,
+  ARTICLE_FIGURES,
+  PRETRAINED_ARMS,
+} from "./arm_table.ts";
+import { armBackbone } from "./arms.ts";
+
+export { ARM_TITLES, ARTICLE_FIGURES } from "./arm_table.ts";
 import type { SeedResult } from "./run_seed.ts";
 
-/** The article's reported test accuracies (with its selection on the test set). */
-export const ARTICLE_FIGURES: Partial<Record<Arm, number>> = {
-  supervised: 0.525,
-  ssl_same_head: 0.597,
-  ssl_new_head: 0.636,
-  supervised_article: 0.525,
-};
-
-/** Plain-words names of the arms for tables and charts. */
-export const ARM_TITLES: Record<Arm, string> = {
-  supervised: "supervised on the labels only",
-  ssl_same_head: "SSL, fine-tuned with the same head",
-  ssl_new_head: "SSL, head discarded, new head fine-tuned",
-  ssl_head_layer1: "SSL, first layer of the head kept + new linear classifier (SimCLRv2)",
-  ssl_distilled: "SSL, student distilled on the unlabelled images (SimCLRv2)",
-  linear_probe: "SSL, linear probe on frozen h",
-  knn: "SSL, kNN on frozen h",
-  supervised_article: "supervised, the article's recipe (SGD, no augmentation, final epoch)",
-  supervised_strong: "supervised, strong recipe (Adam, augmentation, tuned on validation)",
-  pixels_linear: "pixels, linear classifier on the raw pixels of the labels",
-  pixels_knn: "pixels, kNN on the raw pixels of the labels (k chosen on validation)",
-};
-
-/** The order of the table's rows: supervised baselines first, then the SSL arms. */
-export const TABLE_ARMS: readonly Arm[] = [
-  "pixels_linear",
-  "pixels_knn",
-  "supervised",
-  "supervised_article",
-  "supervised_strong",
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-  "linear_probe",
-  "knn",
-];
+/** The order of the table's rows: the arm table's (baselines first, then the SSL arms). */
+export const TABLE_ARMS: readonly Arm[] = ARMS;
 
 /** The arms that use SSL pre-training: compared with both supervised baselines in the table. */
-export const SSL_ARMS: readonly Arm[] = [
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-  "linear_probe",
-  "knn",
-];
+export const SSL_ARMS: readonly Arm[] = PRETRAINED_ARMS;
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** The raw-pixel baselines. */
-export const PIXEL_ARMS: readonly Arm[] = ["pixels_linear", "pixels_knn"];
+export const PIXEL_ARMS: readonly Arm[] = armsWhere((a) => a.uses === "pixels");
 
 /** The arms fine-tuned from the pre-trained backbone. */
-export const FINE_TUNED_SSL_ARMS: readonly Arm[] = [
-  "ssl_same_head",
-  "ssl_new_head",
-  "ssl_head_layer1",
-  "ssl_distilled",
-];
+export const FINE_TUNED_SSL_ARMS: readonly Arm[] = armsWhere((a) =>
+  a.uses === "pretraining" && a.fineTuned
+);
 
 /** The arm of `arms` with the highest mean test accuracy, if any ran. */
 export function bestOf(
@@ -126,8 +91,11 @@ export interface ExperimentResults {
   labels: number;
   seeds: number[];
   quick: boolean;
-  /** Every arm that ran; an arm the recipe could not run has no accuracies and says why. */
-  arms: Partial<Record<Arm, { test_accuracy: number[]; skipped?: string }>>;
+  /**
+   * Every arm that ran, with the backbone it trained (`cnn`, `article`, ..., or `pixels`); an
+   * arm the recipe could not run has no accuracies and says why.
+   */
+  arms: Partial<Record<Arm, { test_accuracy: number[]; backbone: string; skipped?: string }>>;
   /** Seconds; `arms`: per arm, one figure per seed (training and scoring it). */
   timing_s: {
     pretrain: number;
@@ -161,8 +129,9 @@ export function toResults(
   for (const a of ARMS) {
     const skipped = seeds.map((s) => s.skipped?.[a]).find((why) => why !== undefined);
     const values = seeds.map((s) => s.testAccuracy[a]).filter((v) => v !== undefined);
-    if (skipped !== undefined) arms[a] = { test_accuracy: [], skipped };
-    else if (values.length > 0) arms[a] = { test_accuracy: values };
+    const backbone = armBackbone(config, a);
+    if (skipped !== undefined) arms[a] = { test_accuracy: [], backbone, skipped };
+    else if (values.length > 0) arms[a] = { test_accuracy: values, backbone };
   }
   return {
     dataset: config.dataset,
@@ -202,37 +171,37 @@ function points(a: number[], b: number[]): string {
 }
 
 /**
- * A Markdown table: each arm's mean ± std over seeds, the per-seed figures,
- * the article's figure, and for every SSL arm its gain over both supervised
- * baselines (the article's recipe and the strong one), in points.
+ * A Markdown table: each arm's backbone, mean ± std over seeds, the per-seed figures, the
+ * article's figure, and for every SSL arm its gain, in points, over the strong supervised
+ * baseline of the same backbone and over self-training without pre-training (the control
+ * that tells what pre-training adds); for every arm its gain over the best raw-pixel baseline.
  */
 export function resultsTable(r: ExperimentResults): string {
   const rows = [
-    `| arm | test accuracy, mean ± std (${r.seeds.length} seed${
+    `| arm | backbone | test accuracy, mean ± std (${r.seeds.length} seed${
       r.seeds.length > 1 ? "s" : ""
-    }) | per seed | article | vs article's supervised recipe | vs strong supervised baseline | vs best pixel baseline |`,
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    }) | per seed | article | vs strong supervised baseline | vs self-training without SSL | vs best pixel baseline |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
-  const arms = TABLE_ARMS.filter((a) => r.arms[a] !== undefined);
   const scored = (a: Arm) => (r.arms[a]?.test_accuracy.length ?? 0) > 0;
   const versus = (arm: Arm, baseline: Arm) =>
     SSL_ARMS.includes(arm) && scored(arm) && scored(baseline)
       ? `${points(r.arms[arm]!.test_accuracy, r.arms[baseline]!.test_accuracy)} points`
       : "—";
   const pixel = bestOf(r, PIXEL_ARMS)?.arm;
-  for (const arm of [...arms, ...ARMS.filter((a) => !arms.includes(a) && r.arms[a])]) {
-    const { test_accuracy: values, skipped } = r.arms[arm]!;
+  for (const arm of TABLE_ARMS.filter((a) => r.arms[a] !== undefined)) {
+    const { test_accuracy: values, skipped, backbone } = r.arms[arm]!;
     if (skipped !== undefined) {
-      rows.push(`| ${ARM_TITLES[arm]} | skipped: ${skipped} | — | — | — | — | — |`);
+      rows.push(`| ${ARM_TITLES[arm]} | ${backbone} | skipped: ${skipped} | — | — | — | — | — |`);
       continue;
     }
     const s = meanAndSpread(values);
     const article = ARTICLE_FIGURES[arm];
     rows.push(
-      `| ${ARM_TITLES[arm]} | ${pct(s.mean)} ± ${(s.std * 100).toFixed(1)} | ${
+      `| ${ARM_TITLES[arm]} | ${backbone} | ${pct(s.mean)} ± ${(s.std * 100).toFixed(1)} | ${
         values.map(pct).join(", ")
-      } | ${article === undefined ? "—" : pct(article)} | ${versus(arm, "supervised_article")} | ${
-        versus(arm, "supervised_strong")
+      } | ${article === undefined ? "—" : pct(article)} | ${versus(arm, "supervised_strong")} | ${
+        versus(arm, "self_trained")
       } | ${
         pixel && !PIXEL_ARMS.includes(arm)
           ? `${points(values, r.arms[pixel]!.test_accuracy)} points`

@@ -35,7 +35,7 @@ import {
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
-  TEACHER_ARMS,
+  TEACHING_ARMS,
   trainArm,
 } from "./arms.ts";
 
@@ -112,7 +112,7 @@ export async function runSeed(
     finetune: {},
     timing: { pretrain: 0, total: 0, arms: {} },
   };
-  // The fine-tuned SSL arms stay alive until the distilled student has chosen its teacher.
+  // The teachers stay alive until their students have trained.
   const teachers: FineTunedOf[] = [];
   const score = async (arm: Arm, pre?: Pretrained) => {
     const why = armUnavailable(ctx, arm);
@@ -134,7 +134,7 @@ export async function runSeed(
         const r = (model as FineTuned).result;
         out.finetune[arm] = r;
         log(fineTuneLine(arm, r, accuracy) + distilledNote(model) + took);
-        keep = (TEACHER_ARMS as readonly Arm[]).includes(arm);
+        keep = TEACHING_ARMS.includes(arm);
         if (keep) teachers.push({ arm, model: model as FineTuned });
       } else {
         log(`  ${arm}: test ${pct(accuracy)}${took}`);

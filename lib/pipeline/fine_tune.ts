@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
 import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";
@@ -34,9 +34,10 @@ import {
   headSettingText,
 } from "../models/heads/head_setting.ts";
 import { projectionBlocks, projectionHead } from "../models/heads/projection_heads.ts";
-import { blockHead } from "../models/heads/block_head.ts";
+import { blockHead, headBlockLayers } from "../models/heads/block_head.ts";
 import {
   type DistillTargets,
+  type SelfTraining,
   type SupervisedConfig,
   type SupervisedEpoch,
   type SupervisedResult,
@@ -49,13 +50,36 @@ import type { AugmentChoice } from "../experiment/recipe.ts";
 import type { ImageClassifier } from "./classifier.ts";
 import { type Pretrained, shapeOf } from "./pretrain.ts";
 
-/** The fine-tuning budget used when a setting is not given (Adam 1e-3, batch 64, 500 epochs). */
+/**
+ * The fine-tuning budget used when a setting is not given: the textbook recipe of a CNN on a
+ * few labels, counted in optimiser steps so that a small label budget cannot starve it —
+ * 1,500 steps of 64 images, AdamW (1e-3, weight decay 5e-4), cosine rate, label smoothing 0.1.
+ */
 export const FINE_TUNE_DEFAULTS: Readonly<SupervisedConfig> = Object.freeze({
-  epochs: 500,
+  steps: 1500,
   batchSize: 64,
-  optimizer: "adam",
+  optimizer: "adamw",
   learningRate: 1e-3,
+  weightDecay: 5e-4,
+  schedule: "cosine",
+  labelSmoothing: 0.1,
 });
+
+/** Self-training on unlabelled images during fine-tuning (see `lib/train/unlabelled.ts`). */
+export interface SelfTrainOptions {
+  /** The unlabelled images (indices into the dataset). */
+  unlabelled: Int32Array;
+  /** A pseudo-label counts above this probability (default 0.7). */
+  threshold?: number;
+  /** Weight of the unlabelled loss (default 1). */
+  weight?: number;
+  /** Unlabelled images per step (default 256). */
+  batchSize?: number;
+  /** The strong view that learns the pseudo-labels. */
+  strong: AugmentChoice;
+  /** The weak view the pseudo-labels come from (default the fine-tuning augmentation). */
+  weak?: AugmentChoice;
+}
 
 /** Settings of {@linkcode fineTune}. */
 export interface FineTuneOptions extends Partial<SupervisedConfig> {
@@ -84,6 +108,13 @@ export interface FineTuneOptions extends Partial<SupervisedConfig> {
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
   /** Also learn a teacher's soft labels of unlabelled images (see `distill.ts`). */
   distill?: DistillTargets;
+  /** Also learn the model's own confident pseudo-labels of unlabelled images. */
+  selfTrain?: SelfTrainOptions;
+  /**
+   * Start from this trained classifier's weights (backbone and head, copied) instead of the
+   * pre-trained encoder and `head`: a student that begins as its teacher.
+   */
+  init?: Pick<FineTuned, "backbone" | "head">;
 }
 
 /** A fine-tuned classifier: backbone + head, and how its training went. */
@@ -160,8 +191,66 @@ export function headFromLayers(
     `head_from_layer${k}`,
     seed,
   );
-  for (let i = 0; i < k; i++) head.layers[i].setWeights(from.head.layers[i].getWeights());
+  const mine = headBlockLayers(head);
+  const theirs = headBlockLayers(from.head);
+  for (let i = 0; i < k; i++) {
+    mine[i].forEach((layer, j) => layer.setWeights(theirs[i][j].getWeights()));
+  }
   return head;
+}
+
+/** The trainer's self-training settings of `options` (augmentations made for `shape`). */
+function selfTraining(
+  options: SelfTrainOptions,
+  fineTuneAugment: AugmentChoice,
+  shape: [number, number, number],
+): SelfTraining {
+  const strong = makeAugmenter(options.strong, shape);
+  const weak = makeAugmenter(options.weak ?? fineTuneAugment, shape);
+  if (!strong) throw new RangeError("fineTune: selfTrain needs a strong augmentation, not none");
+  return {
+    indices: options.unlabelled,
+    batchSize: options.batchSize ?? 256,
+    threshold: options.threshold ?? 0.7,
+    weight: options.weight ?? 1,
+    strong: strong.oneView,
+    ...(weak ? { weak: weak.oneView } : {}),
+  };
+}
+
+/** A copy of `model` (same layers, same weights). */
+async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const copy = await tf.models.modelFromJSON({
+    modelTopology: model.toJSON(null, false) as tf.io.ModelJSON["modelTopology"],
+  });
+  copy.setWeights(model.getWeights());
+  return copy;
+}
+
+/** The classifier head of a fine-tune: the projection head kept, its first layers, or a new one. */
+function buildHead(
+  from: Pretrained | null,
+  headMode: FineTuneOptions["head"],
+  layers: number | undefined,
+  classifier: HeadSetting,
+  featureDim: number,
+  numClasses: number,
+  seeds: { seed: number; headSeed?: number },
+): tf.LayersModel {
+  const { seed, headSeed } = seeds;
+  if (headMode === "keep") {
+    const out = from!.head.outputs[0].shape.at(-1) ?? -1;
+    checkKeepableHead(from!.headSetting, out, numClasses);
+    return copyOf(
+      from!.head,
+      () => projectionHead(headConfigFor(from!.headSetting, featureDim, numClasses, seed)),
+    );
+  }
+  if (layers !== undefined) {
+    return headFromLayers(from!, layers, featureDim, numClasses, headSeed ?? seed + 2000);
+  }
+  const s = headSeed ?? (from ? seed + 1000 : seed);
+  return projectionHead(headConfigFor(classifier, featureDim, numClasses, s));
 }
 
 /** A copy of `model` built by `build`, with the same weights. */
@@ -192,6 +281,8 @@ export async function fineTune(
     stream,
     onEpoch,
     distill,
+    selfTrain,
+    init,
     ...budget
   } = options;
   const config: SupervisedConfig = { ...FINE_TUNE_DEFAULTS, ...budget };
@@ -215,33 +306,33 @@ export async function fineTune(
   }
   const backboneConfig = from?.backbone ?? scratchBackbone;
   const build = () => buildBackbone(backboneConfig, shape, seed);
-  const backbone = from ? copyOf(from.encoder, build) : build();
-  const featureDim = backboneOutputDim(backbone);
+  let backbone: tf.LayersModel;
   let head: tf.LayersModel;
-  if (headMode === "keep") {
-    const out = from!.head.outputs[0].shape.at(-1) ?? -1;
-    try {
-      checkKeepableHead(from!.headSetting, out, numClasses);
-    } catch (e) {
-      backbone.dispose();
-      throw e;
-    }
-    head = copyOf(
-      from!.head,
-      () => projectionHead(headConfigFor(from!.headSetting, featureDim, numClasses, seed)),
-    );
-  } else if (layers !== undefined) {
-    try {
-      head = headFromLayers(from!, layers, featureDim, numClasses, headSeed ?? seed + 2000);
-    } catch (e) {
-      backbone.dispose();
-      throw e;
-    }
+  if (init) {
+    // A student that begins as its teacher: copies of the teacher's models.
+    backbone = await cloneModel(init.backbone);
+    head = await cloneModel(init.head);
   } else {
-    const s = headSeed ?? (from ? seed + 1000 : seed);
-    head = projectionHead(headConfigFor(classifier, featureDim, numClasses, s));
+    backbone = from ? copyOf(from.encoder, build) : build();
+    try {
+      head = buildHead(
+        from,
+        headMode,
+        layers,
+        classifier,
+        backboneOutputDim(backbone),
+        numClasses,
+        {
+          seed,
+          headSeed,
+        },
+      );
+    } catch (e) {
+      backbone.dispose();
+      throw e;
+    }
   }
-  const validation = (select ?? "validation") === "final" ? undefined : split.validation;
+
   const arm = !from
     ? "supervised"
     : headMode === "keep"
@@ -258,12 +349,14 @@ export async function fineTune(
       labels: data.labels,
       numClasses,
       train: split.labelled,
-      validation,
+      validation: split.validation,
+      select,
       augment: makeAugmenter(augment, shape)?.oneView,
       rng: new Rng(seed).fork(stream ?? `finetune-${arm}`),
       config,
       onEpoch,
       distill,
+      selfTrain: selfTrain && selfTraining(selfTrain, augment, shape),
     });
     return classifierOf(backbone, head, result, shape);
   } catch (e) {

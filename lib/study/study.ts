@@ -297,7 +297,7 @@ export async function runAblation(
           let idx = drawLabelledFor(budget, s.seed);
           const schedule = fineTuneSchedule(
             idx.length,
-            config.finetune.config.epochs,
+            config.finetune.config.epochs ?? 1,
             config.maxImagesSeen,
             config.finalLrFraction,
           );

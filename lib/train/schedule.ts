@@ -45,22 +45,29 @@ export interface StepBudget {
 }
 
 /**
+ * The optimiser steps of a step budget for `count` training images: a fixed number, or one
+ * that grows with the images ({@linkcode StepBudget}). Throws a `RangeError` below one step.
+ */
+export function stepsFor(steps: number | StepBudget, count: number): number {
+  const total = typeof steps === "number"
+    ? steps
+    : Math.min(steps.max, Math.max(steps.min, Math.round(steps.perImage * count)));
+  if (!(total >= 1) || !Number.isFinite(total)) {
+    throw new RangeError(`the step budget must be at least 1 step, got ${total}`);
+  }
+  return Math.round(total);
+}
+
+/**
  * The epochs a training run of `count` images in batches of `batchSize`
- * takes for a step budget: a fixed number of steps, or one that grows with
- * the images ({@linkcode StepBudget}). At least one epoch.
+ * takes for a step budget ({@linkcode stepsFor}). At least one epoch.
  */
 export function epochsForSteps(
   steps: number | StepBudget,
   count: number,
   batchSize: number,
 ): number {
-  const total = typeof steps === "number"
-    ? steps
-    : Math.min(steps.max, Math.max(steps.min, Math.round(steps.perImage * count)));
-  if (!(total >= 1)) {
-    throw new RangeError(`epochsForSteps: the step budget must be >= 1, got ${total}`);
-  }
-  return Math.max(1, Math.ceil(total / Math.ceil(count / batchSize)));
+  return Math.max(1, Math.ceil(stepsFor(steps, count) / Math.ceil(count / batchSize)));
 }
 
 /** Settings of `EarlyStopping`. */

@@ -3,11 +3,18 @@
  * article's baseline (backbone + head from scratch), fine-tuning a pre-trained
  * backbone with its pre-training head kept or a new head, and a linear probe
  * (backbone frozen, a linear classifier on top). Cross-entropy on the head's
- * logits; SGD with momentum (the article's) or Adam; optional augmentation of
- * the labelled images. Model selection never looks at the test set: the
- * epoch with the best validation accuracy (validation carved out of the
- * labelled budget; ties go to the lower validation loss) is restored, or the
- * final epoch is kept when there is no validation split.
+ * logits (optionally with label smoothing); SGD with momentum (the article's),
+ * Adam or AdamW (`optimizer.ts`); a budget in optimiser steps (or the
+ * article's epochs) with a constant, cosine or per-epoch exponential rate;
+ * optional augmentation of the labelled images; optionally, a teacher's soft
+ * labels or the model's own pseudo-labels on unlabelled images
+ * (`unlabelled.ts`). The models are called in training mode (batch
+ * statistics, dropout) while they learn and in inference mode otherwise.
+ * Model selection never looks at the test set: the record (every
+ * `evalEvery` steps, one epoch by default) with the best validation accuracy
+ * (validation carved out of the labelled budget; ties go to the lower
+ * validation loss) is restored, or the final model is kept when there is no
+ * validation split.
  *
  * @example
  * ```ts
@@ -36,62 +43,61 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
 import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
-import { decayTo, epochsForSteps, type StepBudget } from "./schedule.ts";
+import { decayTo, type StepBudget, stepsFor } from "./schedule.ts";
+import {
+  learningRateAt,
+  makeOptimizer,
+  type OptimizerSettings,
+  optimizerStep,
+  type ScheduleSettings,
+} from "./optimizer.ts";
+import {
+  type BatchAugment,
+  type DistillTargets,
+  gatherRows,
+  type SelfTraining,
+  unlabelledSampler,
+} from "./unlabelled.ts";
+
+export type { DistillTargets, SelfTraining } from "./unlabelled.ts";
 
 /** Settings of supervised training (plain JSON). */
-export interface SupervisedConfig {
-  /** Passes over the labelled images (unless `steps` is set). */
-  epochs: number;
+export interface SupervisedConfig extends OptimizerSettings, ScheduleSettings {
+  /** Passes over the labelled images (when `steps` is not set). */
+  epochs?: number;
   /**
    * A budget of optimiser steps instead of epochs: a number, or steps per
    * labelled image (clamped), so that 80 labels train as long as 800 do
    * per image and a tiny label budget is not two steps an epoch for a few epochs.
    */
   steps?: number | StepBudget;
-  /** Decay the learning rate to this fraction of its start over the run (instead of `lrDecay`). */
+  /** Decay the learning rate to this fraction of its start over the run (per epoch). */
   finalLrFraction?: number;
   batchSize: number;
-  optimizer: "sgd" | "adam";
-  learningRate: number;
-  /** SGD momentum (the article: 0.9). */
-  momentum?: number;
-  /** Learning rate multiplier per epoch. */
-  lrDecay?: number;
   /** Freeze the backbone (a linear probe when the head is one dense layer). */
   freezeBackbone?: boolean;
   /** Learning rate multiplier for the backbone when it is trained (e.g. 0.1 to fine-tune gently). */
   backboneLrScale?: number;
-  /** L2 weight decay on all trained kernels. */
-  weightDecay?: number;
+  /** Label smoothing of the cross-entropy on the labels (e.g. 0.1; default 0). */
+  labelSmoothing?: number;
+  /** Steps between two records (validation and callbacks); default one epoch. */
+  evalEvery?: number;
 }
 
-/** One epoch, as reported to callbacks and kept in the history. */
+/** One record (an epoch, or `evalEvery` steps), as reported to callbacks and kept in the history. */
 export interface SupervisedEpoch {
   epoch: number;
+  /** Optimiser steps done when the record was taken. */
+  step: number;
   loss: number;
   trainAccuracy: number;
+  /** Learning rate of the record's last step. */
+  learningRate: number;
   validationLoss?: number;
   validationAccuracy?: number;
+  /** Self-training: share of the unlabelled images whose pseudo-label was confident enough. */
+  maskRate?: number;
   seconds: number;
-}
-
-/**
- * Distillation on unlabelled images (SimCLRv2's third step): with every
- * labelled batch, a batch of unlabelled images whose targets are a teacher's
- * soft labels. The loss is `weight · CE(true labels) + (1 - weight) · τ² ·
- * CE(teacher's softmax(logits / τ), student's softmax(logits / τ))`.
- */
-export interface DistillTargets {
-  /** The unlabelled images (indices into `images`). */
-  indices: Int32Array;
-  /** The teacher's softmax at `temperature`, `indices.length x numClasses`, row-major. */
-  probs: Float32Array;
-  /** τ of both softmaxes (SimCLRv2: 1). */
-  temperature: number;
-  /** Weight of the true labels' loss, in [0, 1) (the rest goes to the soft labels). */
-  weight: number;
-  /** Unlabelled images per step. */
-  batchSize: number;
 }
 
 /** Everything `trainSupervised` needs. */
@@ -104,53 +110,37 @@ export interface SupervisedOptions {
   numClasses?: number;
   /** Indices of the training images. */
   train: Int32Array;
-  /** Indices of the validation images (may be empty: then the final epoch is kept). */
+  /** Indices of the validation images (may be empty: then the final model is kept). */
   validation?: Int32Array;
+  /**
+   * "validation" (default): keep the record best on the validation images; "final": keep the
+   * final model (the validation images are still scored in every record).
+   */
+  select?: "validation" | "final";
   /** Augments a batch of `count` images (one view); none when omitted. */
-  augment?: (batch: Float32Array, count: number, rng: Rng) => Float32Array;
+  augment?: BatchAugment;
   rng: Rng;
   config: SupervisedConfig;
   onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
   /** Also learn a teacher's soft labels of unlabelled images (distillation). */
   distill?: DistillTargets;
+  /** Also learn the model's own confident pseudo-labels of unlabelled images. */
+  selfTrain?: SelfTraining;
 }
 
 /** What `trainSupervised` returns. */
 export interface SupervisedResult {
   history: SupervisedEpoch[];
-  /** The epoch whose weights the models hold now. */
+  /** The record (index into `history`) whose weights the models hold now. */
   selectedEpoch: number;
   selectedBy: "validation" | "final";
 }
 
-/** Mean cross-entropy and accuracy of backbone+head on `idx`, in chunks. */
-export function evaluateLoss(
-  backbone: tf.LayersModel,
-  head: tf.LayersModel,
-  images: Float32Array,
-  shape: [number, number, number],
-  labels: Int32Array,
-  idx: Int32Array,
-  numClasses: number,
-  chunk = 500,
-): { loss: number; accuracy: number } {
-  let loss = 0;
-  let correct = 0;
-  for (let i = 0; i < idx.length; i += chunk) {
-    const part = idx.subarray(i, Math.min(i + chunk, idx.length));
-    const [l, c] = chunkLoss(backbone, head, images, shape, labels, part, numClasses);
-    loss += l.dataSync()[0];
-    correct += c.dataSync()[0];
-    tf.dispose([l, c]);
-  }
-  return { loss: loss / idx.length, accuracy: correct / idx.length };
-}
-
 /**
- * {@linkcode evaluateLoss} reading with `await data()` (the same numbers; the
- * only form that runs on webgpu, which has no synchronous read in Deno).
+ * Mean cross-entropy and accuracy of backbone + head (inference mode) on the images `idx`,
+ * in chunks; every read is awaited, so it runs on webgpu too.
  */
-export async function evaluateLossAsync(
+export async function evaluateLoss(
   backbone: tf.LayersModel,
   head: tf.LayersModel,
   images: Float32Array,
@@ -160,11 +150,20 @@ export async function evaluateLossAsync(
   numClasses: number,
   chunk = 500,
 ): Promise<{ loss: number; accuracy: number }> {
+  const size = shape[0] * shape[1] * shape[2];
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < idx.length; i += chunk) {
     const part = idx.subarray(i, Math.min(i + chunk, idx.length));
-    const [l, c] = chunkLoss(backbone, head, images, shape, labels, part, numClasses);
+    const [l, c] = tf.tidy(() => {
+      const x = tf.tensor4d(gatherImages(images, size, part), [part.length, ...shape]);
+      const y = tf.tensor1d(gatherLabels(labels, part), "int32");
+      const logits = head.apply(backbone.apply(x)) as tf.Tensor2D;
+      const onehot = tf.oneHot(y, numClasses);
+      const sum = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM);
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"));
+      return [sum, hits];
+    });
     const [lv, cv] = await Promise.all([l.data(), c.data()]);
     tf.dispose([l, c]);
     loss += lv[0];
@@ -173,77 +172,36 @@ export async function evaluateLossAsync(
   return { loss: loss / idx.length, accuracy: correct / idx.length };
 }
 
-/** Summed cross-entropy and number correct of one chunk, as scalars. */
-function chunkLoss(
-  backbone: tf.LayersModel,
-  head: tf.LayersModel,
-  images: Float32Array,
-  shape: [number, number, number],
-  labels: Int32Array,
-  part: Int32Array,
-  numClasses: number,
-): [tf.Scalar, tf.Scalar] {
-  const size = shape[0] * shape[1] * shape[2];
-  return tf.tidy(() => {
-    const x = tf.tensor4d(gatherImages(images, size, part), [part.length, ...shape]);
-    const y = tf.tensor1d(gatherLabels(labels, part), "int32");
-    const logits = head.apply(backbone.apply(x)) as tf.Tensor2D;
-    const l = tf.losses.softmaxCrossEntropy(
-      tf.oneHot(y, numClasses),
-      logits,
-      undefined,
-      0,
-      tf.Reduction.SUM,
-    ) as tf.Scalar;
-    const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")) as tf.Scalar;
-    return [l, c];
-  });
+/** The optimiser steps of a run: `config.steps`, or `epochs` passes over `count` images. */
+export function supervisedSteps(config: SupervisedConfig, count: number): number {
+  const perEpoch = Math.ceil(count / config.batchSize);
+  if (config.steps !== undefined) return stepsFor(config.steps, count);
+  if (config.epochs === undefined || !(config.epochs >= 1)) {
+    throw new RangeError(
+      `supervised training needs a budget: steps, or epochs >= 1 (got ${config.epochs})`,
+    );
+  }
+  return config.epochs * perEpoch;
 }
 
-function makeOptimizer(config: SupervisedConfig, lr: number): tf.Optimizer {
-  return config.optimizer === "sgd"
-    ? tf.train.momentum(lr, config.momentum ?? 0.9)
-    : tf.train.adam(lr);
-}
-
-/**
- * The unlabelled batches of one epoch of distillation: a seeded order over
- * the unlabelled images, taken `batchSize` at a time and started again when
- * it runs out.
- */
-function distillBatches(d: DistillTargets, rng: Rng) {
-  const order = rng.permutation(d.indices.length);
-  let at = 0;
-  return {
-    next(
-      images: Float32Array,
-      size: number,
-      numClasses: number,
-      augment?: SupervisedOptions["augment"],
-    ) {
-      const count = Math.min(d.batchSize, d.indices.length);
-      const rows = new Int32Array(count);
-      for (let k = 0; k < count; k++) {
-        if (at === order.length) at = 0;
-        rows[k] = order[at++];
-      }
-      let batch = gatherImages(images, size, gatherLabels(d.indices, rows));
-      if (augment) batch = augment(batch, count, rng);
-      const probs = new Float32Array(count * numClasses);
-      rows.forEach((r, k) =>
-        probs.set(d.probs.subarray(r * numClasses, (r + 1) * numClasses), k * numClasses)
-      );
-      return { images: batch, probs, count };
-    },
-  };
+/** The extra batch of unlabelled images one step learns from, if any. */
+interface UnlabelledBatch {
+  count: number;
+  /** What the model trains on (the strong view, or the augmented image for distillation). */
+  images: Float32Array;
+  /** Distillation: the teacher's probabilities of those images. */
+  probs?: Float32Array;
+  /** Self-training: the weak view, whose prediction is the pseudo-label. */
+  weak?: Float32Array;
 }
 
 /** Trains backbone + head on the labelled images; see the module doc. */
 export async function trainSupervised(opts: SupervisedOptions): Promise<SupervisedResult> {
-  const { backbone, head, images, shape, labels, config, rng, distill } = opts;
+  const { backbone, head, images, shape, labels, config, rng, distill, selfTrain } = opts;
   const numClasses = opts.numClasses ?? 10;
   const validation = opts.validation ?? new Int32Array(0);
   if (opts.train.length === 0) throw new Error("trainSupervised: no labelled training images");
+  if (distill && selfTrain) throw new Error("trainSupervised: distill or selfTrain, not both");
   for (const i of opts.train) {
     if (!(labels[i] >= 0 && labels[i] < numClasses)) {
       throw new Error(
@@ -256,116 +214,164 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   const backboneVars = backbone.trainableWeights.map((w) => w.read() as tf.Variable);
   const trainBackbone = !config.freezeBackbone;
   const lrScale = config.backboneLrScale ?? 1;
-  const headOpt = makeOptimizer(config, config.learningRate);
+  const headOpt = makeOptimizer(config);
   const backboneOpt = trainBackbone
-    ? makeOptimizer(config, config.learningRate * lrScale)
+    ? makeOptimizer({ ...config, learningRate: config.learningRate * lrScale })
     : undefined;
+  const stepsPerEpoch = Math.ceil(opts.train.length / config.batchSize);
+  const total = supervisedSteps(config, opts.train.length);
+  const schedule: ScheduleSettings = config.finalLrFraction === undefined ? config : {
+    ...config,
+    schedule: "exponential",
+    lrDecay: decayTo(config.finalLrFraction, Math.ceil(total / stepsPerEpoch)),
+  };
+  const evalEvery = config.evalEvery ?? stepsPerEpoch;
+  if (!Number.isInteger(evalEvery) || evalEvery < 1) {
+    throw new RangeError(`trainSupervised: evalEvery must be a positive integer, got ${evalEvery}`);
+  }
+  const smoothing = config.labelSmoothing ?? 0;
+  const l2 = config.optimizer === "adamw" ? 0 : config.weightDecay ?? 0;
+  const extra = distill ?? selfTrain;
+  const nextUnlabelled = extra
+    ? unlabelledSampler(extra.indices.length, extra.batchSize, rng.fork("unlabelled"))
+    : undefined;
+  const unlabelledBatch = (stepRng: Rng): UnlabelledBatch | undefined => {
+    if (!extra || !nextUnlabelled) return undefined;
+    const rows = nextUnlabelled();
+    const count = rows.length;
+    const raw = gatherImages(images, size, gatherLabels(extra.indices, rows));
+    if (distill) {
+      return {
+        count,
+        images: opts.augment ? opts.augment(raw, count, stepRng) : raw,
+        probs: gatherRows(distill.probs, numClasses, rows),
+      };
+    }
+    return {
+      count,
+      images: selfTrain!.strong(raw, count, stepRng),
+      weak: selfTrain!.weak ? selfTrain!.weak(raw, count, stepRng) : raw,
+    };
+  };
 
   const history: SupervisedEpoch[] = [];
-  let best: { acc: number; loss: number; epoch: number; weights: tf.Tensor[] } | undefined;
+  let best: { acc: number; loss: number; record: number; weights: tf.Tensor[] } | undefined;
   const snapshot = () => [...backbone.getWeights(), ...head.getWeights()].map((w) => w.clone());
+  const fail = (why: string): never => {
+    tf.dispose(best?.weights ?? []);
+    headOpt.dispose();
+    backboneOpt?.dispose();
+    throw new Error(why);
+  };
 
-  const epochs = config.steps === undefined
-    ? config.epochs
-    : epochsForSteps(config.steps, opts.train.length, config.batchSize);
-  const lrDecay = config.finalLrFraction === undefined
-    ? config.lrDecay ?? 1
-    : decayTo(config.finalLrFraction, epochs);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const t0 = performance.now();
-    const decay = Math.pow(lrDecay, epoch);
-    (headOpt as unknown as { learningRate: number }).learningRate = config.learningRate * decay;
-    if (backboneOpt) {
-      (backboneOpt as unknown as { learningRate: number }).learningRate = config.learningRate *
-        lrScale * decay;
-    }
+  let step = 0;
+  let period = { loss: 0, correct: 0, seen: 0, masked: 0, unlabelled: 0, t0: performance.now() };
+  let lr = config.learningRate;
+  for (let epoch = 0; step < total; epoch++) {
     const epochRng = rng.fork(`supervised-epoch-${epoch}`);
     const order = epochRng.shuffle(Int32Array.from(opts.train));
-    const unlabelledBatches = distill
-      ? distillBatches(distill, epochRng.fork("distill"))
-      : undefined;
-    let lossSum = 0;
-    let correct = 0;
     for (const batch of batchesOf(order, config.batchSize, false)) {
+      if (step >= total) break;
+      lr = learningRateAt(schedule, step, total, stepsPerEpoch);
       let xs = gatherImages(images, size, batch);
       if (opts.augment) xs = opts.augment(xs, batch.length, epochRng);
       const ys = gatherLabels(labels, batch);
-      const soft = unlabelledBatches?.next(images, size, numClasses, opts.augment);
+      const u = unlabelledBatch(epochRng);
       const n = batch.length;
-      const [lT, cT] = tf.tidy(() => {
+      const [lossT, hitsT, maskT] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [n, ...shape]);
         const y = tf.oneHot(tf.tensor1d(ys, "int32"), numClasses);
         const vars = trainBackbone ? [...backboneVars, ...headVars] : headVars;
+        // Self-training: the pseudo-labels of the weak views, in inference mode, no gradient.
+        let pseudo: { target: tf.Tensor2D; mask: tf.Tensor1D } | undefined;
+        if (u?.weak) {
+          const p = tf.softmax(
+            head.apply(backbone.apply(tf.tensor4d(u.weak, [u.count, ...shape]))) as tf.Tensor2D,
+          );
+          pseudo = {
+            target: tf.oneHot(tf.argMax(p, 1), numClasses) as tf.Tensor2D,
+            mask: tf.cast(tf.greater(tf.max(p, 1), selfTrain!.threshold), "float32") as tf.Tensor1D,
+          };
+        }
         let logits: tf.Tensor2D | undefined;
         const { value, grads } = tf.variableGrads(() => {
-          const input = soft ? tf.concat([x, tf.tensor4d(soft.images, [soft.count, ...shape])]) : x;
-          const feats = backbone.apply(input, { training: true }) as tf.Tensor;
+          const input = u ? tf.concat([x, tf.tensor4d(u.images, [u.count, ...shape])]) : x;
+          const feats = backbone.apply(input, { training: trainBackbone }) as tf.Tensor;
           const all = head.apply(feats, { training: true }) as tf.Tensor2D;
-          logits = tf.keep(soft ? tf.slice(all, [0, 0], [n, -1]) : all);
-          let loss = tf.losses.softmaxCrossEntropy(y, logits);
-          if (soft && distill) {
-            const t = distill.temperature;
-            const student = tf.div(tf.slice(all, [n, 0], [soft.count, -1]), t);
-            const targets = tf.tensor2d(soft.probs, [soft.count, numClasses]);
-            const kd = tf.mul(tf.losses.softmaxCrossEntropy(targets, student), t * t);
-            loss = tf.add(tf.mul(loss, distill.weight), tf.mul(kd, 1 - distill.weight));
+          logits = tf.keep(u ? tf.slice(all, [0, 0], [n, -1]) : all);
+          let loss = tf.losses.softmaxCrossEntropy(y, logits, undefined, smoothing);
+          if (u) {
+            const rest = tf.slice(all, [n, 0], [u.count, -1]);
+            if (distill && u.probs) {
+              const t = distill.temperature;
+              const targets = tf.tensor2d(u.probs, [u.count, numClasses]);
+              const kd = tf.mul(tf.losses.softmaxCrossEntropy(targets, tf.div(rest, t)), t * t);
+              loss = tf.add(tf.mul(loss, distill.weight), tf.mul(kd, 1 - distill.weight));
+            } else if (pseudo) {
+              const ce = tf.losses.softmaxCrossEntropy(
+                pseudo.target,
+                rest,
+                undefined,
+                0,
+                tf.Reduction.NONE,
+              );
+              const masked = tf.mean(tf.mul(ce, pseudo.mask));
+              loss = tf.add(loss, tf.mul(masked, selfTrain!.weight));
+            }
           }
-          if (config.weightDecay) {
-            const l2 = tf.addN(vars.filter((v) => v.rank > 1).map((v) => tf.sum(tf.square(v))));
-            loss = tf.add(loss, tf.mul(l2, config.weightDecay));
+          if (l2) {
+            const sq = tf.addN(vars.filter((v) => v.rank > 1).map((v) => tf.sum(tf.square(v))));
+            loss = tf.add(loss, tf.mul(sq, l2));
           }
           return loss as tf.Scalar;
         }, vars);
-        headOpt.applyGradients(Object.fromEntries(headVars.map((v) => [v.name, grads[v.name]])));
+        const pick = (vs: tf.Variable[]) => Object.fromEntries(vs.map((v) => [v.name, grads[v.name]]));
+        optimizerStep(headOpt, pick(headVars), headVars, lr, config);
         if (backboneOpt) {
-          backboneOpt.applyGradients(
-            Object.fromEntries(backboneVars.map((v) => [v.name, grads[v.name]])),
-          );
+          optimizerStep(backboneOpt, pick(backboneVars), backboneVars, lr * lrScale, config);
         }
         // Training accuracy of the batch as it was seen (before this update).
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(y, 1)), "float32"));
         tf.dispose(logits);
-        return [value, hits];
+        return [value, hits, pseudo ? tf.sum(pseudo.mask) : tf.scalar(0)];
       });
-      const [lv, cv] = await Promise.all([lT.data(), cT.data()]);
-      tf.dispose([lT, cT]);
-      const l = lv[0] * batch.length;
-      const c = cv[0];
-      if (!Number.isFinite(l)) {
-        tf.dispose(best?.weights ?? []);
-        headOpt.dispose();
-        backboneOpt?.dispose();
-        throw new Error(`supervised training stopped: the loss became ${l} at epoch ${epoch + 1}`);
+      const [lv, cv, mv] = await Promise.all([lossT.data(), hitsT.data(), maskT.data()]);
+      tf.dispose([lossT, hitsT, maskT]);
+      step++;
+      if (!Number.isFinite(lv[0])) {
+        fail(`supervised training stopped: the loss became ${lv[0]} at step ${step} of ${total}`);
       }
-      lossSum += l;
-      correct += c;
-    }
-    const record: SupervisedEpoch = {
-      epoch,
-      loss: lossSum / opts.train.length,
-      trainAccuracy: correct / opts.train.length,
-      seconds: 0,
-    };
-    if (validation.length > 0) {
-      const v = await evaluateLossAsync(
-        backbone,
-        head,
-        images,
-        shape,
-        labels,
-        validation,
-        numClasses,
-      );
-      record.validationLoss = v.loss;
-      record.validationAccuracy = v.accuracy;
-      if (!best || v.accuracy > best.acc || (v.accuracy === best.acc && v.loss < best.loss)) {
-        tf.dispose(best?.weights ?? []);
-        best = { acc: v.accuracy, loss: v.loss, epoch, weights: snapshot() };
+      period.loss += lv[0] * n;
+      period.correct += cv[0];
+      period.seen += n;
+      period.masked += mv[0];
+      period.unlabelled += u?.count ?? 0;
+      if (step % evalEvery !== 0 && step !== total) continue;
+      const record: SupervisedEpoch = {
+        epoch: history.length,
+        step,
+        loss: period.loss / period.seen,
+        trainAccuracy: period.correct / period.seen,
+        learningRate: lr,
+        seconds: 0,
+      };
+      if (selfTrain) record.maskRate = period.masked / Math.max(1, period.unlabelled);
+      if (validation.length > 0) {
+        const v = await evaluateLoss(backbone, head, images, shape, labels, validation, numClasses);
+        record.validationLoss = v.loss;
+        record.validationAccuracy = v.accuracy;
+        const better = !best || v.accuracy > best.acc ||
+          (v.accuracy === best.acc && v.loss < best.loss);
+        if (opts.select !== "final" && better) {
+          tf.dispose(best?.weights ?? []);
+          best = { acc: v.accuracy, loss: v.loss, record: history.length, weights: snapshot() };
+        }
       }
+      record.seconds = (performance.now() - period.t0) / 1000;
+      history.push(record);
+      await opts.onEpoch?.(record);
+      period = { loss: 0, correct: 0, seen: 0, masked: 0, unlabelled: 0, t0: performance.now() };
     }
-    record.seconds = (performance.now() - t0) / 1000;
-    history.push(record);
-    await opts.onEpoch?.(record);
   }
   headOpt.dispose();
   backboneOpt?.dispose();
@@ -374,7 +380,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     backbone.setWeights(best.weights.slice(0, nb));
     head.setWeights(best.weights.slice(nb));
     tf.dispose(best.weights);
-    return { history, selectedEpoch: best.epoch, selectedBy: "validation" };
+    return { history, selectedEpoch: best.record, selectedBy: "validation" };
   }
-  return { history, selectedEpoch: config.epochs - 1, selectedBy: "final" };
+  return { history, selectedEpoch: history.length - 1, selectedBy: "final" };
 }

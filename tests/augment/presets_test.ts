@@ -9,6 +9,7 @@ import {
   DIGIT_AUGMENT_DEFAULTS,
   digitAugment,
   makeAugmenter,
+  mildAffine,
   type PresetRules,
 } from "../../lib/augment/presets.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
@@ -116,4 +117,26 @@ Deno.test("augmentPipeline and makeAugmenter: a choice gives its preset; none gi
   assert(v1.some((v, i) => v !== v2[i]), "the two views differ");
   assertEquals(views.oneView(images, 3, new Rng(2)), views.oneView(images, 3, new Rng(2)));
   assertEquals(makeAugmenter({ preset: "none" }, [8, 8, 3]), undefined);
+});
+
+Deno.test("mildAffine: identity at strength 0, mild changes at 1, mirrors only when asked", () => {
+  const n = 6;
+  const images = new Float32Array(n * 28 * 28).map((_, i) => ((i * 37) % 101) / 100);
+  const batch = { data: images, count: n, height: 28, width: 28, channels: 1 };
+  const at0 = mildAffine({ strength: 0 }).apply(batch, new Rng(1));
+  assertEquals(Array.from(at0.data), Array.from(images), "strength 0 is the identity");
+  const mild = mildAffine().apply(batch, new Rng(1)).data;
+  let changed = 0;
+  for (let i = 0; i < mild.length; i++) if (Math.abs(mild[i] - images[i]) > 1e-6) changed++;
+  assert(changed > mild.length / 4, `most pixels move: ${changed}`);
+  // A mirror-only pipeline: flip every image, no rotation, zoom or shift.
+  const flip = mildAffine({ rotationDeg: [0, 0], scale: [1, 1], translate: [0, 0], flipP: 1 });
+  const mirrored = flip.apply(batch, new Rng(2)).data;
+  assertEquals(mirrored[0], images[27], "the first pixel of a row is its last");
+  assertEquals(augmentPipeline({ preset: "affine" })!.name, "mildAffine(strength=1)");
+  assertEquals(
+    augmentPipeline({ preset: "affine-flip", strength: 0.5 })!.name,
+    "mildAffine(strength=0.5)",
+  );
+  assertThrows(() => mildAffine({ flipP: 2 }), "mildAffine: flipP");
 });

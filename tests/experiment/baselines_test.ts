@@ -1,6 +1,6 @@
+import { decayTo } from "../../lib/train/schedule.ts";
 import {
   baselinesFor,
-  decayTo,
   fullBaselines,
   quickBaselines,
   STRONG_CANDIDATES,
@@ -19,19 +19,26 @@ Deno.test("baselines: the article's recipe as published, the strong one chosen o
   assertEquals(full.article.config.batchSize, 64);
   assertEquals(full.article.augment, { preset: "none" });
   assertEquals(full.article.select, "final");
+  assertEquals(full.article.backbone, { kind: "article" }, "the article's own CNN");
   assertEquals(full.strong, STRONG_CANDIDATES[STRONG_TUNING.chosen]);
+  assertEquals(
+    full.strong.backbone,
+    undefined,
+    "the strong baseline trains the SSL arms' backbone",
+  );
+  assertEquals(full.strong.config.optimizer, "adamw");
   // The chosen candidate is the one with the best validation figure.
   const best = Object.entries(STRONG_TUNING.validationAccuracy).sort((a, b) => b[1] - a[1])[0];
-  assertEquals(best[0], STRONG_TUNING.chosen);
+  if (best) assertEquals(best[0], STRONG_TUNING.chosen);
   const quick = quickBaselines();
-  assert(quick.article.config.epochs < full.article.config.epochs);
-  assert(quick.strong.config.epochs < full.strong.config.epochs);
+  assert(quick.article.config.epochs! < full.article.config.epochs!);
+  assert((quick.strong.config.steps as number) < (full.strong.config.steps as number));
   assertAlmostEquals(Math.pow(decayTo(0.05, 300), 299), 0.05, 1e-9);
   assertEquals(decayTo(0.05, 1), 1);
   assertThrows(() => decayTo(0, 10), "finalFraction");
   // Another dataset: the strong recipe augments with the recipe's fine-tune augmentation.
   const fashion = recipeFor("fashion-mnist", false);
-  assertEquals(baselinesFor(fashion).strong.augment, fashion.finetuneAugment);
+  assertEquals(baselinesFor(fashion).strong.augment, { preset: "affine-flip", strength: 1 });
   assertEquals(baselinesFor(recipeFor("mnist", false)).strong.augment, full.strong.augment);
 });
 
@@ -49,6 +56,7 @@ Deno.test("the experiment's table shows both baselines and every SSL arm against
     ssl_distilled: 0.82,
     pixels_linear: 0.6,
     pixels_knn: 0.55,
+    self_trained: 0.83,
   };
   const seed = (s: number) => ({
     seed: s,
@@ -71,26 +79,30 @@ Deno.test("the experiment's table shows both baselines and every SSL arm against
   assertEquals(lines.length, 2 + ARMS.length);
   assert(
     lines[0].includes(
-      "| vs article's supervised recipe | vs strong supervised baseline | vs best pixel baseline |",
+      "| vs strong supervised baseline | vs self-training without SSL | vs best pixel baseline |",
     ),
+    lines[0],
   );
   assert(lines[2].startsWith("| pixels, linear classifier"), lines[2]);
-  assert(lines[5].startsWith("| supervised, the article's recipe"), lines[5]);
+  assert(lines[4].startsWith("| supervised, the article's CNN and recipe"), lines[4]);
+  assertEquals(r.arms.supervised_article?.backbone, "article");
+  assertEquals(r.arms.ssl_new_head?.backbone, "cnn");
+  assertEquals(r.arms.pixels_knn?.backbone, "pixels");
   assert(
     table.includes(
-      "| SSL, head discarded, new head fine-tuned | 85.0% ± 0.0 | 85.0% | 63.6% | +35.0 points | +5.0 points | +25.0 points |",
+      "| SSL, head discarded, new head fine-tuned | cnn | 85.0% ± 0.0 | 85.0% | 63.6% | +5.0 points | +2.0 points | +25.0 points |",
     ),
     table,
   );
   assert(
     table.includes(
-      "| SSL, kNN on frozen h | 60.0% ± 0.0 | 60.0% | — | +10.0 points | -20.0 points | +0.0 points |",
+      "| SSL, kNN on frozen h | cnn | 60.0% ± 0.0 | 60.0% | — | -20.0 points | -23.0 points | +0.0 points |",
     ),
     table,
   );
   assert(
     table.includes(
-      "| supervised on the labels only | 70.0% ± 0.0 | 70.0% | 52.5% | — | — | +10.0 points |",
+      "| supervised on the labels only (no augmentation) | cnn | 70.0% ± 0.0 | 70.0% | 52.5% | — | — | +10.0 points |",
     ),
     table,
   );

@@ -6,6 +6,7 @@ import {
   parseHeadSetting,
 } from "../../lib/models/heads/head_setting.ts";
 import { projectionHead } from "../../lib/models/heads/projection_heads.ts";
+import { headBlockLayers } from "../../lib/models/heads/block_head.ts";
 import { assertEquals, assertThrows } from "../assert.ts";
 
 Deno.test("head settings: the text form parses to the head it names, and back", () => {
@@ -51,4 +52,31 @@ Deno.test("head settings: output width and the built head follow the setting", (
   assertEquals(g.outputs[0].shape, [null, 8]);
   assertEquals(g.layers.map((l) => (l.getConfig() as { units?: number }).units), [64, 8]);
   g.dispose();
+});
+
+Deno.test("head settings: mlp-bn is SimCLR's head, batch norm after every hidden layer", () => {
+  const setting = parseHeadSetting("mlp-bn:128,64");
+  assertEquals(setting, { kind: "mlp", hidden: [128], outputDim: 64, batchNorm: true });
+  assertEquals(headSettingText(setting), "mlp-bn:128,64");
+  assertEquals(headSettingText(parseHeadSetting("mlp-bn:64")), "mlp-bn:64,classes");
+  const g = projectionHead(headConfigFor(setting, 32, 10, 0));
+  const layers = g.layers.map((l) => l.getClassName());
+  const dense = g.layers[0].getConfig() as { useBias?: boolean };
+  g.dispose();
+  assertEquals(layers, ["Dense", "SslBatchNorm", "Activation", "Dense"]);
+  assertEquals(dense.useBias, false);
+});
+
+Deno.test("head settings: a classifier with dropout, and the blocks of a head", () => {
+  const g = projectionHead(headConfigFor({ kind: "linear", dropout: 0.3 }, 32, 10, 0));
+  assertEquals(g.layers.map((l) => l.getClassName()), ["Dropout", "Dense"]);
+  assertEquals(headBlockLayers(g).map((b) => b.length), [2]);
+  g.dispose();
+  const h = projectionHead(headConfigFor(parseHeadSetting("mlp-bn:16,8,4"), 32, 10, 0));
+  assertEquals(
+    headBlockLayers(h).map((b) => b.map((l) => l.getClassName()).join("+")),
+    ["Dense+SslBatchNorm+Activation", "Dense+SslBatchNorm+Activation", "Dense"],
+  );
+  h.dispose();
+  assertThrows(() => projectionHead(headConfigFor({ kind: "linear", dropout: 1 }, 32, 10, 0)));
 });

@@ -5,7 +5,7 @@ import { articleHead, classifierHead } from "../../lib/models/heads/projection_h
 import { Rng } from "../../lib/rng.ts";
 import { evaluateLoss, trainSupervised } from "../../lib/train/supervised.ts";
 import { loadModel, saveModel } from "../../lib/train/checkpoint.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
 import { barImages } from "./train_helpers.ts";
 
 const data = barImages(96, 2);
@@ -31,7 +31,7 @@ Deno.test("supervised training learns a separable task and keeps the best valida
   assertEquals(r.selectedBy, "validation");
   const accs = r.history.map((e) => e.validationAccuracy!);
   assertEquals(accs[r.selectedEpoch], Math.max(...accs), "selected epoch has the best accuracy");
-  const now = evaluateLoss(
+  const now = await evaluateLoss(
     backbone,
     head,
     data.images,
@@ -112,4 +112,59 @@ Deno.test("a model saved in tfjs format loads back with the same weights and out
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("self-training: pseudo-labels count only above the threshold, and they teach", async () => {
+  await initBackend();
+  const run = async (threshold: number | undefined) => {
+    const backbone = articleBackbone([28, 28, 1], [8, 8, 16], 5);
+    const head = classifierHead(16, 10, 5);
+    const r = await trainSupervised({
+      backbone,
+      head,
+      images: data.images,
+      shape: [28, 28, 1],
+      labels: data.labels,
+      train: range(0, 8),
+      rng: new Rng(6),
+      config: {
+        epochs: 0,
+        steps: 12,
+        evalEvery: 4,
+        batchSize: 8,
+        optimizer: "adamw",
+        weightDecay: 5e-4,
+        learningRate: 3e-3,
+        schedule: "cosine",
+        labelSmoothing: 0.1,
+      },
+      selfTrain: threshold === undefined ? undefined : {
+        indices: range(8, 96),
+        batchSize: 16,
+        threshold,
+        weight: 1,
+        strong: (b) => b.map((v) => v * 0.9),
+      },
+    });
+    const weights = [...backbone.getWeights(), ...head.getWeights()].map((w) =>
+      Array.from(w.dataSync())
+    );
+    backbone.dispose();
+    head.dispose();
+    return { r, weights };
+  };
+  const plain = await run(undefined);
+  const never = await run(1); // no probability exceeds 1: no pseudo-label is ever used
+  const always = await run(0);
+  assertEquals(plain.r.history.map((e) => e.step), [4, 8, 12]);
+  assertEquals(plain.r.history[0].maskRate, undefined);
+  assertEquals(never.r.history.map((e) => e.maskRate), [0, 0, 0]);
+  assertEquals(never.weights, plain.weights, "a masked pseudo-label adds no gradient");
+  assertEquals(always.r.history.map((e) => e.maskRate), [1, 1, 1]);
+  assert(
+    always.weights.some((w, i) => w.some((v, j) => v !== plain.weights[i][j])),
+    "used pseudo-labels change the training",
+  );
+  const last = (3e-3 * (1 + Math.cos((Math.PI * 11) / 12))) / 2; // step 12 of 12 runs at step index 11
+  assertAlmostEquals(plain.r.history.at(-1)!.learningRate, last, 1e-12, "cosine");
 });

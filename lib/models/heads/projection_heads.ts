@@ -26,6 +26,10 @@ export interface ProjectionHeadConfig {
   hidden?: number[];
   /** Width of z (ignored for "none"). */
   outputDim?: number;
+  /** MLP: batch normalisation after every hidden layer (SimCLR's head). */
+  batchNorm?: boolean;
+  /** Dropout rate before the last dense layer (a classifier head's). */
+  dropout?: number;
   /** Seed of the initial weights. */
   seed?: number;
 }
@@ -33,20 +37,20 @@ export interface ProjectionHeadConfig {
 /** The dense blocks of a projection head. */
 export function projectionBlocks(config: ProjectionHeadConfig): HeadBlock[] {
   const out = config.outputDim ?? config.inputDim;
+  const last = { units: out, ...(config.dropout ? { dropout: config.dropout } : {}) };
   switch (config.kind) {
     case "none":
       return [];
     case "linear":
-      return [{ units: out }];
+      return [last];
     case "mlp":
       return [
         ...(config.hidden ?? [config.inputDim]).map((units) => ({
           units,
           activation: "relu" as const,
+          ...(config.batchNorm ? { batchNorm: true } : {}),
         })),
-        {
-          units: out,
-        },
+        last,
       ];
     default:
       throw new Error(

@@ -1,0 +1,103 @@
+/**
+ * What a recipe chose, in a few printed lines, and about how long one seed of the experiment
+ * will take: `deno task experiment` prints it before training, so a user who points the
+ * experiment at a folder of 6,000 colour images knows at once whether to wait or to run
+ * `--quick`.
+ *
+ * The estimate counts the images every arm pushes through the backbone (pre-training's views,
+ * each fine-tune's steps, the students' unlabelled batches) and divides by the training speed
+ * of the backbone measured on the 2-core machine ({@linkcode TRAINING_SPEED}), scaled by the
+ * image size.
+ *
+ * @example
+ * ```ts
+ * import { describeRecipe } from "./recipe_summary.ts";
+ * import { quickRecipe } from "./recipe.ts";
+ * const digits = { name: "mnist", images: new Float32Array(0), labels: new Int32Array(0),
+ *   count: 60000, height: 28, width: 28, channels: 1, classNames: ["0", "1"] };
+ * describeRecipe(quickRecipe(), digits); // ["backbone cnn: ...", ..., "expected time: ..."]
+ * ```
+ *
+ * @module
+ */
+import { autoWorkers } from "../backend.ts";
+import type { ImageDataset } from "../data/dataset.ts";
+import { backboneSettingText } from "../models/backbones.ts";
+import { supervisedSteps } from "../train/supervised.ts";
+import { ARMS } from "./arm_table.ts";
+import { armRecipe, isFineTunedArm } from "./arms.ts";
+import { baselinesFor } from "./baselines.ts";
+import { chooseBackbone } from "./folder_recipe.ts";
+import type { ExperimentConfig } from "./recipe.ts";
+
+/**
+ * Images per second one core trains (forward + backward + optimiser) at 28x28, by backbone
+ * kind, with the wasm backend on the 2-core machine; inference is about three times as fast.
+ */
+export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
+  article: 3000,
+  cnn: 1800,
+  resnet: 180,
+});
+
+/** How much faster pre-training runs on two workers than on one thread (measured x1.2-1.6). */
+const WORKER_GAIN = 1.4;
+
+/** Seconds one seed of `config` takes on `train`, roughly (±30% on an idle machine). */
+export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): number {
+  const pixels = (train.height * train.width) / 784;
+  const speed = (kind: string) => (TRAINING_SPEED[kind] ?? TRAINING_SPEED.resnet) / pixels;
+  const labelled = config.labels - config.validation;
+  const unlabelled = Math.min(train.count - config.labels, config.maxUnlabelled ?? Infinity);
+  const p = config.pretrain;
+  const perEpoch = Math.min(
+    Math.floor(unlabelled / Math.min(p.batchSize, unlabelled)),
+    p.maxStepsPerEpoch ?? Infinity,
+  );
+  const workers = p.workers === "auto" ? autoWorkers() : p.workers ?? 1;
+  const gain = workers > 1 ? WORKER_GAIN : 1;
+  let seconds = (2 * p.batchSize * perEpoch * p.epochs) / (speed(config.backbone.kind) * gain);
+  const ctx = { config } as Parameters<typeof armRecipe>[0];
+  for (const arm of ARMS) {
+    if (!isFineTunedArm(arm)) continue;
+    const recipe = armRecipe(ctx, arm);
+    const kind = (recipe.backbone ?? config.backbone).kind;
+    const student = arm === "ssl_distilled" || arm === "self_trained";
+    const steps = student ? config.distill.steps : supervisedSteps(recipe.config, labelled);
+    const batch = Math.min(recipe.config.batchSize, labelled);
+    const extra = student ? config.distill.unlabelledBatch * (1 + 1 / 3) : 0;
+    seconds += (steps * (batch + extra)) / speed(kind);
+  }
+  return seconds;
+}
+
+/** What the recipe chose for `train` and why, and about how long one seed takes. */
+export function describeRecipe(config: ExperimentConfig, train: ImageDataset): string[] {
+  const { backbone, why } = chooseBackbone(train);
+  const mine = backboneSettingText(config.backbone);
+  const chosen = config.backbone.kind === backbone.kind
+    ? `backbone ${mine}: ${why}`
+    : `backbone ${mine} (set by hand; the data would choose ${backbone.kind}: ${why})`;
+  const labelled = config.labels - config.validation;
+  const tune = supervisedSteps(config.finetune, labelled);
+  const strong = supervisedSteps(baselinesFor(config).strong.config, labelled);
+  const p = config.pretrain;
+  const unlabelled = Math.min(train.count - config.labels, config.maxUnlabelled ?? Infinity);
+  const perEpoch = Math.min(
+    Math.floor(unlabelled / Math.min(p.batchSize, unlabelled)),
+    p.maxStepsPerEpoch ?? Infinity,
+  );
+  const minutes = estimateSeconds(config, train) / 60;
+  return [
+    chosen,
+    `channels ${train.channels} (${train.channels === 1 ? "grey" : "colour"}), augmentation ` +
+    `${config.pretrainAugment.preset} for pre-training, ${config.finetuneAugment.preset} ` +
+    `${config.finetuneAugment.strength ?? 1} for fine-tuning`,
+    `budget: pre-training ${p.epochs} epochs x ${perEpoch} steps of ${p.batchSize} pairs ` +
+    `(${unlabelled} unlabelled images); fine-tuning ${tune} steps on ${labelled} labelled ` +
+    `images (the strong baseline ${strong}); each student ${config.distill.steps} steps of ` +
+    `${config.distill.unlabelledBatch} unlabelled images (${config.distill.mode})`,
+    `expected time: about ${minutes < 2 ? minutes.toFixed(1) : Math.round(minutes)} min per ` +
+    `seed on a 2-core CPU`,
+  ];
+}
