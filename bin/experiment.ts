@@ -15,7 +15,8 @@
  * @module
  */
 import { writeFileSync } from "node:fs";
-import { type BackendName, initBackend } from "../lib/backend.ts";
+import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
+import { ArmPool } from "../lib/experiment/arm_pool.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
 import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
@@ -36,6 +37,7 @@ import {
 } from "../lib/models/heads/head_setting.ts";
 import {
   type CommandSpec,
+  integerFlag,
   intList,
   nonNegativeInt,
   oneOf,
@@ -89,6 +91,13 @@ export const EXPERIMENT_COMMAND = {
       description: `the backbone: ${BACKBONE_SETTING_FORMS} (default: chosen from the data)`,
     },
     backend: BACKEND_FLAG,
+    "arm-workers": {
+      type: "string",
+      value: "N|auto",
+      default: "auto",
+      description: "workers that train the fine-tuned arms side by side (auto: one per core; " +
+        "1: one after the other on the main thread; wasm and cpu only)",
+    },
     size: {
       type: "string",
       value: "N|HxW",
@@ -128,6 +137,8 @@ export interface ExperimentArgs {
   backbone?: BackboneConfig;
   /** `--backend`. */
   backend: BackendName;
+  /** `--arm-workers`: a number, or "auto". */
+  armWorkers: number | "auto";
 }
 
 /** Parses and checks the flags; throws a `UsageError` (or `HelpRequested`). */
@@ -180,6 +191,9 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
       ? undefined
       : parseWith("backbone", v.backbone, parseBackboneSetting),
     backend: backendFlag(v.backend),
+    armWorkers: v["arm-workers"] === "auto"
+      ? "auto"
+      : integerFlag("arm-workers", v["arm-workers"], 1),
   };
 }
 
@@ -221,9 +235,18 @@ async function main(argv: readonly string[]): Promise<void> {
   );
   for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`);
   const results: SeedResult[] = [];
+  const armWorkers = trainingWorkers(args.armWorkers);
+  using pool = armWorkers > 1
+    ? await ArmPool.create({
+      backend: args.backend === "auto" ? backend as BackendName : args.backend,
+      config,
+      data,
+      workers: armWorkers,
+    })
+    : undefined;
   for (const seed of config.seeds) {
     try {
-      results.push(await runSeed(config, data, seed, (m) => console.log(m)));
+      results.push(await runSeed(config, data, seed, (m) => console.log(m), { pool }));
     } catch (e) {
       // A RangeError here is a setting the recipe cannot run (e.g. a head that does not fit an arm).
       if (e instanceof RangeError) throw new UsageError(`seed ${seed}: ${e.message}`, { cause: e });

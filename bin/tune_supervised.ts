@@ -1,9 +1,10 @@
 /**
  * Chooses the `supervised_strong` recipe on the VALIDATION split: trains every
- * candidate of `STRONG_CANDIDATES` (lib/experiment/baselines.ts) from scratch
- * on the labelled training images of each seed and prints its final-epoch and
- * best validation accuracy. The test set is never loaded into a decision: the
- * script does not evaluate it at all.
+ * candidate of `STRONG_CANDIDATES` (lib/experiment/baselines.ts) as the
+ * experiment's `supervised_strong` arm (its backbone, its split) on the
+ * labelled training images of each seed and prints its final validation
+ * accuracy (what chooses) and its best. The test set is never loaded into a
+ * decision: the script does not evaluate it at all.
  *
  * `deno run -A bin/tune_supervised.ts [--dataset mnist] [--labels 200] [--seeds 0,1,2]
  * [--only name,name]` (`--help` lists the flags; a mistake is one line and exit code 2).
@@ -12,14 +13,11 @@
  */
 import { initBackend } from "../lib/backend.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
-import { sparseLabelSplit } from "../lib/data/split.ts";
-import { buildBackbone } from "../lib/models/backbones.ts";
-import { articleHead } from "../lib/models/heads/projection_heads.ts";
-import { trainSupervised } from "../lib/train/supervised.ts";
-import { makeAugmenter } from "../lib/experiment/augmenter.ts";
-import { STRONG_CANDIDATES } from "../lib/experiment/baselines.ts";
+import { baselinesFor, STRONG_CANDIDATES } from "../lib/experiment/baselines.ts";
+import { armContext, trainArm } from "../lib/experiment/arms.ts";
+import { recipeFor } from "../lib/experiment/recipe.ts";
+import type { FineTuned } from "../lib/pipeline/fine_tune.ts";
 import { meanAndSpread } from "../lib/eval/metrics.ts";
-import { Rng } from "../lib/rng.ts";
 import {
   type CommandSpec,
   intList,
@@ -73,45 +71,27 @@ async function main(argv: readonly string[]): Promise<void> {
     }
   }
   await initBackend();
-  const { train } = await asUsageError(() => loadDataset(values.dataset));
-  const shape: [number, number, number] = [train.height, train.width, train.channels];
-  const numClasses = train.classNames.length;
+  const data = await asUsageError(() => loadDataset(values.dataset));
   const rows = [
-    "| candidate | final-epoch validation | best validation | seconds |",
+    "| candidate | final validation | best validation (not used) | seconds |",
     "| --- | --- | --- | --- |",
   ];
   for (const name of names) {
-    const recipe = STRONG_CANDIDATES[name];
     const finals: number[] = [];
     const bests: number[] = [];
     const t0 = performance.now();
     for (const seed of seeds) {
-      const split = sparseLabelSplit(train.labels, {
-        labelled: labels,
-        validation: Math.round(labels * 0.2),
-        balanced: true,
-        seed,
-        classNames: train.classNames,
-      });
-      const backbone = buildBackbone({ kind: "article" }, shape, seed);
-      const head = articleHead(32, numClasses, seed);
-      const r = await trainSupervised({
-        backbone,
-        head,
-        images: train.images,
-        shape,
-        labels: train.labels,
-        numClasses,
-        train: split.labelled,
-        validation: split.validation,
-        augment: makeAugmenter(recipe.augment, shape)?.oneView,
-        rng: new Rng(seed).fork("finetune-supervised_strong"),
-        config: recipe.config,
-      });
-      finals.push(r.history.at(-1)!.validationAccuracy!);
-      bests.push(Math.max(...r.history.map((e) => e.validationAccuracy!)));
-      backbone.dispose();
-      head.dispose();
+      // The experiment's own split and arm, with this candidate as the strong recipe.
+      const config = recipeFor(values.dataset, false, data.train);
+      config.labels = labels;
+      config.validation = Math.round(labels * 0.2);
+      config.baselines = { ...baselinesFor(config), strong: STRONG_CANDIDATES[name] };
+      const ctx = armContext(config, data, seed);
+      const model = await trainArm(ctx, "supervised_strong") as FineTuned;
+      const history = model.result.history;
+      finals.push(history.at(-1)!.validationAccuracy!);
+      bests.push(Math.max(...history.map((e) => e.validationAccuracy!)));
+      model.dispose();
     }
     const f = meanAndSpread(finals);
     const b = meanAndSpread(bests);

@@ -211,3 +211,21 @@ export class Rng {
     return child;
   }
 }
+
+/**
+ * A seed for tfjs's seeded initialisers and random ops, from a run's seed and a stream number
+ * (one per layer or op): `seed · 1000 + stream + 1`, never 0. tfjs reads a seed of 0 as "no
+ * seed" and draws from `Math.random` instead, so `seed · 1000 + i` made the first layer of
+ * every seed-0 model random.
+ *
+ * @example
+ * ```ts
+ * import { tfjsSeed } from "./rng.ts";
+ * tfjsSeed(0, 0); // 1
+ * tfjsSeed(2, 500); // 2501
+ * ```
+ */
+export function tfjsSeed(seed: number, stream: number): number {
+  const v = seed * 1000 + stream + 1;
+  return v === 0 ? 0x7fffffff : v;
+}

@@ -35,9 +35,13 @@ import {
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
+  TEACHER_ARMS,
   TEACHING_ARMS,
   trainArm,
 } from "./arms.ts";
+import { ARM_TABLE, type ArmInfo } from "./arm_table.ts";
+import type { ArmPool } from "./arm_pool.ts";
+import type { FineTunedTransfer } from "./arm_worker.ts";
 
 export { type Arm, ARMS } from "./arms.ts";
 
@@ -94,14 +98,37 @@ export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
     : line;
 }
 
-/** Runs every arm for one seed. */
+/** Options of {@linkcode runSeed}. */
+export interface RunSeedOptions {
+  /** Resume pre-training from (and checkpoint it to) this folder. */
+  checkpointDir?: string;
+  /**
+   * Train the fine-tuned arms on these workers, several at a time (`arm_pool.ts`); on the main
+   * thread one after the other when omitted. The accuracies are the same either way.
+   */
+  pool?: ArmPool;
+}
+
+/** What the teachers of `arm` are among the trained arms (an empty list if it has none). */
+function teachersOf(arm: Arm): readonly Arm[] {
+  const t = (ARM_TABLE[arm] as ArmInfo).teacher;
+  return t === undefined ? [] : t === "ssl" ? TEACHER_ARMS : [t];
+}
+
+/**
+ * Runs every arm for one seed: the arms that need no pre-training, the contrastive
+ * pre-training, then the arms built on it; a student after its teachers.
+ */
 export async function runSeed(
   config: ExperimentConfig & { baselines?: BaselinesConfig },
   data: { train: ImageDataset; test: ImageDataset },
   seed: number,
   log: Log = () => {},
-  checkpointDir?: string,
+  options: RunSeedOptions | string = {},
 ): Promise<SeedResult> {
+  const { checkpointDir, pool } = typeof options === "string"
+    ? { checkpointDir: options, pool: undefined }
+    : options;
   const t0 = performance.now();
   const ctx = armContext(config, data, seed);
   const out: SeedResult = {
@@ -112,33 +139,43 @@ export async function runSeed(
     finetune: {},
     timing: { pretrain: 0, total: 0, arms: {} },
   };
-  // The teachers stay alive until their students have trained.
-  const teachers: FineTunedOf[] = [];
-  const score = async (arm: Arm, pre?: Pretrained) => {
+  const runnable = ARMS.filter((arm) => {
     const why = armUnavailable(ctx, arm);
     if (why) {
       out.skipped[arm] = why;
       log(`  ${arm}: skipped: ${why}`);
-      return;
     }
+    return why === undefined;
+  });
+  const report = (
+    arm: Arm,
+    accuracy: number,
+    seconds: number,
+    result?: SupervisedResult,
+    notes = "",
+  ) => {
+    out.testAccuracy[arm] = accuracy;
+    out.timing.arms![arm] = seconds;
+    const took = ` (${seconds.toFixed(0)} s)`;
+    if (result) {
+      out.finetune[arm as FineTunedArm] = result;
+      log(fineTuneLine(arm, result, accuracy) + notes + took);
+    } else {
+      log(`  ${arm}: test ${pct(accuracy)}${took}`);
+    }
+  };
+  // The teachers stay alive until their students have trained.
+  const teachers: FineTunedOf[] = [];
+  const score = async (arm: Arm, pre?: Pretrained) => {
     const ta = performance.now();
     const model = await trainArm(ctx, arm, pre, undefined, teachers);
     let keep = false;
     try {
       const { accuracy } = await evaluate(model, data.test, { count: ctx.testCount });
-      const seconds = (performance.now() - ta) / 1000;
-      out.testAccuracy[arm] = accuracy;
-      out.timing.arms![arm] = seconds;
-      const took = ` (${seconds.toFixed(0)} s)`;
-      if (isFineTunedArm(arm)) {
-        const r = (model as FineTuned).result;
-        out.finetune[arm] = r;
-        log(fineTuneLine(arm, r, accuracy) + distilledNote(model) + took);
-        keep = TEACHING_ARMS.includes(arm);
-        if (keep) teachers.push({ arm, model: model as FineTuned });
-      } else {
-        log(`  ${arm}: test ${pct(accuracy)}${took}`);
-      }
+      const tuned = isFineTunedArm(arm) ? model as FineTuned : undefined;
+      report(arm, accuracy, (performance.now() - ta) / 1000, tuned?.result, distilledNote(model));
+      keep = tuned !== undefined && TEACHING_ARMS.includes(arm);
+      if (keep) teachers.push({ arm, model: tuned! });
     } finally {
       if (!keep) model.dispose();
     }
@@ -148,7 +185,9 @@ export async function runSeed(
     `seed ${seed}: supervised baselines on ${ctx.split.labelled.length} labels ` +
       `(+${ctx.split.validation.length} validation)`,
   );
-  for (const arm of ARMS.filter((a) => !PRETRAINED_ARMS.includes(a))) await score(arm);
+  const early = runnable.filter((a) => !PRETRAINED_ARMS.includes(a));
+  if (!pool) { for (const arm of early) await score(arm); }
+  else for (const arm of early.filter((a) => !isFineTunedArm(a))) await score(arm);
 
   log(`seed ${seed}: contrastive pre-training on ${ctx.split.unlabelled.length} unlabelled images`);
   const tp = performance.now();
@@ -159,11 +198,78 @@ export async function runSeed(
   out.timing.pretrain = (performance.now() - tp) / 1000;
   out.pretrainHistory = pre.history;
   try {
-    for (const arm of ARMS.filter((a) => PRETRAINED_ARMS.includes(a))) await score(arm, pre);
+    const late = runnable.filter((a) => PRETRAINED_ARMS.includes(a));
+    if (!pool) {
+      for (const arm of late) await score(arm, pre);
+    } else {
+      // The fine-tuned arms on the pool (those before pre-training too), the rest here.
+      const tuned = runnable.filter((a) => isFineTunedArm(a));
+      const onPool = runPooled(pool, tuned, pre, seed, report);
+      for (const arm of late.filter((a) => !isFineTunedArm(a))) await score(arm, pre);
+      await onPool;
+    }
   } finally {
     for (const t of teachers) t.model.dispose();
     pre.dispose();
   }
   out.timing.total = (performance.now() - t0) / 1000;
   return out;
+}
+
+/**
+ * Trains `arms` on the pool, at most one per worker at a time: a student as soon as its
+ * teachers are done (before any other waiting arm), the arms that teach first.
+ */
+async function runPooled(
+  pool: ArmPool,
+  arms: readonly Arm[],
+  pre: Pretrained,
+  seed: number,
+  report: (
+    arm: Arm,
+    accuracy: number,
+    seconds: number,
+    r?: SupervisedResult,
+    notes?: string,
+  ) => void,
+): Promise<void> {
+  const models = new Map<Arm, FineTunedTransfer>();
+  const finished = new Set<Arm>();
+  const waiting = [...arms].sort((a, b) =>
+    Number(TEACHING_ARMS.includes(b)) - Number(TEACHING_ARMS.includes(a))
+  );
+  const ready = (arm: Arm) => teachersOf(arm).every((t) => finished.has(t) || !arms.includes(t));
+  await new Promise<void>((resolve, reject) => {
+    let running = 0;
+    const pump = () => {
+      if (waiting.length === 0 && running === 0) return resolve();
+      while (running < pool.size) {
+        const students = waiting.filter((a) => teachersOf(a).length > 0 && ready(a));
+        const next = students[0] ?? waiting.find((a) => teachersOf(a).length === 0);
+        if (next === undefined) return;
+        waiting.splice(waiting.indexOf(next), 1);
+        running++;
+        const teachers = teachersOf(next).map((t) => models.get(t)).filter((m) => m !== undefined);
+        pool.run({
+          seed,
+          arm: next,
+          pretrained: PRETRAINED_ARMS.includes(next) ? pre : undefined,
+          teachers,
+          returnModel: TEACHING_ARMS.includes(next),
+        }).then((done) => {
+          if (done.model) models.set(next, done.model);
+          finished.add(next);
+          const n = done.notes;
+          const note = n?.teacher === undefined
+            ? ""
+            : `; teacher ${n.teacher}, ${n.unlabelledUsed} ` +
+              `unlabelled images, agrees with the teacher on ${pct(n.agreement ?? NaN)}`;
+          report(next, done.accuracy, done.seconds, done.result, note);
+          running--;
+          pump();
+        }, reject);
+      }
+    };
+    pump();
+  });
 }

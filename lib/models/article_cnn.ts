@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { tfjsSeed } from "../rng.ts";
 
 /**
  * The article's CNN backbone for images of shape `inputShape` (height, width,
@@ -39,7 +40,7 @@ export function articleBackbone(
       name: `conv${i + 1}`,
       ...(seed === undefined
         ? {}
-        : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + i }) }),
+        : { kernelInitializer: tf.initializers.glorotUniform({ seed: tfjsSeed(seed, i) }) }),
     }));
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
   });

@@ -23,6 +23,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { tfjsSeed } from "../rng.ts";
 import { convBnRelu } from "./batch_norm.ts";
 
 /** Settings of {@linkcode modernCnn}. */
@@ -67,7 +68,7 @@ export function modernCnn(options: ModernCnnOptions): tf.Sequential {
       const layer of convBnRelu(filters, {
         name: `block${i + 1}`,
         ...(i === 0 ? { inputShape } : {}),
-        ...(seed === undefined ? {} : { seed: seed * 1000 + i }),
+        ...(seed === undefined ? {} : { seed: tfjsSeed(seed, i) }),
       })
     ) model.add(layer);
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${i + 1}_pool` }));

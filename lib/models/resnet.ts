@@ -31,6 +31,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { tfjsSeed } from "../rng.ts";
 
 /** Settings of {@linkcode resnetBackbone} (plain JSON apart from the shape). */
 export interface ResNetOptions {
@@ -105,7 +106,7 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
   const init = (zero = false) =>
     zero
       ? tf.initializers.zeros()
-      : tf.initializers.heNormal(seed === undefined ? {} : { seed: seed * 1000 + layerIndex });
+      : tf.initializers.heNormal(seed === undefined ? {} : { seed: tfjsSeed(seed, layerIndex) });
   const conv = (
     x: tf.SymbolicTensor,
     filters: number,

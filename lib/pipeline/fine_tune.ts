@@ -285,7 +285,11 @@ export async function fineTune(
     init,
     ...budget
   } = options;
-  const config: SupervisedConfig = { ...FINE_TUNE_DEFAULTS, ...budget };
+  // A budget given in epochs replaces the default budget in steps.
+  const defaults = budget.epochs !== undefined && budget.steps === undefined
+    ? { ...FINE_TUNE_DEFAULTS, steps: undefined }
+    : FINE_TUNE_DEFAULTS;
+  const config: SupervisedConfig = { ...defaults, ...budget };
   const shape = shapeOf(data);
   const numClasses = data.classNames.length;
   if (from && from.numClasses !== numClasses) {

@@ -69,7 +69,7 @@ Deno.test("head settings: mlp-bn is SimCLR's head, batch norm after every hidden
 
 Deno.test("head settings: a classifier with dropout, and the blocks of a head", () => {
   const g = projectionHead(headConfigFor({ kind: "linear", dropout: 0.3 }, 32, 10, 0));
-  assertEquals(g.layers.map((l) => l.getClassName()), ["Dropout", "Dense"]);
+  assertEquals(g.layers.map((l) => l.getClassName()), ["SslDropout", "Dense"]);
   assertEquals(headBlockLayers(g).map((b) => b.length), [2]);
   g.dispose();
   const h = projectionHead(headConfigFor(parseHeadSetting("mlp-bn:16,8,4"), 32, 10, 0));

@@ -18,7 +18,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { tfjsSeed } from "../../rng.ts";
 import { batchNorm } from "../batch_norm.ts";
+import { dropout } from "../dropout.ts";
 
 /** One dense block of a head. */
 export interface HeadBlock {
@@ -60,10 +62,10 @@ export function blockHead(
       if (!(b.dropout > 0 && b.dropout < 1)) {
         throw new RangeError(`${name}: block ${i} dropout must be in [0, 1), got ${b.dropout}`);
       }
-      model.add(tf.layers.dropout({
+      model.add(dropout({
         ...first,
         rate: b.dropout,
-        ...(seed === undefined ? {} : { seed: seed * 1000 + 700 + i }),
+        ...(seed === undefined ? {} : { seed: tfjsSeed(seed, 700 + i) }),
       }));
     }
     const activation = b.activation ?? "linear";
@@ -74,7 +76,7 @@ export function blockHead(
       useBias: !b.batchNorm,
       ...(seed === undefined
         ? {}
-        : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 500 + i }) }),
+        : { kernelInitializer: tf.initializers.glorotUniform({ seed: tfjsSeed(seed, 500 + i) }) }),
     }));
     if (b.batchNorm) {
       model.add(batchNorm({}));
@@ -100,8 +102,9 @@ export function headBlockLayers(head: tf.LayersModel): tf.layers.Layer[][] {
   let current: tf.layers.Layer[] | undefined;
   for (const layer of head.layers) {
     const kind = layer.getClassName();
-    const afterDropout = current?.length === 1 && current[0].getClassName() === "Dropout";
-    if (kind === "Dropout" || (kind === "Dense" && !afterDropout)) {
+    const isDropout = (k: string) => k === "SslDropout" || k === "Dropout";
+    const afterDropout = current?.length === 1 && isDropout(current[0].getClassName());
+    if (isDropout(kind) || (kind === "Dense" && !afterDropout)) {
       current = [layer];
       groups.push(current);
     } else if (current) {
