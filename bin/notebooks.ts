@@ -2,14 +2,14 @@
  * `deno task notebooks`: executes every notebook of `notebooks/` in name order in a real
  * Jupyter kernel (`deno`) and writes the executed copies, HTML exports, screenshots and
  * `summary.md` / `summary.json` under `data/runs/<YYYYMMDD-HHMMSS>[-quick]/` (the runner:
- * lib/notebook/runner.ts).
+ * tools/notebooks/runner.ts).
  *
  * Flags (`--help` lists them): `--quick` (or env `SSL_QUICK=1`) for the smoke run,
  * `--only 01,03` (name prefixes), `--no-html`, `--no-browser`, `--dir <folder>` (another folder
  * of notebooks), `--timeout <s>` (per cell), `--out <folder>` (where run folders go, default
  * data/runs), `--backend wasm|webgpu|cpu|auto` (given to the kernels as env `SSL_BACKEND`).
  *
- * First it gets the machine ready (lib/cli/setup.ts; env `SSL_SKIP_SETUP=1` skips that):
+ * First it gets the machine ready (tools/setup/machine.ts; env `SSL_SKIP_SETUP=1` skips that):
  * installs Jupyter (and Chromium) with apt-get when it can, registers the Deno kernel, or
  * stops with the command to run (exit code 2). On the first failing notebook it stops and
  * names the notebook, the cell and the error; exit code 1. A mistake in the flags is one line
@@ -19,13 +19,13 @@
  */
 import { join } from "node:path";
 import { isTruthyFlag } from "../lib/notebook/config.ts";
-import { runNotebooks } from "../lib/notebook/runner.ts";
-import { JupyterMissingError } from "../lib/notebook/jupyter.ts";
-import { plural } from "../lib/notebook/summary.ts";
+import { runNotebooks } from "../tools/notebooks/runner.ts";
+import { JupyterMissingError } from "../tools/notebooks/jupyter.ts";
+import { plural } from "../tools/notebooks/summary.ts";
 import { type CommandSpec, parseFlags, positiveNumber } from "../lib/cli/flags.ts";
 import { BACKEND_FLAG, backendFlag, quickFlag } from "../lib/cli/common_flags.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { ensureMachine, SetupStopped } from "../lib/cli/setup.ts";
+import { ensureMachine, SetupStopped } from "../tools/setup/machine.ts";
 
 /** The command's flags (`deno task notebooks --help`). */
 export const NOTEBOOKS_COMMAND = {

@@ -1,22 +1,23 @@
 /**
- * `deno run -A bin/setup.ts --for test|notebooks`: gets this machine ready for the README's two
- * commands (`deno task test` runs it first; `deno task notebooks` does the same itself).
+ * `deno run -A bin/setup.ts --for test|notebooks`: gets this machine ready for the whole test
+ * suite (`deno task test:all` runs it first; the fast `deno task test` needs none of it) or for
+ * `deno task notebooks` (which does the same itself).
  * Installs what is missing with apt-get when it can (root or passwordless sudo) — Jupyter,
  * Jupyter Notebook and Chromium — and registers the Deno Jupyter kernel; otherwise it stops
  * with the one command to run (exit code 2). Env `SSL_SKIP_SETUP=1` skips it. See
- * lib/cli/setup.ts.
+ * tools/setup/machine.ts.
  *
  * @module
  */
 import { type CommandSpec, oneOf, parseFlags } from "../lib/cli/flags.ts";
 import { runMain } from "../lib/cli/main.ts";
-import { ensureMachine, SetupStopped } from "../lib/cli/setup.ts";
+import { ensureMachine, SetupStopped } from "../tools/setup/machine.ts";
 
 /** The command's flags (`deno run -A bin/setup.ts --help`). */
 export const SETUP_COMMAND = {
   name: "setup",
   usage: "deno run -A bin/setup.ts [flags]",
-  summary: "Installs what `deno task test` or `deno task notebooks` needs and this machine " +
+  summary: "Installs what `deno task test:all` or `deno task notebooks` needs and this machine " +
     "lacks (apt-get as root or with passwordless sudo), and registers the Deno Jupyter kernel. " +
     "SSL_SKIP_SETUP=1 skips it.",
   flags: {
@@ -24,7 +25,7 @@ export const SETUP_COMMAND = {
       type: "string",
       value: "test|notebooks",
       default: "test",
-      description: "the command to get ready for",
+      description: "the command to get ready for (test: deno task test:all)",
     },
     "no-browser": { type: "boolean", description: "notebooks: Chromium is not wanted" },
     "dry-run": { type: "boolean", description: "only say what would be installed or run" },

@@ -4,10 +4,12 @@
  * `ImageDataset` and a label split) and return trained models — the same
  * functions `deno task experiment`, the notebooks and the study run.
  *
- * A complete run (MNIST, 200 labels, a short pre-training):
+ * A complete run (MNIST, 200 labels, a short pre-training). It is the README's example, which
+ * tests/e2e/readme_example_test.ts runs as written (tests/pipeline/readme_example_test.ts
+ * checks it is this one), so it is not run a second time as a doc test:
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { evaluate, fineTune, initBackend, loadDataset, pretrain, splitLabels } from "./mod.ts";
  *
  * await initBackend(); // tfjs's wasm backend with every gradient kernel training needs

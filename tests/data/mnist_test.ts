@@ -110,9 +110,7 @@ Deno.test("mnist: loadIdxPair errors name the bad file", async () => {
 });
 
 Deno.test("mnist: the real dataset has the known shapes, counts and class counts", async () => {
-  const t0 = performance.now();
   const { train, test } = await loadMnist();
-  const firstLoad = performance.now() - t0;
   assertEquals([train.count, train.height, train.width, train.channels], [60000, 28, 28, 1]);
   assertEquals([test.count, test.height, test.width, test.channels], [10000, 28, 28, 1]);
   assertEquals(train.images.length, 60000 * 784);
@@ -136,11 +134,9 @@ Deno.test("mnist: the real dataset has the known shapes, counts and class counts
   // MNIST's mean pixel is 0.1307 (the constant of every MNIST normalisation).
   assertAlmostEquals(sum / train.images.length, 0.1307, 0.0005);
 
-  // Cached: a second call is immediate and returns the same objects.
-  const t1 = performance.now();
+  // Cached: a second call returns the very same objects (the files are not read again).
   const again = await loadMnist();
   assert(again.train === train && again.test === test, "loadMnist is not cached");
-  assert(performance.now() - t1 < Math.max(5, firstLoad / 10), "second load is slow");
 });
 
 Deno.test("mnist: a missing data folder asks for `deno install`", async () => {

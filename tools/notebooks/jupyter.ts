@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { capture } from "../cli/exec.ts";
+import { capture } from "../exec.ts";
 
 /** The Debian packages that give the runner Jupyter (nbconvert, nbclient, ipykernel). */
 export const JUPYTER_APT_PACKAGES = [

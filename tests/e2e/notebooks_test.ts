@@ -7,10 +7,10 @@
  * set) a missing Jupyter or Chromium fails the test instead of skipping it.
  */
 import { join } from "node:path";
-import { checkHtmlInBrowser, findChromium } from "../lib/notebook/browser_check.ts";
-import { runNotebooks } from "../lib/notebook/runner.ts";
-import { chromiumMissing, jupyterMissing } from "./notebook/jupyter_available.ts";
-import { assert, assertEquals } from "./assert.ts";
+import { checkHtmlInBrowser, findChromium } from "../../tools/notebooks/browser_check.ts";
+import { runNotebooks } from "../../tools/notebooks/runner.ts";
+import { chromiumMissing, jupyterMissing } from "./jupyter_available.ts";
+import { assert, assertEquals } from "../assert.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -90,7 +90,7 @@ Deno.test({
     }
     // The results table of notebook 7: every arm of the experiment (`deno task experiment`'s
     // ARMS), each scored (accuracy in [0, 1], better than chance) or skipped with a reason.
-    const { ARMS } = await import("../lib/experiment/arms.ts");
+    const { ARMS } = await import("../../lib/experiment/arms.ts");
     const last = summary.notebooks.find((n) => n.notebook === "07_evaluation.ipynb")!;
     const results = Object.values(last.results)[0] as {
       testAccuracy: Record<string, number>;

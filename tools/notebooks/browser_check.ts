@@ -1,6 +1,6 @@
 /**
  * Headless Chromium as a check of the HTML exports: {@linkcode findChromium} finds the browser,
- * {@linkcode checkHtmlInBrowser} opens a page over the DevTools protocol (lib/notebook/cdp.ts),
+ * {@linkcode checkHtmlInBrowser} opens a page in it (tools/notebooks/chromium.ts, puppeteer-core),
  * waits (in real time) until its plotly charts are drawn, counts them ({@linkcode drawnCharts}
  * does the same on a DOM dump), and saves a screenshot of the whole page.
  *
@@ -15,9 +15,9 @@
  * @module
  */
 import { resolve } from "node:path";
-import { findChromium, launchChromium, type Page } from "./cdp.ts";
+import { findChromium, launchChromium, openPage, type Page, waitFor } from "./chromium.ts";
 
-export { findChromium } from "./cdp.ts";
+export { findChromium } from "./chromium.ts";
 
 /** What headless Chromium showed of an HTML page with charts. */
 export interface BrowserCheck {
@@ -62,14 +62,19 @@ export async function fullPageScreenshot(
   options: { width?: number; maxHeight?: number; heightJs?: string } = {},
 ): Promise<number> {
   const width = options.width ?? 1200;
-  const height = await page.evaluate<number>(
+  const height = await page.evaluate(
     options.heightJs ??
       "Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)",
-  );
-  await page.setViewport(width, Math.min(options.maxHeight ?? 16_000, Math.max(600, height)));
+  ) as number;
+  await page.setViewport({
+    width,
+    height: Math.min(options.maxHeight ?? 16_000, Math.max(600, height)),
+    deviceScaleFactor: 1,
+  });
   await page.evaluate("window.dispatchEvent(new Event('resize'))");
   await new Promise((r) => setTimeout(r, 800)); // let the page and plotly's charts re-layout
-  return await page.screenshot(path);
+  const png = await page.screenshot({ path, type: "png" });
+  return png.length;
 }
 
 /**
@@ -87,19 +92,20 @@ export async function checkHtmlInBrowser(
   const t = performance.now();
   const browser = await launchChromium({ executable });
   try {
-    const page = await browser.newPage({ width: 1200, height: 900 });
-    await page.goto(new URL(`file://${resolve(htmlPath)}`).href);
+    const { page, log } = await openPage(browser, { width: 1200, height: 900 });
+    await page.goto(new URL(`file://${resolve(htmlPath)}`).href, { timeout: 60_000 });
     let counts = { charts: 0, drawn: 0 };
     try {
-      counts = await page.waitFor(
+      counts = await waitFor(
+        page,
         `(() => { const c = ${COUNT_CHARTS_JS}; return c.drawn === c.charts ? c : null; })()`,
         options.timeoutMs ?? 60_000,
         "every chart to be drawn",
       );
     } catch {
-      counts = await page.evaluate(COUNT_CHARTS_JS); // report what was drawn
+      counts = await page.evaluate(COUNT_CHARTS_JS) as typeof counts; // report what was drawn
     }
-    const result: BrowserCheck = { ...counts, seconds: 0, errors: page.errors };
+    const result: BrowserCheck = { ...counts, seconds: 0, errors: log.errors };
     if (options.screenshot) {
       await fullPageScreenshot(page, options.screenshot);
       result.screenshot = resolve(options.screenshot);

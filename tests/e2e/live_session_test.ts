@@ -1,6 +1,6 @@
 /**
  * The notebooks in a real browser, as a learner sees them: Debian's classic Jupyter Notebook
- * server (loopback port, token) and headless Chromium driven over the DevTools protocol.
+ * server (loopback port, token) and headless Chromium (puppeteer-core, tools/notebooks/chromium.ts).
  *
  * 1. Notebooks 02 and 05 (quick mode) are opened and run through the menu, Cell → Run All,
  *    until the kernel is idle: PNG images shown, charts drawn (plotly SVG in the page), the
@@ -16,7 +16,7 @@
  * @module
  */
 import { join } from "node:path";
-import { launchChromium } from "../../lib/notebook/cdp.ts";
+import { launchChromium, openPage, waitFor } from "../../tools/notebooks/chromium.ts";
 import { dataDir } from "../../lib/notebook/config.ts";
 import {
   inspectNotebook,
@@ -26,13 +26,13 @@ import {
   screenshotNotebook,
   trustNotebook,
   viewProblems,
-} from "../../lib/notebook/notebook_page.ts";
+} from "../../tools/notebooks/notebook_page.ts";
 import {
   liveWorkspace,
   removeWorkspace,
   startNotebookServer,
-} from "../../lib/notebook/notebook_server.ts";
-import { runNotebooks, timestamp } from "../../lib/notebook/runner.ts";
+} from "../../tools/notebooks/notebook_server.ts";
+import { runNotebooks, timestamp } from "../../tools/notebooks/runner.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { chromiumMissing, jupyterMissing, notebookServerMissing } from "./jupyter_available.ts";
 
@@ -71,7 +71,7 @@ Deno.test({
     const browser = await launchChromium();
     const views: Record<string, NotebookView> = {};
     try {
-      const page = await browser.newPage({ width: 1200, height: 900 });
+      const { page, log } = await openPage(browser, { width: 1200, height: 900 });
 
       await t.step("02: Run All shows the augmented views (PNG images), no error", async () => {
         await openNotebook(page, server, "notebooks/02_augmentation.ipynb");
@@ -94,7 +94,8 @@ Deno.test({
             sample: "[...document.querySelectorAll('.ssl-progress progress')].map((p) => p.value)",
           }) as number[][];
           // Charts may draw a moment after the kernel went idle: wait for every one.
-          await page.waitFor(
+          await waitFor(
+            page,
             "(() => { const c = [...document.querySelectorAll('div.ssl-plotly')]; " +
               "return c.length >= 4 && c.every((d) => d.querySelector('svg.main-svg')); })()",
             60_000,
@@ -154,17 +155,18 @@ Deno.test({
           "the UMAP cells show their titles",
         );
         assert(view.libraryNotes >= 1, "the library output says why the charts wait");
-        const rendered = await page.evaluate<{ tables: number; strong: number }>(`({
+        const rendered = await page.evaluate(`({
           tables: document.querySelectorAll(".output_html table").length,
           strong: document.querySelectorAll(".output_html .ssl-markdown strong").length,
-        })`);
+        })`) as { tables: number; strong: number };
         assert(rendered.tables >= 2, `${rendered.tables} tables rendered`);
         assert(rendered.strong >= 2, "the banner and the verdict render their bold text");
         noProblems("07 untrusted", view);
         await screenshot(page, join(runDir, "07_evaluation-untrusted.png"));
 
         await trustNotebook(page);
-        await page.waitFor(
+        await waitFor(
+          page,
           "(() => { const c = [...document.querySelectorAll('div.ssl-plotly')]; " +
             "return c.length > 0 && c.every((d) => d.querySelector('svg.main-svg')); })()",
           60_000,
@@ -177,7 +179,7 @@ Deno.test({
         noProblems("07 trusted", trusted);
         await screenshot(page, join(runDir, "07_evaluation-trusted.png"));
       });
-      assertEquals(page.errors.filter((e) => /plotly|ssl-/i.test(e)), [], "no chart errors");
+      assertEquals(log.errors.filter((e) => /plotly|ssl-/i.test(e)), [], "no chart errors");
     } catch (e) {
       console.error(`notebook server log (end):\n${server.log().slice(-4000)}`);
       throw e;

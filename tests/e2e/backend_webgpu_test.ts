@@ -4,19 +4,19 @@
 // they are skipped on a developer machine and FAIL when env CI is set or the lavapipe packages are
 // installed (as .ci/run does), so CI cannot skip them.
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_NAMES, initBackend, onHostBackend, trainingWorkers } from "../lib/backend.ts";
+import { BACKEND_NAMES, initBackend, onHostBackend, trainingWorkers } from "../../lib/backend.ts";
 import {
   GPU_INSTALL_HINT,
   gpuProbe,
   isSoftwareAdapter,
   startWebgpu,
-} from "../lib/backend_webgpu.ts";
-import { type BackboneConfig, buildBackbone } from "../lib/models/backbones.ts";
-import { projectionHead } from "../lib/models/heads/projection_heads.ts";
-import { ntXentLoss } from "../lib/loss/ntxent.ts";
-import { trainLinearProbe } from "../lib/eval/linear_probe.ts";
-import { Rng } from "../lib/rng.ts";
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+} from "../../lib/backend_webgpu.ts";
+import { type BackboneConfig, buildBackbone } from "../../lib/models/backbones.ts";
+import { projectionHead } from "../../lib/models/heads/projection_heads.ts";
+import { ntXentLoss } from "../../lib/loss/ntxent.ts";
+import { trainLinearProbe } from "../../lib/eval/linear_probe.ts";
+import { Rng } from "../../lib/rng.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 
 const probe = await gpuProbe();
 /** Mesa's software Vulkan driver is installed (as .ci/run does): WebGPU must then work. */
@@ -212,10 +212,10 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     requireAdapter();
-    const { loadDataset } = await import("../lib/data/load_dataset.ts");
-    const { quickRecipe } = await import("../lib/experiment/recipe.ts");
-    const { quickBaselines } = await import("../lib/experiment/baselines.ts");
-    const { ARMS, runSeed } = await import("../lib/experiment/run_seed.ts");
+    const { loadDataset } = await import("../../lib/data/load_dataset.ts");
+    const { quickRecipe } = await import("../../lib/experiment/recipe.ts");
+    const { quickBaselines } = await import("../../lib/experiment/baselines.ts");
+    const { ARMS, runSeed } = await import("../../lib/experiment/run_seed.ts");
     const data = await loadDataset("mnist");
     const quick = quickRecipe();
     const b = quickBaselines();

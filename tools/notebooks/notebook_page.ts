@@ -1,5 +1,5 @@
 /**
- * A learner at the classic Jupyter Notebook, in headless Chromium (lib/notebook/cdp.ts): open
+ * A learner at the classic Jupyter Notebook, in headless Chromium (tools/notebooks/chromium.ts): open
  * a notebook ({@linkcode openNotebook}), run every cell through the menu, Cell → Run All, and
  * wait until the kernel is idle ({@linkcode runAllCells}), trust it through File → Trust
  * Notebook ({@linkcode trustNotebook}), read what the page shows ({@linkcode inspectNotebook}:
@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Page } from "./cdp.ts";
+import { type Page, waitFor } from "./chromium.ts";
 import { fullPageScreenshot } from "./browser_check.ts";
 import type { NotebookServer } from "./notebook_server.ts";
 
@@ -117,8 +117,9 @@ export async function openNotebook(
   options: { timeoutMs?: number; waitKernel?: boolean } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 120_000;
-  await page.goto(server.notebookUrl(path), timeoutMs);
-  await page.waitFor(
+  await page.goto(server.notebookUrl(path), { timeout: timeoutMs });
+  await waitFor(
+    page,
     "!!(window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded)",
     timeoutMs,
     `${path} to load in the notebook page`,
@@ -134,7 +135,7 @@ const KERNEL_IDLE_JS = `(() => {
 
 /** Waits until the notebook's kernel is connected and idle. */
 export async function waitForKernel(page: Page, timeoutMs = 120_000): Promise<void> {
-  await page.waitFor(KERNEL_IDLE_JS, timeoutMs, "the kernel to start (idle)");
+  await waitFor(page, KERNEL_IDLE_JS, timeoutMs, "the kernel to start (idle)");
 }
 
 /**
@@ -148,7 +149,8 @@ export async function runAllCells(
 ): Promise<unknown[]> {
   const timeoutMs = options.timeoutMs ?? 600_000;
   await page.click("#celllink");
-  await page.waitFor(
+  await waitFor(
+    page,
     "(() => { const a = document.querySelector('#run_all_cells > a'); return !!a && a.offsetParent !== null; })()",
     10_000,
     "the Cell menu to open",
@@ -157,14 +159,14 @@ export async function runAllCells(
   const samples: unknown[] = [];
   const end = performance.now() + timeoutMs;
   let settled = 0;
-  await page.waitFor("document.querySelectorAll('.input_prompt').length > 0", 10_000, "cells");
+  await waitFor(page, "document.querySelectorAll('.input_prompt').length > 0", 10_000, "cells");
   await new Promise((r) => setTimeout(r, 1000));
   while (settled < 2) {
     if (performance.now() > end) {
       throw new Error(`Run All did not finish within ${timeoutMs} ms`);
     }
     if (options.sample) samples.push(await page.evaluate(options.sample));
-    const done = await page.evaluate<boolean>(`(() => {
+    const done = await page.evaluate(`(() => {
       const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code");
       const running = cells.some((c) => c.input_prompt_number === "*");
       const numbered = cells.every((c) => typeof c.input_prompt_number === "number" || c.get_text().trim() === "");
@@ -182,20 +184,23 @@ export async function runAllCells(
  */
 export async function trustNotebook(page: Page, timeoutMs = 120_000): Promise<void> {
   await page.click("#filelink");
-  await page.waitFor(
+  await waitFor(
+    page,
     "(() => { const a = document.querySelector('#trust_notebook > a'); return !!a && a.offsetParent !== null; })()",
     10_000,
     "the File menu to open",
   );
   await page.click("#trust_notebook > a");
-  await page.waitFor(
+  await waitFor(
+    page,
     "(() => { const b = document.querySelector('.modal-footer .btn-danger'); return !!b && b.offsetParent !== null; })()",
     10_000,
     "the Trust dialog",
   );
   await page.evaluate("window.sslBeforeTrust = true");
   await page.click(".modal-footer .btn-danger");
-  await page.waitFor(
+  await waitFor(
+    page,
     "!window.sslBeforeTrust && !!(window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded && Jupyter.notebook.trusted)",
     timeoutMs,
     "the notebook to reload, trusted",
@@ -204,7 +209,7 @@ export async function trustNotebook(page: Page, timeoutMs = 120_000): Promise<vo
 
 /** Reads what the open notebook page shows (see {@linkcode NotebookView}). */
 export async function inspectNotebook(page: Page): Promise<NotebookView> {
-  return await page.evaluate<NotebookView>(`(() => {
+  return (await page.evaluate(`(() => {
     const visible = (el) => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
     const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code");
     const view = {
@@ -255,7 +260,7 @@ export async function inspectNotebook(page: Page): Promise<NotebookView> {
       }
     }
     return view;
-  })()`);
+  })()`)) as NotebookView;
 }
 
 /** Saves a screenshot of the whole notebook (every cell, 1200 pixels wide) to `path`. */

@@ -1,6 +1,6 @@
 /**
- * Gets this machine ready for `deno task test` or `deno task notebooks`: probes what it has
- * ({@linkcode probeMachine}), decides with `planSetup` (lib/cli/setup_plan.ts), then installs
+ * Gets this machine ready for `deno task test:all` or `deno task notebooks`: probes what it has
+ * ({@linkcode probeMachine}), decides with `planSetup` (tools/setup/plan.ts), then installs
  * the Debian packages it lacks with apt-get (saying what and why), fetches the npm
  * dependencies if `node_modules/` is missing, and registers the Deno Jupyter kernel with the
  * Deno that runs this code (`Deno.execPath()`: under `npx deno` that Deno is not on PATH).
@@ -9,8 +9,8 @@
  *
  * @example
  * ```ts
- * import { ensureMachine } from "./setup.ts";
- * import type { MachineFacts } from "./setup_plan.ts";
+ * import { ensureMachine } from "./machine.ts";
+ * import type { MachineFacts } from "./plan.ts";
  * // Everything present: nothing to do, nothing run. (Without `probe`, it probes this machine.)
  * const ready: MachineFacts = {
  *   nbconvert: true, jupyterClient: true, nbclientIpykernel: true, notebook: true,
@@ -29,12 +29,12 @@
  * @module
  */
 import { join } from "node:path";
-import { onPath } from "./exec.ts";
-import { type MachineFacts, type PlanOptions, planSetup, type SetupPlan } from "./setup_plan.ts";
-import type { SetupPurpose } from "./setup_plan.ts";
-import { findChromium } from "../notebook/browser_check.ts";
-import { isTruthyFlag, projectRoot } from "../notebook/config.ts";
-import { denoKernelState } from "../notebook/jupyter.ts";
+import { onPath } from "../exec.ts";
+import { type MachineFacts, type PlanOptions, planSetup, type SetupPlan } from "./plan.ts";
+import type { SetupPurpose } from "./plan.ts";
+import { findChromium } from "../notebooks/chromium.ts";
+import { isTruthyFlag, projectRoot } from "../../lib/notebook/config.ts";
+import { denoKernelState } from "../notebooks/jupyter.ts";
 
 /** The machine lacks something it cannot install itself; the message says what to run. */
 export class SetupStopped extends Error {

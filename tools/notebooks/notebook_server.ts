@@ -9,30 +9,21 @@
  *
  * @example
  * ```ts
- * import {
- *   findNotebookServer,
- *   liveWorkspace,
- *   removeWorkspace,
- *   startNotebookServer,
- * } from "./notebook_server.ts";
- * if (findNotebookServer()) {
- *   const dir = await liveWorkspace(["02_augmentation.ipynb"]);
- *   const server = await startNotebookServer({ dir, env: { SSL_QUICK: "1" } });
- *   try {
- *     console.log(server.notebookUrl("notebooks/02_augmentation.ipynb"));
- *   } finally {
- *     await server.close();
- *     await removeWorkspace(dir);
- *   }
- * }
+ * import { findNotebookServer, liveWorkspace, removeWorkspace } from "./notebook_server.ts";
+ * // A scratch copy of notebook 02 that resolves `../lib/...` as in the repository:
+ * const dir = await liveWorkspace(["02_augmentation.ipynb"]);
+ * await removeWorkspace(dir); // its links go; what they point to stays
+ * // With `jupyter-notebook` installed, `startNotebookServer({ dir, env: { SSL_QUICK: "1" } })`
+ * // serves such a folder (seconds to start; tests/e2e/live_session_test.ts runs a session).
+ * const server: string | undefined = findNotebookServer(); // e.g. "/usr/bin/jupyter-notebook"
  * ```
  *
  * @module
  */
 
 import { join } from "node:path";
-import { onPath } from "../cli/exec.ts";
-import { projectRoot } from "./config.ts";
+import { onPath } from "../exec.ts";
+import { projectRoot } from "../../lib/notebook/config.ts";
 
 /** The `jupyter-notebook` executable (env `JUPYTER_NOTEBOOK`, else on PATH), or `undefined`. */
 export function findNotebookServer(): string | undefined {

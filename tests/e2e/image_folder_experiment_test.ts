@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ARMS } from "../../lib/experiment/run_seed.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { makePatternFolder } from "./image_folder_helpers.ts";
+import { makePatternFolder } from "../data/image_folder_helpers.ts";
 
 /** Runs `deno task experiment ...args`; returns the exit code and stdout + stderr. */
 async function experiment(...args: string[]): Promise<{ code: number; text: string }> {

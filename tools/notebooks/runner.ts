@@ -6,7 +6,7 @@
  * results each notebook saved with `saveResults` from lib/notebook/config.ts).
  *
  * When Chromium is installed, each HTML export with charts is opened in headless Chromium
- * (lib/notebook/browser_check.ts): the summary records how many charts were drawn and a
+ * (tools/notebooks/browser_check.ts): the summary records how many charts were drawn and a
  * screenshot `<notebook>.png` is saved. Each notebook's line gives the executed notebook's
  * size (about 2 MB: plotly.js, compressed, once per notebook, plus the outputs).
  *
@@ -31,11 +31,11 @@
  */
 
 import { join, resolve } from "node:path";
-import { isTruthyFlag, projectRoot } from "./config.ts";
-import { capture as run } from "../cli/exec.ts";
+import { isTruthyFlag, projectRoot } from "../../lib/notebook/config.ts";
+import { capture as run } from "../exec.ts";
 import { checkHtmlInBrowser, findChromium } from "./browser_check.ts";
 import { checkJupyter, ensureDenoKernel } from "./jupyter.ts";
-import { plotlyPayload } from "./plotly_library.ts";
+import { plotlyPayload } from "../../lib/notebook/plotly_library.ts";
 import {
   countOutputs,
   emptyCounts,
@@ -123,7 +123,7 @@ function resultFiles(dir: string): Map<string, number> {
  * Executes the notebooks of `options.dir` in name order (see the module documentation) and
  * returns the run's summary, also written to `summary.json` / `summary.md` in the run folder.
  * Stops at the first failing notebook (`ok: false`, `failure` set). Throws
- * `JupyterMissingError` (lib/notebook/jupyter.ts) when Jupyter is not installed, and an Error when there is no
+ * `JupyterMissingError` (tools/notebooks/jupyter.ts) when Jupyter is not installed, and an Error when there is no
  * notebook to run.
  */
 export async function runNotebooks(options: RunOptions = {}): Promise<Summary> {

@@ -8,9 +8,9 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { checkHtmlInBrowser } from "../../lib/notebook/browser_check.ts";
-import { runNotebooks } from "../../lib/notebook/runner.ts";
-import type { Summary } from "../../lib/notebook/summary.ts";
+import { checkHtmlInBrowser } from "../../tools/notebooks/browser_check.ts";
+import { runNotebooks } from "../../tools/notebooks/runner.ts";
+import type { Summary } from "../../tools/notebooks/summary.ts";
 import { dataDir } from "../../lib/notebook/config.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { chromiumMissing, jupyterMissing } from "./jupyter_available.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { findChromium } from "../../lib/notebook/browser_check.ts";
-import { findNotebookServer } from "../../lib/notebook/notebook_server.ts";
+import { findChromium } from "../../tools/notebooks/browser_check.ts";
+import { findNotebookServer } from "../../tools/notebooks/notebook_server.ts";
 
 function probe(): string | undefined {
   try {

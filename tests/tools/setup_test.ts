@@ -2,8 +2,8 @@
  * The machine set-up's decisions, with the probes and the commands injected: nothing here
  * installs anything or looks at this machine.
  */
-import { type MachineFacts, planSetup } from "../../lib/cli/setup_plan.ts";
-import { ensureMachine, SetupStopped } from "../../lib/cli/setup.ts";
+import { type MachineFacts, planSetup } from "../../tools/setup/plan.ts";
+import { ensureMachine, SetupStopped } from "../../tools/setup/machine.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 
 const READY: MachineFacts = {

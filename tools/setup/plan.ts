@@ -1,6 +1,6 @@
 /**
- * What a machine lacks for `deno task test` or `deno task notebooks`, and what to do about it:
- * the pure decision half of the machine set-up (lib/cli/setup.ts probes and acts).
+ * What a machine lacks for `deno task test:all` or `deno task notebooks`, and what to do about it:
+ * the pure decision half of the machine set-up (tools/setup/machine.ts probes and acts).
  *
  * - The Deno Jupyter kernel is always registered when missing (or re-registered when it
  *   points at a Deno that is gone).
@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { type MachineFacts, planSetup } from "./setup_plan.ts";
+ * import { type MachineFacts, planSetup } from "./plan.ts";
  * const bare: MachineFacts = {
  *   nbconvert: false, jupyterClient: false, nbclientIpykernel: false, notebook: false,
  *   chromium: false, denoKernel: "missing", nodeModules: true,

@@ -1,12 +1,11 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { countOutputs, parseFailure } from "../../lib/notebook/outputs.ts";
-import { drawnCharts } from "../../lib/notebook/browser_check.ts";
-import { denoKernelState, JupyterMissingError } from "../../lib/notebook/jupyter.ts";
-import { listNotebooks, runNotebooks, timestamp } from "../../lib/notebook/runner.ts";
-import { notebookLine, type Summary, summaryMarkdown } from "../../lib/notebook/summary.ts";
+import { countOutputs, parseFailure } from "../../tools/notebooks/outputs.ts";
+import { drawnCharts } from "../../tools/notebooks/browser_check.ts";
+import { denoKernelState, JupyterMissingError } from "../../tools/notebooks/jupyter.ts";
+import { listNotebooks, runNotebooks, timestamp } from "../../tools/notebooks/runner.ts";
+import { notebookLine, type Summary, summaryMarkdown } from "../../tools/notebooks/summary.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { jupyterMissing } from "./jupyter_available.ts";
+import { notebook } from "./notebook_json.ts";
 
 const STDERR = `[NbConvertApp] Converting notebook 02_fail.ipynb to notebook
 Traceback (most recent call last):
@@ -23,24 +22,6 @@ throw new TypeError('bad <thing> happened');
 TypeError: bad <thing> happened
 
 `;
-
-function notebook(...sources: string[]) {
-  return {
-    cells: sources.map((s, i) =>
-      s.startsWith("#") ? { cell_type: "markdown", id: `c${i}`, metadata: {}, source: s } : {
-        cell_type: "code",
-        id: `c${i}`,
-        metadata: {},
-        outputs: [],
-        execution_count: null,
-        source: s,
-      }
-    ),
-    metadata: { kernelspec: { display_name: "Deno", language: "typescript", name: "deno" } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
-}
 
 Deno.test("runner: parseFailure names the cell (index, first line) and the error", () => {
   const nb = notebook(
@@ -167,63 +148,6 @@ Deno.test("runner: a missing jupyter command gives install instructions", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test({
-  name: "runner: stops at the failing notebook and names the cell and the error (jupyter)",
-  ignore: jupyterMissing !== undefined,
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "ssl-fail-" });
-    try {
-      await Deno.writeTextFile(
-        join(dir, "01_ok.ipynb"),
-        JSON.stringify(notebook("const x = 41 + 1;")),
-      );
-      await Deno.writeTextFile(
-        join(dir, "02_fail.ipynb"),
-        JSON.stringify(
-          notebook(
-            "const a = 1;",
-            "# a title",
-            "// compute things\nthrow new TypeError(`bad <thing> ${a}`);",
-          ),
-        ),
-      );
-      await Deno.writeTextFile(join(dir, "03_never.ipynb"), JSON.stringify(notebook("1")));
-      const lines: string[] = [];
-      const s = await runNotebooks({
-        dir,
-        runDir: join(dir, "run"),
-        quick: true,
-        html: false,
-        log: (l) => lines.push(l),
-      });
-      assertEquals(s.ok, false);
-      assertEquals(s.notebooks.map((n) => [n.notebook, n.ok]), [["01_ok.ipynb", true], [
-        "02_fail.ipynb",
-        false,
-      ]]);
-      assertEquals(s.failure?.cellIndex, 2);
-      assertEquals(s.failure?.firstLine, "// compute things");
-      assertEquals(s.failure?.ename, "TypeError");
-      assertEquals(s.failure?.evalue, "bad <thing> 1");
-      assert(
-        s.failure?.message.startsWith(
-          "02_fail.ipynb failed at cell 3 (index 2): // compute things",
-        ),
-      );
-      assert(
-        existsSync(join(dir, "run", "summary.json")) && existsSync(join(dir, "run", "summary.md")),
-      );
-      assert(existsSync(join(dir, "run", "02_fail.nbconvert.log")));
-      assert(
-        lines.some((l) => l.startsWith("01_ok.ipynb") && l.includes(" ok ")),
-        lines.join("\n"),
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
 });
 
 Deno.test("denoKernelState: missing, stale (its Deno is gone) or ok, from `kernelspec list --json`", async () => {
