@@ -231,3 +231,58 @@ export function randomGreyscale(config: ProbabilityConfig): Transform {
     },
   };
 }
+
+/** Settings of {@linkcode randomLevels} (plain JSON). */
+export interface LevelsConfig {
+  /** Contrast about mid-grey: a factor in `[1 - c, 1 + c]`; 0 = none. */
+  contrast: number;
+  /** An offset added to every value, in `[-o, o]`; 0 = none. */
+  offset: number;
+  /** The probability that an image is changed at all. */
+  p: number;
+}
+
+/**
+ * Random grey levels per image: with probability `p`, `v ← clamp((v - 0.5) · c + 0.5 + o)`
+ * with `c` in `[1 - contrast, 1 + contrast]` and `o` in `[-offset, offset]`, the same for
+ * every channel. Unlike {@linkcode colourJitter}'s multiplicative brightness, which keeps a
+ * black background black, it moves the background too: the ink of a digit and the paper it
+ * is on both change, so a network cannot match two views of a digit by their overall
+ * brightness. Always draws three numbers per image.
+ *
+ * @example
+ * ```ts
+ * import { randomLevels } from "./colour.ts";
+ * const levels = randomLevels({ contrast: 0.4, offset: 0.2, p: 1 });
+ * ```
+ */
+export function randomLevels(config: LevelsConfig): Transform {
+  const where = "randomLevels";
+  checkProbability(where, "p", config.p);
+  for (const k of ["contrast", "offset"] as const) {
+    if (!(config[k] >= 0 && config[k] <= 1)) {
+      throw new Error(`${where}: ${k} must be in [0, 1], got ${config[k]}`);
+    }
+  }
+  const { contrast, offset, p } = config;
+  return {
+    name: `levels(contrast=${contrast}, offset=${offset}, p=${p})`,
+    config,
+    apply(batch: ImageBatch, rng: Rng): ImageBatch {
+      checkBatch(batch);
+      const { data, count, height: H, width: W, channels: C } = batch;
+      const out = data.slice();
+      const n = H * W * C;
+      for (let img = 0; img < count; img++) {
+        const coin = rng.next();
+        const c = rng.uniform(1 - contrast, 1 + contrast);
+        const o = rng.uniform(-offset, offset);
+        if (!(coin < p) || (contrast === 0 && offset === 0)) continue;
+        for (let q = img * n; q < (img + 1) * n; q++) {
+          out[q] = clamp01((out[q] - 0.5) * c + 0.5 + o);
+        }
+      }
+      return { data: out, count, height: H, width: W, channels: C };
+    },
+  };
+}

@@ -328,3 +328,45 @@ export const MILD_AFFINE_RULES: PresetRules<MildAffineConfig> = Object.freeze<
   translate: "fractions",
   flipP: "probability",
 });
+
+/** Settings of `strokeAugment`, the contrastive views of grey strokes (digits, letters, signs). */
+export interface StrokeAugmentConfig {
+  /** 0 = identity, 1 = the ranges below. */
+  strength: number;
+  /** Rotation range in degrees (default ±25°). */
+  rotationDeg: [number, number];
+  /** Zoom range (default 0.6..1.1: mostly smaller, so the whole stroke stays in view). */
+  scale: [number, number];
+  /** Largest shift as a fraction of [width, height] (default 12.5%). */
+  translate: [number, number];
+  /** Horizontal shear range in degrees (default ±11°). */
+  shearDeg: [number, number];
+  /** Grey levels: contrast about mid-grey by a factor in [1 - j, 1 + j], an offset in ±j/2 (default 0.4). */
+  jitter: number;
+  /** Probability of a light blur (default 0.5). */
+  blurP: number;
+}
+
+/** The defaults of `strokeAugment`. */
+export const STROKE_AUGMENT_DEFAULTS: Readonly<StrokeAugmentConfig> = Object.freeze({
+  strength: 1,
+  rotationDeg: [-25, 25],
+  scale: [0.6, 1.1],
+  translate: [0.125, 0.125],
+  shearDeg: [-11, 11],
+  jitter: 0.4,
+  blurP: 0.5,
+}) as Readonly<StrokeAugmentConfig>;
+
+/** What `strokeAugment` accepts for each option. */
+export const STROKE_AUGMENT_RULES: PresetRules<StrokeAugmentConfig> = Object.freeze<
+  PresetRules<StrokeAugmentConfig>
+>({
+  strength: STRENGTH,
+  rotationDeg: { range: [-180, 180] },
+  scale: { range: [POSITIVE, Infinity] },
+  translate: "fractions",
+  shearDeg: { range: [-89, 89] },
+  jitter: { number: [0, 1] },
+  blurP: "probability",
+});

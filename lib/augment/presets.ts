@@ -32,6 +32,7 @@ import {
   colourJitter,
   randomGreyscale,
   randomHorizontalFlip,
+  randomLevels,
   randomResizedCrop,
 } from "./colour.ts";
 import { augmentBatch, compose, twoViews } from "./compose.ts";
@@ -49,6 +50,9 @@ import {
   MILD_AFFINE_DEFAULTS,
   MILD_AFFINE_RULES,
   type MildAffineConfig,
+  STROKE_AUGMENT_DEFAULTS,
+  STROKE_AUGMENT_RULES,
+  type StrokeAugmentConfig,
 } from "./preset_options.ts";
 import type { Transform } from "./types.ts";
 
@@ -64,6 +68,8 @@ export {
   type MildAffineConfig,
   type OptionRule,
   type PresetRules,
+  STROKE_AUGMENT_DEFAULTS,
+  type StrokeAugmentConfig,
 } from "./preset_options.ts";
 
 /** Augmentation settings by preset name, as a recipe holds them. */
@@ -74,9 +80,18 @@ export interface AugmentChoice {
    * "crop": the same without flips (digits, letters, signs: a mirror changes their
    * meaning; the default for grey folders); "affine": the textbook augmentation of
    * supervised training (±12°, zoom 0.85..1.05, shift 6%); "affine-flip": the same with
-   * mirror images and no rotation (clothes, photos); "none".
+   * mirror images and no rotation (clothes, photos); "stroke": contrastive views of grey
+   * strokes (affine, lighting, blur; digits and letters); "none".
    */
-  preset: "digits" | "colour" | "crop-flip" | "crop" | "affine" | "affine-flip" | "none";
+  preset:
+    | "digits"
+    | "stroke"
+    | "colour"
+    | "crop-flip"
+    | "crop"
+    | "affine"
+    | "affine-flip"
+    | "none";
   /** 0 = identity, 1 = full strength (digits, crop-flip, crop and affine presets). */
   strength?: number;
 }
@@ -245,6 +260,41 @@ export function mildAffine(options: Partial<MildAffineConfig> = {}): Transform {
 }
 
 /**
+ * Contrastive views of grey strokes (digits, letters, signs): a random affine map (rotation
+ * ±25°, zoom 0.6..1.1, shift 12.5%, shear ±11°), random grey levels (contrast about mid-grey
+ * by a factor in 0.6..1.4 and an offset of ±0.2, which moves the background too) and a light
+ * Gaussian blur half of the time, every parameter drawn per image. The
+ * article's pipeline ({@linkcode digitAugment}: ±50°, zoom 0.5..1.5, perspective) is harder
+ * on a 7k-parameter CNN: on 200 MNIST labels, 4 epochs of SimCLR gave a linear probe of 75%
+ * with it against the README's figure with this one. `strength` scales every range (0 =
+ * identity, bit for bit).
+ *
+ * @example
+ * ```ts
+ * import { strokeAugment } from "./presets.ts";
+ * const views = strokeAugment();
+ * const gentler = strokeAugment({ strength: 0.5 });
+ * ```
+ */
+export function strokeAugment(options: Partial<StrokeAugmentConfig> = {}): Transform {
+  checkPresetOptions("strokeAugment", options, STROKE_AUGMENT_DEFAULTS, STROKE_AUGMENT_RULES);
+  const cfg: StrokeAugmentConfig = structuredClone({ ...STROKE_AUGMENT_DEFAULTS, ...options });
+  const s = cfg.strength;
+  const times = (r: [number, number]): [number, number] => [s * r[0], s * r[1]];
+  const pipeline = compose(
+    randomAffine({
+      rotationDeg: times(cfg.rotationDeg),
+      translate: times(cfg.translate),
+      scale: [1 + s * (cfg.scale[0] - 1), 1 + s * (cfg.scale[1] - 1)],
+      shearDeg: times(cfg.shearDeg),
+    }),
+    randomLevels({ contrast: s * cfg.jitter, offset: (s * cfg.jitter) / 2, p: 1 }),
+    randomGaussianBlur({ kernelSize: 3, sigma: [0.1, 1.5], p: Math.min(1, s * cfg.blurP) }),
+  );
+  return { name: `strokeAugment(strength=${s})`, config: cfg, apply: pipeline.apply };
+}
+
+/**
  * Two views and one view of a batch (raw NHWC pixels, `count` images of the
  * shape given to {@linkcode makeAugmenter}), and the pipeline behind them.
  */
@@ -278,13 +328,15 @@ export function augmentPipeline(choice: AugmentChoice): Transform | undefined {
       return cropFlipAugment({ strength: choice.strength ?? 1, flipP: 0 });
     case "affine":
       return mildAffine({ strength: choice.strength ?? 1 });
+    case "stroke":
+      return strokeAugment({ strength: choice.strength ?? 1 });
     case "affine-flip":
       return mildAffine({ strength: choice.strength ?? 1, rotationDeg: [0, 0], flipP: 0.5 });
     default:
       throw new Error(
         `unknown augmentation preset "${
           (choice as { preset: string }).preset
-        }"; use digits, colour, crop-flip, crop, affine, affine-flip or none`,
+        }"; use digits, stroke, colour, crop-flip, crop, affine, affine-flip or none`,
       );
   }
 }

@@ -152,6 +152,12 @@ export function isFineTunedArm(arm: Arm): arm is FineTunedArm {
 /** The fine-tuned SSL arms a teacher for `ssl_distilled` is chosen from (on validation). */
 export const TEACHER_ARMS: readonly Arm[] = armsWhere((a) => a.teacherCandidate === true);
 
+/** The arms `arm` may take as its teacher (none for an arm without one). */
+export function teacherArmsOf(arm: Arm): readonly Arm[] {
+  const t = (ARM_TABLE[arm] as ArmInfo).teacher;
+  return t === undefined ? [] : t === "ssl" ? TEACHER_ARMS : [t];
+}
+
 /** The arms another arm takes as its teacher (kept alive until the students have trained). */
 export const TEACHING_ARMS: readonly Arm[] = [
   ...TEACHER_ARMS,

@@ -89,6 +89,7 @@ export {
   isFineTunedArm,
   PRETRAINED_ARMS,
   TEACHER_ARMS,
+  teacherArmsOf,
   TEACHING_ARMS,
 } from "./arm_table.ts";
 

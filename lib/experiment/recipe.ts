@@ -118,7 +118,7 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     backbone: { kind: "cnn" },
     head: { kind: "mlp", hidden: [128], batchNorm: true },
     classifier: { kind: "linear", dropout: 0.3 },
-    pretrainAugment: { preset: "digits", strength: 1 },
+    pretrainAugment: { preset: "stroke", strength: 1 },
     finetuneAugment: { preset: "affine", strength: 1 },
     pretrain: {
       epochs: 8,
@@ -183,7 +183,7 @@ export function defaultLabelBudget(train: ImageDataset): number {
 /**
  * The recipe that fits a dataset, quick or full:
  * - `mnist`: {@linkcode fullRecipe} / {@linkcode quickRecipe} unchanged (the
- *   modern CNN, the article's digit augmentation for pre-training);
+ *   modern CNN, the "stroke" augmentation for pre-training);
  * - `fashion-mnist`: the same, but the "crop-flip" augmentation for
  *   pre-training (crops, flips, mild rotation, lighting) and mirror images
  *   for fine-tuning ("affine-flip"): ARTICLE.md measured that the digit

@@ -35,11 +35,10 @@ import {
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
-  TEACHER_ARMS,
   TEACHING_ARMS,
   trainArm,
 } from "./arms.ts";
-import { ARM_TABLE, type ArmInfo } from "./arm_table.ts";
+import { teacherArmsOf } from "./arm_table.ts";
 import type { ArmPool } from "./arm_pool.ts";
 import type { FineTunedTransfer } from "./arm_worker.ts";
 
@@ -107,12 +106,6 @@ export interface RunSeedOptions {
    * thread one after the other when omitted. The accuracies are the same either way.
    */
   pool?: ArmPool;
-}
-
-/** What the teachers of `arm` are among the trained arms (an empty list if it has none). */
-function teachersOf(arm: Arm): readonly Arm[] {
-  const t = (ARM_TABLE[arm] as ArmInfo).teacher;
-  return t === undefined ? [] : t === "ssl" ? TEACHER_ARMS : [t];
 }
 
 /**
@@ -238,18 +231,20 @@ async function runPooled(
   const waiting = [...arms].sort((a, b) =>
     Number(TEACHING_ARMS.includes(b)) - Number(TEACHING_ARMS.includes(a))
   );
-  const ready = (arm: Arm) => teachersOf(arm).every((t) => finished.has(t) || !arms.includes(t));
+  const ready = (arm: Arm) => teacherArmsOf(arm).every((t) => finished.has(t) || !arms.includes(t));
   await new Promise<void>((resolve, reject) => {
     let running = 0;
     const pump = () => {
       if (waiting.length === 0 && running === 0) return resolve();
       while (running < pool.size) {
-        const students = waiting.filter((a) => teachersOf(a).length > 0 && ready(a));
-        const next = students[0] ?? waiting.find((a) => teachersOf(a).length === 0);
+        const students = waiting.filter((a) => teacherArmsOf(a).length > 0 && ready(a));
+        const next = students[0] ?? waiting.find((a) => teacherArmsOf(a).length === 0);
         if (next === undefined) return;
         waiting.splice(waiting.indexOf(next), 1);
         running++;
-        const teachers = teachersOf(next).map((t) => models.get(t)).filter((m) => m !== undefined);
+        const teachers = teacherArmsOf(next).map((t) => models.get(t)).filter((m) =>
+          m !== undefined
+        );
         pool.run({
           seed,
           arm: next,

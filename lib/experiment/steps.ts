@@ -55,7 +55,7 @@ import {
   isFineTunedArm,
   PRETRAINED_ARMS,
   pretrainFor,
-  TEACHER_ARMS,
+  teacherArmsOf,
   trainArm,
 } from "./arms.ts";
 
@@ -196,15 +196,17 @@ async function saveArm(dir: string, arm: FineTuned & DistilledInfo): Promise<voi
   }
 }
 
-/** The teacher candidates of `ssl_distilled`: the fine-tuned SSL arms this recipe runs. */
+/** The teachers `student` may learn from, trained or loaded (those this recipe runs). */
 async function teacherCandidates(
   ctx: StepContext,
   pre: Pretrained | undefined,
+  student: Arm,
 ): Promise<FineTunedOf[]> {
   const out: FineTunedOf[] = [];
-  for (const arm of TEACHER_ARMS) {
+  for (const arm of teacherArmsOf(student)) {
     if (armUnavailable(ctx, arm)) continue;
-    out.push({ arm, model: await trainedArm(ctx, arm, pre) as FineTuned });
+    const from = PRETRAINED_ARMS.includes(arm) ? pre : undefined;
+    out.push({ arm, model: await trainedArm(ctx, arm, from) as FineTuned });
   }
   return out;
 }
@@ -223,7 +225,7 @@ export async function trainedArm(
   const saved = dir ? await loadArm(dir, ctx.shape) : undefined;
   if (saved) return { ...saved, arm, loaded: true };
   let bar: ReturnType<typeof progressBar> | undefined;
-  const teachers = arm === "ssl_distilled" ? await teacherCandidates(ctx, pre) : [];
+  const teachers = await teacherCandidates(ctx, pre, arm);
   const model = await trainArm(ctx, arm, pre, async (e) => {
     bar ??= options.progress
       ? progressBar(fineTuneEpochs(ctx, arm), { label: arm, unit: "epochs" })

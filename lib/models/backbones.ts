@@ -39,6 +39,8 @@ export interface BackboneConfig {
   depth?: number;
   /** ResNet: basic blocks per stage (default 1). */
   blocksPerStage?: number;
+  /** ResNet: "batch" (default) normalisation after every convolution, or "none". */
+  norm?: "batch" | "none";
 }
 
 /** Builds the backbone `config` names for images of `shape`, initialised from `seed`. */
@@ -74,6 +76,7 @@ export function buildBackbone(
         width: config.width,
         depth: config.depth,
         blocksPerStage: config.blocksPerStage,
+        norm: config.norm,
         seed,
       });
     default:

@@ -63,6 +63,8 @@ export interface BatchNormConfig {
   center?: boolean;
   /** Learn a scale `gamma` (default true). */
   scale?: boolean;
+  /** Start `gamma` at 0 instead of 1 (a residual branch that starts as nothing; default false). */
+  zeroGamma?: boolean;
 }
 
 /** tfjs's own layer settings (`name`, `trainable`, `inputShape`, ...). */
@@ -80,6 +82,8 @@ export class BatchNorm extends tf.layers.Layer {
   readonly center: boolean;
   /** Whether the layer has a scale `gamma`. */
   readonly scale: boolean;
+  /** Whether `gamma` starts at 0. */
+  readonly zeroGamma: boolean;
   #gamma?: tf.LayerVariable;
   #beta?: tf.LayerVariable;
   #movingMean?: tf.LayerVariable;
@@ -91,6 +95,7 @@ export class BatchNorm extends tf.layers.Layer {
     this.epsilon = config.epsilon ?? 1e-5;
     this.center = config.center ?? true;
     this.scale = config.scale ?? true;
+    this.zeroGamma = config.zeroGamma ?? false;
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
       throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${config.momentum}`);
     }
@@ -116,7 +121,7 @@ export class BatchNorm extends tf.layers.Layer {
         "gamma",
         [c],
         "float32",
-        tf.initializers.ones(),
+        this.zeroGamma ? tf.initializers.zeros() : tf.initializers.ones(),
         undefined,
         true,
       );
@@ -184,6 +189,7 @@ export class BatchNorm extends tf.layers.Layer {
       epsilon: this.epsilon,
       center: this.center,
       scale: this.scale,
+      zeroGamma: this.zeroGamma,
       ...super.getConfig(),
     };
   }
@@ -203,7 +209,10 @@ export interface ConvBnReluOptions {
   strides?: number;
   /** Prefix of the three layers' names: `${name}_conv`, `${name}_bn`, `${name}_relu`. */
   name?: string;
-  /** Seed of the convolution's He-normal initial weights (random when omitted). */
+  /**
+   * tfjs seed of the convolution's initial weights (PyTorch's default, uniform in
+   * ±1/√fan_in; random when omitted). tfjs reads 0 as "no seed": see `tfjsSeed` in `rng.ts`.
+   */
   seed?: number;
   /** Input shape, for the first layer of a sequential model. */
   inputShape?: [number, number, number];
@@ -213,7 +222,7 @@ export interface ConvBnReluOptions {
 
 /**
  * The modern conv block: a convolution without bias and with "same" padding (the BN's beta
- * is the bias), {@linkcode BatchNorm}, ReLU. Returns the three layers: add them to a
+ * is the bias) and PyTorch's default initialisation, {@linkcode BatchNorm}, ReLU. Returns the three layers: add them to a
  * `tf.sequential`, or apply them in turn to a symbolic tensor of a functional model.
  */
 export function convBnRelu(filters: number, options: ConvBnReluOptions = {}): tf.layers.Layer[] {
@@ -229,7 +238,16 @@ export function convBnRelu(filters: number, options: ConvBnReluOptions = {}): tf
       strides: options.strides ?? 1,
       padding: "same",
       useBias: false,
-      kernelInitializer: tf.initializers.heNormal(seed === undefined ? {} : { seed }),
+      // PyTorch's default, uniform in ±1/√fan_in: with batch normalisation after it the scale
+      // of the weights does not change the output, but it sets the effective learning rate
+      // of Adam (a step of size lr moves small weights further). He-normal weights are 2.4x
+      // larger: 4 epochs of SimCLR then gave a linear probe of 76% against 85% with these.
+      kernelInitializer: tf.initializers.varianceScaling({
+        scale: 1 / 3,
+        mode: "fanIn",
+        distribution: "uniform",
+        ...(seed === undefined ? {} : { seed }),
+      }),
       ...(name ? { name: `${name}_conv` } : {}),
     }),
     batchNorm({ ...options.batchNorm, ...(name ? { name: `${name}_bn` } : {}) }),

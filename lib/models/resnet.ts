@@ -5,17 +5,17 @@
  * the resolution (stride-2 convolution) and doubling the width, then global
  * average pooling to flat features h of width `width * 2^(depth - 1)`.
  *
- * A basic block is conv 3x3 -> ReLU -> conv 3x3, added to its input (the
- * "skip"; a 1x1 convolution when the stride or width changes), then ReLU.
+ * A basic block is conv 3x3 -> BN -> ReLU -> conv 3x3 -> BN, added to its
+ * input (the "skip"; a 1x1 convolution + BN when the stride or width
+ * changes), then ReLU — with our {@linkcode BatchNorm} (`batch_norm.ts`),
+ * which trains with batch statistics in training calls and updates its moving
+ * statistics, in every training loop of this project and its workers. The
+ * last BN of every residual branch starts with gamma 0 ("zero-init
+ * residual", Goyal et al. 2017): every block starts as the identity.
  *
- * **No batch normalisation, on purpose.** tfjs's `BatchNormalization` uses
- * batch statistics only when a model is called with `{ training: true }`; our
- * contrastive pre-training calls `backbone.apply(x)` (inference mode), so a
- * BN layer there would normalise with its never-updated moving averages (0
- * and 1) and do nothing but scale. Instead the last convolution of every
- * residual branch starts at zero ("zero-init residual", Goyal et al. 2017;
- * the idea behind Fixup, Zhang et al. 2019): every block starts as the
- * identity, so the network trains stably without normalisation.
+ * `norm: "none"` builds the earlier normalisation-free version: convolutions
+ * with biases and the last convolution of every branch started at zero (the
+ * idea behind Fixup, Zhang et al. 2019).
  *
  * Cost, for a sense of scale: width 16, depth 3 on 32x32x3 images is about
  * 12 M multiply-adds per image (the article's CNN on 28x28: 0.4 M) and
@@ -32,6 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { tfjsSeed } from "../rng.ts";
+import { batchNorm } from "./batch_norm.ts";
 
 /** Settings of {@linkcode resnetBackbone} (plain JSON apart from the shape). */
 export interface ResNetOptions {
@@ -51,6 +52,8 @@ export interface ResNetOptions {
    * of a strided convolution is a slow scalar loop).
    */
   downsample?: "pool" | "stride";
+  /** "batch" (default): batch normalisation after every convolution; "none": none. */
+  norm?: "batch" | "none";
   /** Seed of the initial weights (reproducible models); random when omitted. */
   seed?: number;
 }
@@ -86,6 +89,10 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
   const depth = options.depth ?? RESNET_DEFAULTS.depth;
   const blocks = options.blocksPerStage ?? RESNET_DEFAULTS.blocksPerStage;
   const downsample = options.downsample ?? RESNET_DEFAULTS.downsample;
+  const bn = (options.norm ?? "batch") === "batch";
+  if (options.norm !== undefined && options.norm !== "batch" && options.norm !== "none") {
+    throw new Error(`resnetBackbone: norm must be "batch" or "none", got "${options.norm}"`);
+  }
   if (downsample !== "pool" && downsample !== "stride") {
     throw new Error(`resnetBackbone: downsample must be "pool" or "stride", got "${downsample}"`);
   }
@@ -104,8 +111,14 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
 
   let layerIndex = 0;
   const init = (zero = false) =>
-    zero
-      ? tf.initializers.zeros()
+    zero && !bn ? tf.initializers.zeros() : bn
+      // PyTorch's default (uniform in ±1/√fan_in): see `convBnRelu` in batch_norm.ts.
+      ? tf.initializers.varianceScaling({
+        scale: 1 / 3,
+        mode: "fanIn",
+        distribution: "uniform",
+        ...(seed === undefined ? {} : { seed: tfjsSeed(seed, layerIndex) }),
+      })
       : tf.initializers.heNormal(seed === undefined ? {} : { seed: tfjsSeed(seed, layerIndex) });
   const conv = (
     x: tf.SymbolicTensor,
@@ -116,15 +129,24 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
     opts: { relu?: boolean; zero?: boolean } = {},
   ): tf.SymbolicTensor => {
     layerIndex++;
-    return tf.layers.conv2d({
+    let y = tf.layers.conv2d({
       filters,
       kernelSize,
       strides,
       padding: "same",
-      activation: opts.relu ? "relu" : "linear",
+      useBias: !bn,
+      activation: opts.relu && !bn ? "relu" : "linear",
       kernelInitializer: init(opts.zero),
       name,
     }).apply(x) as tf.SymbolicTensor;
+    if (bn) {
+      y = batchNorm({
+        name: `${name}_bn`,
+        ...(opts.zero ? { zeroGamma: true } : {}),
+      }).apply(y) as tf.SymbolicTensor;
+      if (opts.relu) y = tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
+    }
+    return y;
   };
 
   const input = tf.input({ shape: inputShape, name: "image" });

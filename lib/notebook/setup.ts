@@ -121,25 +121,38 @@ export function notebookRecipe(config: NotebookConfig, data?: TrainTest): Experi
   return recipe;
 }
 
-/** A backbone setting in words: "the article's CNN (conv channels 16, 16, 32)". */
+/**
+ * A backbone setting in words: "the modern CNN (conv channels 16, 16, 32, batch norm, global
+ * average pooling)", "the article's CNN (conv channels 16, 16, 32)", "a small ResNet (...)".
+ */
 export function describeBackbone(backbone: BackboneConfig): string {
   if (backbone.kind === "resnet") {
-    return `a small ResNet (width ${backbone.width ?? 16}, ${backbone.depth ?? 3} stages)`;
+    return `a small ResNet (width ${backbone.width ?? 16}, ${backbone.depth ?? 3} stages, ` +
+      `batch norm)`;
   }
   const channels = backbone.channels ?? [16, 16, 32];
+  if (backbone.kind === "cnn") {
+    return `the modern CNN (conv channels ${channels.join(", ")}, batch norm, global average ` +
+      `pooling)`;
+  }
   const article = channels.join() === "16,16,32";
   return `${article ? "the article's CNN" : "a CNN"} (conv channels ${channels.join(", ")})`;
 }
 
 /**
  * A head setting in words with its layer widths on features of `inputDim`:
- * "MLP 32 → 32 → 16 → 10 (the article's)", "linear 32 → 16", "none (z = h)".
+ * "MLP 32 → 32 → 16 → 10 (the article's)", "MLP 32 → 128 (batch norm) → 10 (SimCLR's)",
+ * "linear 32 → 16", "none (z = h)".
  */
 export function describeHead(head: HeadSetting, inputDim: number, numClasses: number): string {
   const out = headOutputWidth(head, inputDim, numClasses);
   if (head.kind === "none") return `none (z = h, ${inputDim} numbers)`;
   if (head.kind === "linear") return `linear ${inputDim} → ${out}`;
   const hidden = head.hidden ?? [];
+  if (head.batchNorm) {
+    return `MLP ${[inputDim, ...hidden.map((w) => `${w} (batch norm)`), out].join(" → ")} ` +
+      `(SimCLR's)`;
+  }
   const article = hidden.join() === "32,16" && out === numClasses;
   return `MLP ${[inputDim, ...hidden, out].join(" → ")}${article ? " (the article's)" : ""}`;
 }

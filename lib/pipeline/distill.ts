@@ -65,6 +65,8 @@ export interface DistillOptions
   threshold?: number;
   /** The strong view of an unlabelled image (default `augment`). "self-training" only. */
   strongAugment?: AugmentChoice;
+  /** Pseudo-labels from a moving average of the weights (0: none). "self-training" only. */
+  emaMomentum?: number;
 }
 
 /** A distilled student, and what it learnt from. */
@@ -154,6 +156,7 @@ export async function distill(
     unlabelledBatch = 256,
     threshold,
     strongAugment,
+    emaMomentum,
     ...tune
   } = options;
   if (unlabelled.length === 0) throw new RangeError("distill: no unlabelled images to label");
@@ -195,6 +198,7 @@ export async function distill(
         unlabelled,
         threshold,
         batchSize: unlabelledBatch,
+        emaMomentum,
         strong: strongAugment ?? tune.augment ?? { preset: "none" },
       },
     });

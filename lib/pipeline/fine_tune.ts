@@ -35,6 +35,7 @@ import {
 } from "../models/heads/head_setting.ts";
 import { projectionBlocks, projectionHead } from "../models/heads/projection_heads.ts";
 import { blockHead, headBlockLayers } from "../models/heads/block_head.ts";
+import { modelFromTransfer, modelToTransfer } from "../models/model_transfer.ts";
 import {
   type DistillTargets,
   type SelfTraining,
@@ -79,6 +80,8 @@ export interface SelfTrainOptions {
   strong: AugmentChoice;
   /** The weak view the pseudo-labels come from (default the fine-tuning augmentation). */
   weak?: AugmentChoice;
+  /** Pseudo-labels from a moving average of the weights with this momentum (0: none). */
+  emaMomentum?: number;
 }
 
 /** Settings of {@linkcode fineTune}. */
@@ -207,24 +210,21 @@ function selfTraining(
 ): SelfTraining {
   const strong = makeAugmenter(options.strong, shape);
   const weak = makeAugmenter(options.weak ?? fineTuneAugment, shape);
-  if (!strong) throw new RangeError("fineTune: selfTrain needs a strong augmentation, not none");
   return {
     indices: options.unlabelled,
     batchSize: options.batchSize ?? 256,
     threshold: options.threshold ?? 0.7,
     weight: options.weight ?? 1,
-    strong: strong.oneView,
+    // No strong augmentation: plain pseudo-labelling of the images themselves.
+    strong: strong?.oneView ?? ((b) => b),
     ...(weak ? { weak: weak.oneView } : {}),
+    ...(options.emaMomentum ? { emaMomentum: options.emaMomentum } : {}),
   };
 }
 
 /** A copy of `model` (same layers, same weights). */
-async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const copy = await tf.models.modelFromJSON({
-    modelTopology: model.toJSON(null, false) as tf.io.ModelJSON["modelTopology"],
-  });
-  copy.setWeights(model.getWeights());
-  return copy;
+function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  return modelFromTransfer(modelToTransfer(model));
 }
 
 /** The classifier head of a fine-tune: the projection head kept, its first layers, or a new one. */

@@ -79,7 +79,8 @@ export function learningRateAt(
   const base = settings.learningRate;
   const warmup = settings.warmupSteps ?? 0;
   if (step < warmup) return (base * (step + 1)) / (warmup + 1);
-  const schedule = settings.schedule ?? (settings.lrDecay === undefined ? "constant" : "exponential");
+  const schedule = settings.schedule ??
+    (settings.lrDecay === undefined ? "constant" : "exponential");
   switch (schedule) {
     case "constant":
       return base;

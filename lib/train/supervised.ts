@@ -42,6 +42,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
+import { modelFromTransfer, modelToTransfer } from "../models/model_transfer.ts";
 import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
 import { decayTo, type StepBudget, stepsFor } from "./schedule.ts";
 import {
@@ -176,12 +177,12 @@ export async function evaluateLoss(
 export function supervisedSteps(config: SupervisedConfig, count: number): number {
   const perEpoch = Math.ceil(count / config.batchSize);
   if (config.steps !== undefined) return stepsFor(config.steps, count);
-  if (config.epochs === undefined || !(config.epochs >= 1)) {
+  if (config.epochs === undefined || !Number.isInteger(config.epochs) || config.epochs < 0) {
     throw new RangeError(
-      `supervised training needs a budget: steps, or epochs >= 1 (got ${config.epochs})`,
+      `supervised training needs a budget: steps, or a whole number of epochs (got ${config.epochs})`,
     );
   }
-  return config.epochs * perEpoch;
+  return config.epochs * perEpoch; // 0 epochs: the models as they are
 }
 
 /** The extra batch of unlabelled images one step learns from, if any. */
@@ -254,10 +255,26 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     };
   };
 
+  // The mean teacher of self-training: copies of the models whose weights trail the student's.
+  const momentum = selfTrain?.emaMomentum ?? 0;
+  if (!(momentum >= 0 && momentum < 1)) {
+    throw new RangeError(`trainSupervised: emaMomentum must be in [0, 1), got ${momentum}`);
+  }
+  const ema = momentum > 0
+    ? { backbone: await cloneModel(backbone), head: await cloneModel(head) }
+    : undefined;
+  const emaPairs = ema
+    ? [...ema.backbone.weights, ...ema.head.weights].map((w, i) => [
+      w.read() as tf.Variable,
+      [...backbone.weights, ...head.weights][i].read() as tf.Variable,
+    ])
+    : [];
   const history: SupervisedEpoch[] = [];
   let best: { acc: number; loss: number; record: number; weights: tf.Tensor[] } | undefined;
   const snapshot = () => [...backbone.getWeights(), ...head.getWeights()].map((w) => w.clone());
   const fail = (why: string): never => {
+    ema?.backbone.dispose();
+    ema?.head.dispose();
     tf.dispose(best?.weights ?? []);
     headOpt.dispose();
     backboneOpt?.dispose();
@@ -285,9 +302,9 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
         // Self-training: the pseudo-labels of the weak views, in inference mode, no gradient.
         let pseudo: { target: tf.Tensor2D; mask: tf.Tensor1D } | undefined;
         if (u?.weak) {
-          const p = tf.softmax(
-            head.apply(backbone.apply(tf.tensor4d(u.weak, [u.count, ...shape]))) as tf.Tensor2D,
-          );
+          const teacher = ema ?? { backbone, head };
+          const weak = tf.tensor4d(u.weak, [u.count, ...shape]);
+          const p = tf.softmax(teacher.head.apply(teacher.backbone.apply(weak)) as tf.Tensor2D);
           pseudo = {
             target: tf.oneHot(tf.argMax(p, 1), numClasses) as tf.Tensor2D,
             mask: tf.cast(tf.greater(tf.max(p, 1), selfTrain!.threshold), "float32") as tf.Tensor1D,
@@ -325,10 +342,14 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
           }
           return loss as tf.Scalar;
         }, vars);
-        const pick = (vs: tf.Variable[]) => Object.fromEntries(vs.map((v) => [v.name, grads[v.name]]));
+        const pick = (vs: tf.Variable[]) =>
+          Object.fromEntries(vs.map((v) => [v.name, grads[v.name]]));
         optimizerStep(headOpt, pick(headVars), headVars, lr, config);
         if (backboneOpt) {
           optimizerStep(backboneOpt, pick(backboneVars), backboneVars, lr * lrScale, config);
+        }
+        for (const [avg, w] of emaPairs) {
+          avg.assign(tf.add(tf.mul(avg, momentum), tf.mul(w, 1 - momentum)));
         }
         // Training accuracy of the batch as it was seen (before this update).
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(y, 1)), "float32"));
@@ -375,6 +396,8 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   }
   headOpt.dispose();
   backboneOpt?.dispose();
+  ema?.backbone.dispose();
+  ema?.head.dispose();
   if (best) {
     const nb = backbone.getWeights().length;
     backbone.setWeights(best.weights.slice(0, nb));
@@ -382,5 +405,10 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     tf.dispose(best.weights);
     return { history, selectedEpoch: best.record, selectedBy: "validation" };
   }
-  return { history, selectedEpoch: history.length - 1, selectedBy: "final" };
+  return { history, selectedEpoch: Math.max(0, history.length - 1), selectedBy: "final" };
+}
+
+/** A copy of `model` (same layers, same weights). */
+function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  return modelFromTransfer(modelToTransfer(model));
 }

@@ -60,6 +60,12 @@ export interface SelfTraining {
   weak?: BatchAugment;
   /** The strong view that learns them. */
   strong: BatchAugment;
+  /**
+   * Take the pseudo-labels from a slowly moving average of the model's weights instead of the
+   * model itself (the "mean teacher", Tarvainen & Valpola 2017): after every step each averaged
+   * weight moves to `m · average + (1 - m) · weight`. Undefined or 0: the model itself.
+   */
+  emaMomentum?: number;
 }
 
 /** The next batch of positions in a list of `total` unlabelled images; see the module doc. */
@@ -70,7 +76,9 @@ export function unlabelledSampler(
 ): () => Int32Array {
   if (!(total >= 1)) throw new RangeError("unlabelled images: none given");
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`unlabelled images: batchSize must be a positive integer, got ${batchSize}`);
+    throw new RangeError(
+      `unlabelled images: batchSize must be a positive integer, got ${batchSize}`,
+    );
   }
   const count = Math.min(batchSize, total);
   let order = rng.permutation(total);
@@ -89,7 +97,11 @@ export function unlabelledSampler(
 }
 
 /** The rows of `probs` (`dim` wide) for positions `rows` of the sampler's index list. */
-export function gatherRows(probs: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
+export function gatherRows(
+  probs: Float32Array,
+  dim: number,
+  rows: ArrayLike<number>,
+): Float32Array {
   const out = new Float32Array(rows.length * dim);
   for (let k = 0; k < rows.length; k++) {
     out.set(probs.subarray(rows[k] * dim, (rows[k] + 1) * dim), k * dim);

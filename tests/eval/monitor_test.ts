@@ -114,6 +114,9 @@ Deno.test({
     };
     const pre = await pretrain(train, {
       indices: split.unlabelled,
+      backbone: { kind: "cnn" },
+      head: { kind: "mlp", hidden: [128], batchNorm: true },
+      augment: { preset: "stroke" },
       epochs: 6,
       batchSize: 256,
       learningRate: 3e-3,
@@ -123,7 +126,7 @@ Deno.test({
     const knn = pre.history.map((e) => e.knnAccuracy!);
     const contrastive = pre.history.map((e) => e.contrastiveAccuracy!);
     pre.dispose();
-    // Measured: 0.575 after the first epoch, 0.69 after the sixth (200 validation images).
+    // The modern CNN, SimCLR's head and the stroke views (the recipe's), at a higher rate.
     assert(knn.at(-1)! > knn[0] + 0.05, `kNN rises: ${knn}`);
     assert(contrastive.at(-1)! > contrastive[0], `contrastive accuracy rises: ${contrastive}`);
   },

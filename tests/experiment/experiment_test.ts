@@ -28,10 +28,12 @@ Deno.test("the results JSON has CONTRACT.md's keys and the table shows mean ± s
   assertEquals(r.labels, 200);
   const table = resultsTable(r);
   assert(
-    table.includes("| supervised on the labels only | 60.0% ± 14.1 | 50.0%, 70.0% | 52.5% |"),
+    table.includes(
+      "| supervised on the labels only (no augmentation) | cnn | 60.0% ± 14.1 | 50.0%, 70.0% | 52.5% |",
+    ),
     table,
   );
-  assert(table.includes("SSL, kNN on frozen h | 60.0% ± 14.1 | 50.0%, 70.0% | — |"), table);
+  assert(table.includes("SSL, kNN on frozen h | cnn | 60.0% ± 14.1 | 50.0%, 70.0% | — |"), table);
 });
 
 Deno.test("recipes: quick is a cut-down full recipe; augmenters follow the preset", () => {

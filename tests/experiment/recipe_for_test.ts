@@ -24,16 +24,22 @@ function fakeDataset(perClass: number[], unlabelled = 0, channels = 3): ImageDat
   };
 }
 
-Deno.test("recipeFor: MNIST keeps the article's recipe; Fashion-MNIST swaps the digit augmentation", () => {
+Deno.test("recipeFor: MNIST is the full recipe; Fashion-MNIST swaps the augmentations for clothes", () => {
   assertEquals(recipeFor("mnist", true), quickRecipe("mnist"));
   assertEquals(recipeFor("mnist", false), fullRecipe("mnist"));
+  const mnist = fullRecipe();
+  assertEquals(mnist.backbone, { kind: "cnn" }, "the modern CNN");
+  assertEquals(mnist.head, { kind: "mlp", hidden: [128], batchNorm: true }, "SimCLR's head");
+  assertEquals(mnist.pretrainAugment, { preset: "stroke", strength: 1 });
+  assertEquals(mnist.finetune.steps, 1500, "a budget in optimiser steps");
+  assertEquals(mnist.distill.mode, "self-training");
   for (const quick of [true, false]) {
     const f = recipeFor("fashion-mnist", quick);
     assertEquals(f.dataset, "fashion-mnist");
     assertEquals(f.quick, quick);
-    assertEquals(f.backbone, { kind: "article" });
+    assertEquals(f.backbone, { kind: "cnn" });
     assertEquals(f.pretrainAugment, { preset: "crop-flip", strength: 1 });
-    assertEquals(f.finetuneAugment, { preset: "crop-flip", strength: 0.5 });
+    assertEquals(f.finetuneAugment, { preset: "affine-flip", strength: 1 });
     assertEquals(f.labels, 200);
   }
 });
@@ -42,36 +48,21 @@ Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, g
   const colour = recipeFor("folder:/x", true, fakeDataset([60, 60, 60, 60], 10));
   assertEquals(colour.backbone, { kind: "resnet", width: 16, depth: 3 });
   assertEquals(colour.pretrainAugment.preset, "colour");
-  assertEquals(colour.finetuneAugment, { preset: "crop-flip", strength: 0.5 });
+  assertEquals(colour.finetuneAugment, { preset: "affine-flip", strength: 1 });
   assertEquals(colour.labels, 60, "a quarter of the 240 labelled images");
   assertEquals(colour.validation, 12);
   assertEquals(colour.pretrain.batchSize, 128);
   assert(colour.pretrain.epochs >= 3 && colour.pretrain.epochs <= 30);
   assertEquals(colour.knnK, 8);
   const grey = recipeFor("folder:/x", false, fakeDataset([600, 600], 0, 1));
-  assertEquals(grey.backbone, { kind: "article" });
-  // Grey content: crops, no mirror images; every budget of fine-tuning in optimiser steps.
+  assertEquals(grey.backbone, { kind: "cnn" });
+  // Grey content: crops, no mirror images for pre-training, the mild affine for fine-tuning.
   assertEquals(grey.pretrainAugment, { preset: "crop", strength: 1 });
-  assertEquals(grey.finetuneAugment, { preset: "crop", strength: 0.5 });
-  assertEquals(grey.finetune.steps, { perImage: 5, min: 400, max: 1600 });
-  // The student: about 100 passes over the 1,000 unlabelled images of 256 at a time.
-  assertEquals(grey.distill.steps, Math.ceil((100 * 1000) / 256));
-  const few = fakeDataset([60, 60, 60, 60], 10);
-  const fewSteps = recipeFor("folder:/x", true, few).distill.steps;
-  assertEquals(fewSteps, Math.min(150, Math.ceil((100 * (few.count - 60)) / 128)), "quick");
-  assert(fewSteps < 150, "a small folder: fewer steps than the preset's 150");
-  assertEquals(grey.baselines?.strong.config.steps, grey.finetune.steps);
-  assertEquals(grey.baselines?.strong.config.finalLrFraction, 0.05);
-  assertEquals(
-    grey.baselines?.article.config.steps,
-    undefined,
-    "the article's recipe as published",
-  );
-  assertEquals(colour.finetune.steps, { perImage: 3, min: 150, max: 400 }, "quick");
+  assertEquals(grey.finetuneAugment, { preset: "affine", strength: 1 });
   assertEquals(grey.labels, 200);
   assertEquals(grey.pretrain.batchSize, 256);
-  // 1000 unlabelled / 256 = 3 steps an epoch: 100 epochs give about 300 steps.
-  assertEquals(grey.pretrain.epochs, 100);
+  // 1000 unlabelled / 256 = 3 steps an epoch: about 900 steps need 200 epochs at most.
+  assertEquals(grey.pretrain.epochs, 200);
   // Without the data (channels unknown): colour.
   assertEquals(recipeFor("folder:/x", true).backbone.kind, "resnet");
 });

@@ -8,11 +8,11 @@ export function tinyRecipe() {
   r.maxUnlabelled = 512;
   r.maxTest = 300;
   r.pretrain = { ...r.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 2 };
-  r.finetune = { ...r.finetune, epochs: 4 };
+  r.finetune = { ...r.finetune, steps: 12 };
   r.probe = { ...r.probe, epochs: 20 };
   r.distill = { ...r.distill, steps: 6, unlabelledBatch: 32 };
   const b = quickBaselines();
   b.article.config.epochs = 4;
-  b.strong.config = { ...b.strong.config, epochs: 4 };
+  b.strong.config = { ...b.strong.config, steps: 12 };
   return { ...r, baselines: b };
 }

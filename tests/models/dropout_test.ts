@@ -47,6 +47,9 @@ Deno.test("seeds: a model built from seed 0 is the same every time (tfjs reads s
   const h = buildBackbone({ kind: "article" }, [28, 28, 1], 0);
   assertEquals(Array.from(g.getWeights()[0].dataSync()), Array.from(h.getWeights()[0].dataSync()));
   const copy = await modelFromTransfer(modelToTransfer(g));
-  assertEquals(Array.from(copy.getWeights()[0].dataSync()), Array.from(g.getWeights()[0].dataSync()));
+  assertEquals(
+    Array.from(copy.getWeights()[0].dataSync()),
+    Array.from(g.getWeights()[0].dataSync()),
+  );
   for (const m of [g, h, copy]) m.dispose();
 });

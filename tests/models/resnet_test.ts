@@ -10,7 +10,7 @@ import { randomArray, relativeError } from "../numeric.ts";
 
 Deno.test("resnet: output width, shapes through the stages, parameters, config errors", async () => {
   await initBackend();
-  const f = resnetBackbone({ inputShape: [32, 32, 3], seed: 0 });
+  const f = resnetBackbone({ inputShape: [32, 32, 3], seed: 0, norm: "none" });
   assertEquals(f.outputs[0].shape, [null, 64]);
   assertEquals(backboneOutputDim(f), 64);
   const outputsOf = (name: string) => f.getLayer(name).outputShape;
@@ -28,6 +28,16 @@ Deno.test("resnet: output width, shapes through the stages, parameters, config e
   assertEquals(h.shape, [2, 64]);
   tf.dispose([x, h]);
   f.dispose();
+  // With batch normalisation (the default): no conv biases, 4 numbers a channel per BN layer
+  // (gamma, beta and the two moving statistics), one BN after every convolution.
+  const bn = resnetBackbone({ inputShape: [32, 32, 3], seed: 0 });
+  const convs = (16 + 2 * 16) + (32 + 32 + 32) + (64 + 64 + 64);
+  assertEquals(
+    bn.countParams(),
+    448 + 2 * 2320 + (4640 + 9248 + 544) + (18496 + 36928 + 2112) - convs + 4 * convs,
+  );
+  assertEquals(bn.layers.filter((l) => l.getClassName() === "SslBatchNorm").length, 9);
+  bn.dispose();
 
   const strided = resnetBackbone({
     inputShape: [20, 24, 1],
@@ -61,9 +71,14 @@ Deno.test("buildBackbone builds the resnet by configuration; same seed, same wei
   const wa = a.getWeights().map((w) => Array.from(w.dataSync()));
   const wb = b.getWeights().map((w) => Array.from(w.dataSync()));
   assertEquals(wa, wb);
-  // The last convolution of every residual branch starts at zero: blocks start as the identity.
-  const conv2 = a.getLayer("stage1_block1_conv2").getWeights()[0];
+  // The last BN of every residual branch starts with gamma 0: blocks start as the identity.
+  const gamma = a.getLayer("stage1_block1_conv2_bn").getWeights()[0];
+  assertEquals(Math.max(...Array.from(gamma.dataSync()).map(Math.abs)), 0);
+  // Without normalisation, the last convolution of every branch starts at zero instead.
+  const plain = buildBackbone({ kind: "resnet", width: 8, depth: 2, norm: "none" }, [16, 16, 3], 5);
+  const conv2 = plain.getLayer("stage1_block1_conv2").getWeights()[0];
   assertEquals(Math.max(...Array.from(conv2.dataSync()).map(Math.abs)), 0);
+  plain.dispose();
   a.dispose();
   b.dispose();
   // deno-lint-ignore no-explicit-any
@@ -129,6 +144,7 @@ for (const downsample of ["pool", "stride"] as const) {
       depth: 2,
       blocksPerStage: 1,
       downsample,
+      norm: "none", // the convolutions' kernels; batch normalisation has its own tests
     };
     const n = 4;
     const probe = resnetBackbone(options);

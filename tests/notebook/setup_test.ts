@@ -31,7 +31,7 @@ Deno.test("a notebook's configuration cell becomes the experiment's recipe", () 
   assertEquals(r.quick, true);
   assertEquals(r.pretrain.temperature, 0.1);
   assertEquals(r.pretrain.epochs, quickRecipe().pretrain.epochs);
-  assertEquals(r.head, { ...ARTICLE_HEAD }); // the article's head by default
+  assertEquals(r.head, quickRecipe().head); // the recipe's head (SimCLR's) by default
   const full = notebookRecipe({
     dataset: "mnist",
     labels: 200,
@@ -81,7 +81,15 @@ Deno.test("the banner's words for backbones and heads", () => {
   );
   assertEquals(
     describeBackbone({ kind: "resnet", width: 16, depth: 3 }),
-    "a small ResNet (width 16, 3 stages)",
+    "a small ResNet (width 16, 3 stages, batch norm)",
+  );
+  assertEquals(
+    describeBackbone({ kind: "cnn" }),
+    "the modern CNN (conv channels 16, 16, 32, batch norm, global average pooling)",
+  );
+  assertEquals(
+    describeHead({ kind: "mlp", hidden: [128], batchNorm: true }, 32, 10),
+    "MLP 32 → 128 (batch norm) → 10 (SimCLR's)",
   );
   assertEquals(describeHead(ARTICLE_HEAD, 32, 10), "MLP 32 → 32 → 16 → 10 (the article's)");
   assertEquals(
@@ -141,7 +149,7 @@ Deno.test({
         "seed **1**",
         "**quick** mode",
         `tfjs backend **${backend}**`,
-        "backbone f: **the article's CNN (conv channels 16, 16, 32)**, h of 32 numbers",
+        "backbone f: **the modern CNN (conv channels 16, 16, 32, batch norm, global average pooling)**, h of 32 numbers",
         "projection head g: **MLP 32 → 16 → 8**",
       ]
     ) assert(banner.includes(part), `${part} in ${banner}`);
