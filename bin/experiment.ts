@@ -39,7 +39,6 @@ import {
   type CommandSpec,
   integerFlag,
   intList,
-  nonNegativeInt,
   oneOf,
   parseFlags,
   parseWith,
@@ -73,7 +72,11 @@ export const EXPERIMENT_COMMAND = {
     seeds: seedsFlag("0,1,2; quick 0"),
     quick: quickFlag(),
     out: OUT_FLAG,
-    epochs: { type: "string", value: "N", description: "pre-training epochs" },
+    epochs: {
+      type: "string",
+      value: "N",
+      description: "pre-training epochs (at least 1: the SSL arms need pre-training)",
+    },
     temperature: {
       type: "string",
       value: "T",
@@ -178,11 +181,12 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
   return {
     dataset: v.dataset,
     folder,
-    labels: v.labels === undefined ? undefined : nonNegativeInt("labels", v.labels),
+    labels: v.labels === undefined ? undefined : integerFlag("labels", v.labels, 1),
     seeds: v.seeds === undefined ? undefined : intList("seeds", v.seeds),
     quick: v.quick,
     out: v.out === undefined ? undefined : outFlag(v.out),
-    epochs: v.epochs === undefined ? undefined : nonNegativeInt("epochs", v.epochs),
+    // 0 epochs would report "SSL" arms that had no pre-training: refused.
+    epochs: v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1),
     temperature: v.temperature === undefined
       ? undefined
       : positiveNumber("temperature", v.temperature),

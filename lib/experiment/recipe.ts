@@ -250,6 +250,13 @@ export function checkLabelBudget(config: ExperimentConfig, train: ImageDataset):
   const perClass = train.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ");
   const where = `dataset ${config.dataset}`;
   const budget = config.labels;
+  const classes = counts.length;
+  if (!Number.isInteger(budget) || budget < classes) {
+    throw new Error(
+      `${where}: the label budget (--labels ${budget}) must give every one of the ${classes} ` +
+        `classes at least one labelled image; use --labels ${classes} or more`,
+    );
+  }
   if (budget > available) {
     throw new Error(
       `${where}: the label budget (--labels ${budget}) is more than the ${available} labelled ` +

@@ -82,15 +82,24 @@ Deno.test("every command refuses an unknown flag in one line, exit 2", async () 
 });
 
 Deno.test("experiment: bad values are one-line usage errors naming the flag", async () => {
-  const [labels, temperature, head, missing, backend, seeds] = await Promise.all([
-    run("bin/experiment.ts", "--labels", "-3"),
-    run("bin/experiment.ts", "--temperature", "-1"),
-    run("bin/experiment.ts", "--head", "mlp:0"),
-    run("bin/experiment.ts", "--epochs"),
-    run("bin/experiment.ts", "--backend", "gpu"),
-    run("bin/experiment.ts", "--seeds", "0,x"),
-  ]);
-  assertUsageError(labels, "experiment", "--labels", '"-3"', "non-negative integer");
+  const [labels, temperature, head, missing, backend, seeds, noLabels, noEpochs, fewLabels] =
+    await Promise.all([
+      run("bin/experiment.ts", "--labels", "-3"),
+      run("bin/experiment.ts", "--temperature", "-1"),
+      run("bin/experiment.ts", "--head", "mlp:0"),
+      run("bin/experiment.ts", "--epochs"),
+      run("bin/experiment.ts", "--backend", "gpu"),
+      run("bin/experiment.ts", "--seeds", "0,x"),
+      run("bin/experiment.ts", "--labels", "0"),
+      run("bin/experiment.ts", "--epochs", "0"),
+      run("bin/experiment.ts", "--labels", "5", "--quick"),
+    ]);
+  assertUsageError(labels, "experiment", "--labels", '"-3"', "integer >= 1");
+  // No labels, or "SSL" arms without pre-training: refused before any training.
+  assertUsageError(noLabels, "experiment", "--labels", '"0"', "integer >= 1");
+  assertUsageError(noEpochs, "experiment", "--epochs", '"0"', "integer >= 1");
+  // Fewer labels than classes: refused once the data says how many classes there are.
+  assertUsageError(fewLabels, "experiment", "--labels 5", "10 classes", "--labels 10 or more");
   assertUsageError(temperature, "experiment", "--temperature", '"-1"', "positive number");
   assertUsageError(head, "experiment", "--head", "mlp:0", "positive integer");
   assertUsageError(missing, "experiment", "--epochs needs a value");
