@@ -11,7 +11,8 @@
  * @module
  */
 import { writeFileSync } from "node:fs";
-import { initBackend } from "../lib/backend.ts";
+import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
+import { ArmPool } from "../lib/experiment/arm_pool.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
 import { fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
 import { runAblation } from "../lib/study/study.ts";
@@ -98,8 +99,20 @@ async function main(argv: readonly string[]): Promise<void> {
       `batch ${config.pretrain.batchSize}, backend ${backend}`,
   );
   let results;
+  // The label curve trains the experiment's arms: side by side on every core, as the experiment.
+  const armWorkers = config.parts.includes("labels") ? trainingWorkers("auto") : 1;
+  using pool = armWorkers > 1
+    ? await ArmPool.create({
+      backend: backend as BackendName,
+      config: config.base,
+      data,
+      workers: armWorkers,
+    })
+    : undefined;
   try {
-    results = await runAblation(config, data, (m) => console.log(m), backend, v["cache-dir"]);
+    results = await runAblation(config, data, (m) => console.log(m), backend, v["cache-dir"], {
+      pool,
+    });
   } catch (e) {
     // A RangeError is a setting the study cannot run; anything else is unexpected.
     if (e instanceof RangeError) throw new UsageError(e.message, { cause: e });

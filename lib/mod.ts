@@ -64,6 +64,6 @@ export {
 export { projectionHead, type ProjectionHeadConfig } from "./models/heads/projection_heads.ts";
 export { type BackboneConfig, buildBackbone } from "./models/backbones.ts";
 export { ntXentLoss } from "./loss/ntxent.ts";
-export type { AugmentChoice } from "./experiment/recipe.ts";
+export type { AugmentChoice } from "./augment/presets.ts";
 export type { PretrainEpoch } from "./train/pretrain.ts";
 export type { SupervisedEpoch } from "./train/supervised.ts";

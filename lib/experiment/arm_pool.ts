@@ -53,6 +53,8 @@ export interface ArmPoolOptions {
 
 /** One arm to train: the seed, the arm, what it starts from. */
 export interface ArmJob {
+  /** The recipe (the pool's when omitted). */
+  config?: ExperimentConfig;
   seed: number;
   arm: Arm;
   /** The pre-trained encoder and head, for the arms that need them. */
@@ -129,6 +131,7 @@ export class ArmPool {
     const message: ArmWorkerMessage = {
       type: "run",
       id,
+      config: job.config,
       seed: job.seed,
       arm: job.arm,
       teachers: job.teachers,

@@ -152,10 +152,22 @@ export function isFineTunedArm(arm: Arm): arm is FineTunedArm {
 /** The fine-tuned SSL arms a teacher for `ssl_distilled` is chosen from (on validation). */
 export const TEACHER_ARMS: readonly Arm[] = armsWhere((a) => a.teacherCandidate === true);
 
-/** The arms `arm` may take as its teacher (none for an arm without one). */
-export function teacherArmsOf(arm: Arm): readonly Arm[] {
+/**
+ * The teacher `ssl_distilled` takes when there are no validation images to choose one with:
+ * the article's "discard the head" arm, SimCLR's own way to fine-tune.
+ */
+export const DEFAULT_TEACHER: Arm = "ssl_new_head";
+
+/**
+ * The arms `arm` may take as its teacher (none for an arm without one). Without validation
+ * images (`validation` false) there is nothing to choose with, so only
+ * {@linkcode DEFAULT_TEACHER} is a candidate.
+ */
+export function teacherArmsOf(arm: Arm, validation = true): readonly Arm[] {
   const t = (ARM_TABLE[arm] as ArmInfo).teacher;
-  return t === undefined ? [] : t === "ssl" ? TEACHER_ARMS : [t];
+  if (t === undefined) return [];
+  if (t !== "ssl") return [t];
+  return validation ? TEACHER_ARMS : [DEFAULT_TEACHER];
 }
 
 /** The arms another arm takes as its teacher (kept alive until the students have trained). */

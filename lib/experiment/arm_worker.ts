@@ -60,6 +60,8 @@ export type ArmWorkerMessage =
   | {
     type: "run";
     id: number;
+    /** The recipe of this run (the pool's when omitted). */
+    config?: ExperimentConfig;
     seed: number;
     arm: Arm;
     pretrained?: {
@@ -123,7 +125,7 @@ let state: { config: ExperimentConfig; train: ImageDataset; test: ImageDataset }
 async function run(msg: Extract<ArmWorkerMessage, { type: "run" }>): Promise<void> {
   if (!state) throw new Error("run before init");
   const t0 = performance.now();
-  const ctx = armContext(state.config, state, msg.seed);
+  const ctx = armContext(msg.config ?? state.config, state, msg.seed);
   const pre = msg.pretrained
     ? asPretrained(
       await modelFromTransfer(msg.pretrained.encoder),

@@ -247,9 +247,11 @@ export interface FineTunedOf {
  * order of {@linkcode TEACHER_ARMS}).
  */
 export function chooseTeacher(candidates: readonly FineTunedOf[]): FineTunedOf | undefined {
-  const score = (c: FineTunedOf) => c.model.result.history[c.model.result.selectedEpoch];
+  const score = (c: FineTunedOf) => c.model.result.history[c.model.result.selectedEpoch] ?? {};
+  // The table's order, whatever order the candidates finished in (ties go to the first).
+  const order = (c: FineTunedOf) => TEACHER_ARMS.indexOf(c.arm);
   let best: FineTunedOf | undefined;
-  for (const c of candidates) {
+  for (const c of [...candidates].sort((a, b) => order(a) - order(b))) {
     if (!(TEACHER_ARMS as readonly Arm[]).includes(c.arm)) continue;
     const s = score(c);
     const b = best && score(best);

@@ -106,6 +106,13 @@ export interface RunSeedOptions {
    * thread one after the other when omitted. The accuracies are the same either way.
    */
   pool?: ArmPool;
+  /** Only these arms (and the teachers they need), in the table's order; default every arm. */
+  arms?: readonly Arm[];
+  /**
+   * A pre-training to use instead of training one (the label curve reuses one per seed for
+   * every budget: pre-training never reads a label). The caller keeps and disposes it.
+   */
+  pretrained?: Pretrained;
 }
 
 /**
@@ -119,9 +126,13 @@ export async function runSeed(
   log: Log = () => {},
   options: RunSeedOptions | string = {},
 ): Promise<SeedResult> {
-  const { checkpointDir, pool } = typeof options === "string"
-    ? { checkpointDir: options, pool: undefined }
+  const { checkpointDir, pool, arms, pretrained } = typeof options === "string"
+    ? { checkpointDir: options, pool: undefined, arms: undefined, pretrained: undefined }
     : options;
+  // The arms asked for, and the teachers their students need.
+  const wanted = new Set(arms ?? ARMS);
+  const validation = config.validation > 0;
+  for (const a of [...wanted]) for (const t of teacherArmsOf(a, validation)) wanted.add(t);
   const t0 = performance.now();
   const ctx = armContext(config, data, seed);
   const out: SeedResult = {
@@ -132,7 +143,7 @@ export async function runSeed(
     finetune: {},
     timing: { pretrain: 0, total: 0, arms: {} },
   };
-  const runnable = ARMS.filter((arm) => {
+  const runnable = ARMS.filter((a) => wanted.has(a)).filter((arm) => {
     const why = armUnavailable(ctx, arm);
     if (why) {
       out.skipped[arm] = why;
@@ -182,12 +193,19 @@ export async function runSeed(
   if (!pool) { for (const arm of early) await score(arm); }
   else for (const arm of early.filter((a) => !isFineTunedArm(a))) await score(arm);
 
-  log(`seed ${seed}: contrastive pre-training on ${ctx.split.unlabelled.length} unlabelled images`);
   const tp = performance.now();
-  const pre = await pretrainFor(ctx, {
-    checkpointDir,
-    onEpoch: (e) => log(pretrainLine(e, config.pretrain.batchSize)),
-  });
+  let pre: Pretrained;
+  if (pretrained) {
+    pre = pretrained;
+  } else {
+    log(
+      `seed ${seed}: contrastive pre-training on ${ctx.split.unlabelled.length} unlabelled images`,
+    );
+    pre = await pretrainFor(ctx, {
+      checkpointDir,
+      onEpoch: (e) => log(pretrainLine(e, config.pretrain.batchSize)),
+    });
+  }
   out.timing.pretrain = (performance.now() - tp) / 1000;
   out.pretrainHistory = pre.history;
   try {
@@ -197,13 +215,13 @@ export async function runSeed(
     } else {
       // The fine-tuned arms on the pool (those before pre-training too), the rest here.
       const tuned = runnable.filter((a) => isFineTunedArm(a));
-      const onPool = runPooled(pool, tuned, pre, seed, report);
+      const onPool = runPooled(pool, config, tuned, pre, seed, report);
       for (const arm of late.filter((a) => !isFineTunedArm(a))) await score(arm, pre);
       await onPool;
     }
   } finally {
     for (const t of teachers) t.model.dispose();
-    pre.dispose();
+    if (pre !== pretrained) pre.dispose();
   }
   out.timing.total = (performance.now() - t0) / 1000;
   return out;
@@ -215,6 +233,7 @@ export async function runSeed(
  */
 async function runPooled(
   pool: ArmPool,
+  config: ExperimentConfig,
   arms: readonly Arm[],
   pre: Pretrained,
   seed: number,
@@ -231,21 +250,22 @@ async function runPooled(
   const waiting = [...arms].sort((a, b) =>
     Number(TEACHING_ARMS.includes(b)) - Number(TEACHING_ARMS.includes(a))
   );
-  const ready = (arm: Arm) => teacherArmsOf(arm).every((t) => finished.has(t) || !arms.includes(t));
+  const validation = config.validation > 0;
+  const teachersOf = (arm: Arm) => teacherArmsOf(arm, validation);
+  const ready = (arm: Arm) => teachersOf(arm).every((t) => finished.has(t) || !arms.includes(t));
   await new Promise<void>((resolve, reject) => {
     let running = 0;
     const pump = () => {
       if (waiting.length === 0 && running === 0) return resolve();
       while (running < pool.size) {
-        const students = waiting.filter((a) => teacherArmsOf(a).length > 0 && ready(a));
-        const next = students[0] ?? waiting.find((a) => teacherArmsOf(a).length === 0);
+        const students = waiting.filter((a) => teachersOf(a).length > 0 && ready(a));
+        const next = students[0] ?? waiting.find((a) => teachersOf(a).length === 0);
         if (next === undefined) return;
         waiting.splice(waiting.indexOf(next), 1);
         running++;
-        const teachers = teacherArmsOf(next).map((t) => models.get(t)).filter((m) =>
-          m !== undefined
-        );
+        const teachers = teachersOf(next).map((t) => models.get(t)).filter((m) => m !== undefined);
         pool.run({
+          config,
           seed,
           arm: next,
           pretrained: PRETRAINED_ARMS.includes(next) ? pre : undefined,

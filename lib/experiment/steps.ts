@@ -203,7 +203,7 @@ async function teacherCandidates(
   student: Arm,
 ): Promise<FineTunedOf[]> {
   const out: FineTunedOf[] = [];
-  for (const arm of teacherArmsOf(student)) {
+  for (const arm of teacherArmsOf(student, ctx.split.validation.length > 0)) {
     if (armUnavailable(ctx, arm)) continue;
     const from = PRETRAINED_ARMS.includes(arm) ? pre : undefined;
     out.push({ arm, model: await trainedArm(ctx, arm, from) as FineTuned });

@@ -46,8 +46,7 @@ import {
 } from "../train/supervised.ts";
 import { extractFeatures } from "../eval/features.ts";
 import { argmaxRows } from "../eval/metrics.ts";
-import { makeAugmenter } from "../experiment/augmenter.ts";
-import type { AugmentChoice } from "../experiment/recipe.ts";
+import { type AugmentChoice, makeAugmenter } from "../augment/presets.ts";
 import type { ImageClassifier } from "./classifier.ts";
 import { type Pretrained, shapeOf } from "./pretrain.ts";
 

@@ -37,8 +37,7 @@ import {
   type PretrainEpoch,
   type PretrainOptions,
 } from "../train/pretrain.ts";
-import { makeAugmenter } from "../experiment/augmenter.ts";
-import type { AugmentChoice } from "../experiment/recipe.ts";
+import { type AugmentChoice, makeAugmenter } from "../augment/presets.ts";
 
 /** The pre-training budget used when a setting is not given (the article's, τ 0.2). */
 export const PRETRAIN_DEFAULTS: Readonly<PretrainConfig> = Object.freeze({

@@ -17,7 +17,8 @@
  */
 import { meanAndSpread } from "../eval/metrics.ts";
 import { FEATURES, HEAD_TITLES, type HeadKind } from "./recipe.ts";
-import type { AblationResults, FeatureScores } from "./report.ts";
+import { type AblationResults, CURVE_TITLES, type FeatureScores } from "./report.ts";
+import { LABEL_CURVE_ARMS, type LabelCurveArm } from "./label_curve.ts";
 
 /** A plotly figure: traces and layout, plain JSON. */
 export interface PlotlyFigure {
@@ -141,36 +142,34 @@ export function temperatureFigure(r: AblationResults): PlotlyFigure {
 }
 
 /**
- * (c) The label-budget curve: test accuracy against the number of labels
- * (log axis), supervised only vs SSL + fine-tune, with error bars.
+ * (c) The label curve: test accuracy against the number of labels (log axis), one line per
+ * arm (pixels, strong supervised, self-training without SSL, SSL + fine-tune, SSL +
+ * self-training), with error bars.
  */
 export function labelBudgetFigure(r: AblationResults): PlotlyFigure {
   if (!r.labels) throw new Error("labelBudgetFigure: the results have no label-budget curve");
   const points = r.labels.budgets;
-  const x = points.map((p) => p.count);
-  const line = (arm: "supervised_strong" | "ssl_new_head", name: string) => {
-    const s = percentStats(points.map((p) => p[arm].test_accuracy));
+  const x = points.map((p) => p.labels);
+  const line = (arm: LabelCurveArm) => {
+    const s = percentStats(points.map((p) => p.arms[arm].test_accuracy));
     return {
       type: "scatter",
       mode: "lines+markers",
-      name,
+      name: CURVE_TITLES[arm],
       x,
       y: s.y,
       error_y: errorBars(s.err),
     };
   };
   return {
-    data: [
-      line("supervised_strong", "supervised only (strong recipe)"),
-      line("ssl_new_head", "SSL pre-training + fine-tune (new head)"),
-    ],
+    data: LABEL_CURVE_ARMS.map(line),
     layout: {
       title: { text: `Test accuracy against the label budget (${seedsNote(r)})` },
       xaxis: {
         title: { text: "labelled training images" },
         type: "log",
         tickvals: x,
-        ticktext: points.map((p) => (p.name === "all" ? `all (${p.count})` : p.name)),
+        ticktext: x.map(String),
       },
       yaxis: { title: { text: "test accuracy (%)" } },
     },

@@ -11,7 +11,8 @@
  * study's temperature is not run twice); part 3, the label-budget curve (8
  * budgets x 2 arms x 3 seeds, each fine-tune capped at 60,000 images seen,
  * reusing the chosen run's pre-training). Measured on 2026-12-02 with other
- * jobs sharing the 2 cores: 42.8, 31.8 and 5.6 minutes. `--part` runs some
+ * jobs sharing the 2 cores: 42.8, 31.8 and 5.6 minutes (the label curve has since become
+ * the experiment's arms at every budget: `label_curve.ts`). `--part` runs some
  * of them; `--cache-dir` keeps every finished run, so a rerun resumes.
  *
  * @module
@@ -19,7 +20,6 @@
 import type { ImageDataset } from "../data/dataset.ts";
 import type { ProjectionHeadConfig } from "../models/heads/projection_heads.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
-import { baselinesFor, type SupervisedRecipe } from "../experiment/baselines.ts";
 import { type ExperimentConfig, recipeFor } from "../experiment/recipe.ts";
 
 /** The projection heads compared: none, linear, MLP with one and with two hidden layers. */
@@ -34,7 +34,7 @@ export type FeatureKind = typeof FEATURES[number];
 export const PARTS = ["heads", "temperature", "labels"] as const;
 /** One part of the study. */
 export type AblationPart = typeof PARTS[number];
-/** A label budget: a number of labelled images, or every training label. */
+/** A number of labelled images, or every training label (the probes of parts 1 and 2). */
 export type LabelBudget = number | "all";
 
 /** Plain-words names of the heads for tables and charts. */
@@ -81,14 +81,8 @@ export interface AblationConfig {
   temperatures: number[];
   /** Head used by the label curve when the head study is not run. */
   defaultHead: HeadKind;
-  /** The label budgets of part 3. */
-  labelBudgets: LabelBudget[];
-  /** The supervised recipe of the label curve (both arms), final model reported. */
-  finetune: SupervisedRecipe;
-  /** Cap on the images one fine-tune sees (epochs shrink as the budget grows). */
-  maxImagesSeen: number;
-  /** The learning rate decays to this fraction of its start over each fine-tune. */
-  finalLrFraction: number;
+  /** The label budgets of part 3 (the label curve, `label_curve.ts`). */
+  labelBudgets: number[];
 }
 
 /**
@@ -112,10 +106,7 @@ export function fullAblation(dataset = "mnist", train?: ImageDataset): AblationC
     projectionDim: 10,
     temperatures: [0.1, 0.2, 0.5, 1.0],
     defaultHead: "mlp2",
-    labelBudgets: [20, 50, 100, 200, 500, 1000, 5000, "all"],
-    finetune: baselinesFor(base).strong,
-    maxImagesSeen: 60000,
-    finalLrFraction: 0.05,
+    labelBudgets: [10, 20, 50, 200, 1000],
   };
 }
 
@@ -132,8 +123,7 @@ export function quickAblation(dataset = "mnist", train?: ImageDataset): Ablation
     maxTest: 1000,
     base: { ...base, probe: { ...base.probe, epochs: 60 } },
     pretrain: { ...full.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 3 },
-    maxImagesSeen: 1500,
-    finetune: { ...full.finetune, config: { ...full.finetune.config, epochs: 10 } },
+    labelBudgets: [10, 50],
   };
 }
 
@@ -168,28 +158,4 @@ export function parseParts(spec: string): AblationPart[] {
   }
   if (asked.length === 0) throw new Error(`no part given; use any of ${PARTS.join(", ")}`);
   return PARTS.filter((p) => asked.includes(p));
-}
-
-/** The name of a budget in tables and JSON ("all" or the number). */
-export function budgetName(b: LabelBudget): string {
-  return String(b);
-}
-
-/**
- * Epochs and per-epoch learning-rate decay of a label-curve fine-tune on `n`
- * labels: the recipe's epochs, fewer when `n` x epochs would exceed
- * `maxImagesSeen` (at least one epoch), the rate decaying to `finalLrFraction`.
- * `subset` is how many of the `n` images are used (all, except when even one
- * epoch would exceed `maxImagesSeen`, in quick runs).
- */
-export function fineTuneSchedule(
-  n: number,
-  epochs: number,
-  maxImagesSeen: number,
-  finalLrFraction: number,
-): { epochs: number; lrDecay: number; subset: number } {
-  if (!(n >= 1)) throw new Error(`fineTuneSchedule: need at least one image, got ${n}`);
-  const e = Math.max(1, Math.min(epochs, Math.floor(maxImagesSeen / n)));
-  const lrDecay = e <= 1 ? 1 : Math.pow(finalLrFraction, 1 / (e - 1));
-  return { epochs: e, lrDecay, subset: Math.min(n, Math.max(maxImagesSeen, 1)) };
 }

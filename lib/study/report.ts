@@ -7,6 +7,7 @@
  * @module
  */
 import { meanAndSpread } from "../eval/metrics.ts";
+import { LABEL_CURVE_ARMS, type LabelCurveArm, type LabelCurvePoint } from "./label_curve.ts";
 import {
   type AblationConfig,
   type AblationPart,
@@ -43,20 +44,6 @@ export interface RunSummary {
   pretrain_s: number[];
   /** Fraction of test images whose h is all zeros, one per seed (1 = collapsed features). */
   zero_h_fraction: number[];
-}
-
-/** One point of the label-budget curve. */
-export interface BudgetPoint {
-  /** "20", ..., "all". */
-  name: string;
-  /** Labelled images used (for "all": every training label). */
-  count: number;
-  /** Fine-tuning epochs at this budget (fewer for large budgets). */
-  epochs: number;
-  /** Strong supervised recipe from scratch, final model; one accuracy per seed. */
-  supervised_strong: { test_accuracy: number[] };
-  /** The pre-trained backbone with a new head, fine-tuned with the same recipe. */
-  ssl_new_head: { test_accuracy: number[] };
 }
 
 /** The results JSON of `deno task ablation`. */
@@ -97,11 +84,11 @@ export interface AblationResults {
     results: (RunSummary & { temperature: number; reused: boolean })[];
     best: number;
   };
-  /** Part 3: the label-budget curve and the pre-training it reused. */
+  /** Part 3: the label curve (the experiment's arms at every budget) and its recipe's head. */
   labels?: {
-    head: HeadKind;
+    head: string;
     temperature: number;
-    budgets: BudgetPoint[];
+    budgets: LabelCurvePoint[];
   };
   /** Seconds: in all, in pre-training, and per part. */
   timing_s: { total: number; pretrain: number; heads: number; temperature: number; labels: number };
@@ -220,25 +207,47 @@ export function temperatureTable(r: AblationResults): string {
   ].join("\n");
 }
 
-/** The label-budget curve as a Markdown table. */
+/** Short names of the label curve's arms, for its table and chart. */
+export const CURVE_TITLES: Record<LabelCurveArm, string> = {
+  pixels_linear: "pixels, linear",
+  pixels_knn: "pixels, kNN",
+  supervised_strong: "strong supervised",
+  self_trained: "self-training, no SSL",
+  ssl_new_head: "SSL + fine-tune",
+  ssl_distilled: "SSL + self-training",
+};
+
+/**
+ * The label curve as a Markdown table: every arm's test accuracy at every budget, and the
+ * best SSL arm's gain over the strong supervised baseline, over self-training without
+ * pre-training and over the best pixel baseline, in points.
+ */
 export function labelsTable(r: AblationResults): string {
   if (!r.labels) return "";
   const rows = [
-    "| labels | supervised only (strong recipe) | SSL + fine-tune (new head) | SSL gain (points) |",
-    "| --- | --- | --- | --- |",
+    `| labels | ${LABEL_CURVE_ARMS.map((a) => CURVE_TITLES[a]).join(" | ")} | ` +
+    "best SSL − strong | best SSL − self-training | best SSL − best pixels |",
+    `| --- | ${LABEL_CURVE_ARMS.map(() => "---").join(" | ")} | --- | --- | --- |`,
   ];
+  const mean = (v: number[]) => (v.length ? meanAndSpread(v).mean : NaN);
   for (const p of r.labels.budgets) {
-    const name = p.name === "all" ? `all (${p.count})` : p.name;
+    const acc = (a: LabelCurveArm) => p.arms[a].test_accuracy;
+    const best = (arms: LabelCurveArm[]) =>
+      arms.reduce((b, a) => (mean(acc(a)) > mean(acc(b)) ? a : b));
+    const ssl = best(["ssl_new_head", "ssl_distilled"]);
+    const pixels = best(["pixels_linear", "pixels_knn"]);
     rows.push(
-      `| ${name} | ${formatMeanStd(p.supervised_strong.test_accuracy)} | ${
-        formatMeanStd(p.ssl_new_head.test_accuracy)
-      } | ${formatPoints(p.ssl_new_head.test_accuracy, p.supervised_strong.test_accuracy)} |`,
+      `| ${p.labels} | ${LABEL_CURVE_ARMS.map((a) => formatMeanStd(acc(a))).join(" | ")} | ${
+        formatPoints(acc(ssl), acc("supervised_strong"))
+      } | ${formatPoints(acc(ssl), acc("self_trained"))} | ${
+        formatPoints(acc(ssl), acc(pixels))
+      } |`,
     );
   }
   return [
-    `Label budget: test accuracy, final model, backbone pre-trained once per seed (head ${
-      HEAD_TITLES[r.labels.head]
-    }, τ = ${r.labels.temperature}), mean ± std over ${seedsNote(r.seeds.length)}`,
+    `Label curve: test accuracy, final models, no validation images, the experiment's recipe ` +
+    `(head ${r.labels.head}, τ = ${r.labels.temperature}; one pre-training per seed), ` +
+    `mean ± std over ${seedsNote(r.seeds.length)}`,
     "",
     ...rows,
   ].join("\n");

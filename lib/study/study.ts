@@ -9,11 +9,11 @@
  *    (head) of the frozen model.
  * 2. **temperature**: the head chosen in part 1 pre-trained at several NT-Xent
  *    temperatures (the head study's own temperature is reused, not rerun).
- * 3. **labels**: test accuracy against the number of labels, for the strong
- *    supervised recipe from scratch and for the pre-trained backbone (ONE
- *    pre-training per seed, of the chosen head and temperature, reused for
- *    every budget: pre-training does not use labels) with a new head, both
- *    fine-tuned with the same recipe and reported at the final epoch.
+ * 3. **labels**: the label curve (`label_curve.ts`): the experiment's arms —
+ *    pixels, strong supervised, self-training without pre-training, SSL +
+ *    fine-tune, SSL + self-training — at every label budget, with the
+ *    experiment's recipe (ONE pre-training per seed, reused for every budget:
+ *    pre-training does not use labels), final models, no validation images.
  *
  * Choices are made on a DEV HOLDOUT: per seed, `dev` training images drawn
  * from outside the labelled budget and left out of pre-training; their labels
@@ -23,11 +23,9 @@
  * configuration; the test set never chooses anything.
  *
  * The label curve chooses nothing: every budget trains on all of its labels
- * (nested draws, class-balanced where the classes allow) with a fixed schedule
- * (the strong supervised recipe, epochs shrinking as the budget grows so that
- * no fine-tune sees more than `maxImagesSeen` images, learning rate decaying
- * to `finalLrFraction`) and reports the final model. Its labelled images may
- * overlap the pre-training pool: pre-training never reads labels.
+ * (class-balanced draws) with the experiment's recipes and reports the final
+ * models. Its labelled images may overlap the pre-training pool: pre-training
+ * never reads labels.
  *
  * @module
  */
@@ -43,19 +41,8 @@ import { asPretrained, featureDimOf, pretrain, type Pretrained } from "../pipeli
 import { fineTune } from "../pipeline/fine_tune.ts";
 import { evaluate } from "../pipeline/evaluate.ts";
 import { resultStore } from "./cache.ts";
-import {
-  type AblationConfig,
-  budgetName,
-  fineTuneSchedule,
-  headConfig,
-  type HeadKind,
-} from "./recipe.ts";
-import {
-  type AblationResults,
-  type BudgetPoint,
-  chooseBestByDev,
-  SELECTION_RULE,
-} from "./report.ts";
+import { type AblationConfig, headConfig, type HeadKind } from "./recipe.ts";
+import { type AblationResults, chooseBestByDev, SELECTION_RULE } from "./report.ts";
 import { type SeedSplit, studySplits } from "./splits.ts";
 import {
   describeScores,
@@ -66,6 +53,10 @@ import {
 } from "./scores.ts";
 
 import { drawLabelled } from "./splits.ts";
+import { runLabelCurve } from "./label_curve.ts";
+import type { ArmPool } from "../experiment/arm_pool.ts";
+import { headSettingText } from "../models/heads/head_setting.ts";
+import type { ResultStore } from "./cache.ts";
 
 export { drawLabelled };
 
@@ -97,6 +88,7 @@ export async function runAblation(
   log: Log = () => {},
   backend: string = tf.getBackend(),
   cacheDir?: string,
+  options: { pool?: ArmPool } = {},
 ): Promise<AblationResults> {
   const t0 = performance.now();
   const { train, test } = data;
@@ -133,12 +125,6 @@ export async function runAblation(
     knnK: base.knnK,
   };
   const sslStore = resultStore(cacheDir, sslSettings);
-  const labelStore = resultStore(cacheDir, {
-    ssl: sslSettings,
-    finetune: config.finetune,
-    maxImagesSeen: config.maxImagesSeen,
-    finalLrFraction: config.finalLrFraction,
-  });
 
   /** Pre-trains (head, τ) for one seed and scores h and z; cached in memory and in the store. */
   const sslRun = async (head: HeadKind, temperature: number, s: SeedSplit): Promise<SeedRun> => {
@@ -279,74 +265,38 @@ export async function runAblation(
       timing.temperature = (performance.now() - tt) / 1000;
     }
 
-    // Part 3: the label-budget curve, one pre-trained backbone per seed.
+    // Part 3: the label curve: the experiment's arms at every budget, one pre-training per seed.
     if (config.parts.includes("labels")) {
       const tl = performance.now();
-      log(`labels: budgets ${config.labelBudgets.join(", ")}; head ${head}, τ ${temperature}`);
-      const points: BudgetPoint[] = config.labelBudgets.map((b) => ({
-        name: budgetName(b),
-        count: 0,
-        epochs: 0,
-        supervised_strong: { test_accuracy: [] },
-        ssl_new_head: { test_accuracy: [] },
-      }));
-      for (const s of splits) {
-        const { pre } = await sslRun(head, temperature, s);
-        for (let i = 0; i < config.labelBudgets.length; i++) {
-          const budget = config.labelBudgets[i];
-          let idx = drawLabelledFor(budget, s.seed);
-          const schedule = fineTuneSchedule(
-            idx.length,
-            config.finetune.config.epochs ?? 1,
-            config.maxImagesSeen,
-            config.finalLrFraction,
-          );
-          points[i].count = idx.length;
-          points[i].epochs = schedule.epochs;
-          if (schedule.subset < idx.length) {
-            idx = new Rng(s.seed).fork(`labels-subset-${budget}`).shuffle(Int32Array.from(idx))
-              .slice(0, schedule.subset).sort();
-          }
-          for (const arm of ["supervised_strong", "ssl_new_head"] as const) {
-            const storeKey = `labels-${budgetName(budget)}-seed${s.seed}-${arm}` +
-              (arm === "ssl_new_head" ? `-${head}-t${temperature}` : "");
-            const storedAcc = labelStore.get<number>(storeKey);
-            if (storedAcc !== undefined) {
-              points[i][arm].test_accuracy.push(storedAcc);
-              log(
-                `  labels ${budgetName(budget)}, seed ${s.seed}, ${arm}: read from ` +
-                  `${labelStore.dir}; test ${pct(storedAcc)}`,
-              );
-              continue;
-            }
-            const tf0 = performance.now();
-            // Both arms: the same recipe, no validation, the final model.
-            const model = await fineTune(arm === "ssl_new_head" ? pre : null, train, {
-              labelled: idx,
-            }, {
-              ...config.finetune.config,
-              epochs: schedule.epochs,
-              lrDecay: schedule.lrDecay,
-              augment: config.finetune.augment,
-              select: "final",
-              backbone: base.backbone,
-              seed: s.seed,
-              stream: `labels-${budget}-${arm}`,
-            });
-            const { accuracy: acc } = await evaluate(model, test, { count: testCount });
-            model.dispose();
-            points[i][arm].test_accuracy.push(acc);
-            labelStore.set(storeKey, acc);
-            log(
-              `  labels ${budgetName(budget)} (${idx.length}), seed ${s.seed}, ${arm}: ` +
-                `${schedule.epochs} epochs, test ${pct(acc)} (${
-                  ((performance.now() - tf0) / 1000).toFixed(0)
-                } s)`,
-            );
-          }
-        }
+      log(
+        `labels: budgets ${config.labelBudgets.join(", ")}; the experiment's recipe (head ` +
+          `${headSettingText(base.head)}, τ ${base.pretrain.temperature})`,
+      );
+      const curveStore = resultStore(cacheDir, { ssl: sslSettings, base, version: 3 });
+      const pres: Pretrained[] = [];
+      try {
+        const budgets = await runLabelCurve(base, data, {
+          budgets: config.labelBudgets,
+          pool: options.pool,
+          store: curveStore,
+          log,
+          seeds: splits.map((s) => ({
+            seed: s.seed,
+            pre: async () => {
+              const p = await curvePretraining(s, curveStore);
+              pres.push(p);
+              return p;
+            },
+          })),
+        });
+        results.labels = {
+          head: headSettingText(base.head),
+          temperature: base.pretrain.temperature,
+          budgets,
+        };
+      } finally {
+        for (const p of pres) p.dispose();
       }
-      results.labels = { head, temperature, budgets: points };
       timing.labels = (performance.now() - tl) / 1000;
     }
   } finally {
@@ -362,7 +312,42 @@ export async function runAblation(
     date: new Date().toISOString(),
   };
 
-  function drawLabelledFor(budget: AblationConfig["labelBudgets"][number], seed: number) {
-    return drawLabelled(train.labels, budget, seed, config.balanced, numClasses);
+  /** The experiment recipe's pre-training of one seed on the study's pool (kept in `store`). */
+  async function curvePretraining(s: SeedSplit, store: ResultStore): Promise<Pretrained> {
+    const key = `curve-pretraining-seed${s.seed}`;
+    const dir = store.dir ? path.join(store.dir, key) : undefined;
+    const info = {
+      backbone: base.backbone,
+      headSetting: base.head,
+      shape,
+      numClasses,
+      seed: s.seed,
+    };
+    if (dir && store.get<boolean>(key) && existsSync(path.join(dir, "head", "model.json"))) {
+      log(`  labels: seed ${s.seed}'s pre-training read from ${store.dir}`);
+      return asPretrained(
+        await loadModel(path.join(dir, "backbone")),
+        await loadModel(path.join(dir, "head")),
+        { ...info, history: [] },
+      );
+    }
+    const tp = performance.now();
+    const pre = await pretrain(train, {
+      ...base.pretrain,
+      indices: s.pool,
+      backbone: base.backbone,
+      head: base.head,
+      augment: base.pretrainAugment,
+      seed: s.seed,
+      onEpoch: (e) =>
+        log(`    epoch ${e.epoch + 1}/${base.pretrain.epochs}: loss ${e.loss.toFixed(4)}`),
+    });
+    pretrainSeconds += (performance.now() - tp) / 1000;
+    if (dir) {
+      await saveModel(pre.encoder, path.join(dir, "backbone"));
+      await saveModel(pre.head, path.join(dir, "head"));
+      store.set(key, true);
+    }
+    return pre;
   }
 }

@@ -12,7 +12,7 @@ import { loadMnist } from "../../lib/data/mnist.ts";
 import { Rng } from "../../lib/rng.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { patternImage, withTempDir, writeImage } from "./image_folder_helpers.ts";
-import { writeRealisticFolder } from "./realistic_folders.ts";
+import { writeRealisticFolder } from "../../tools/realistic_folders.ts";
 
 const quiet: ImageFolderOptions = { cacheDir: null, quiet: true };
 

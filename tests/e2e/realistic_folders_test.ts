@@ -1,6 +1,6 @@
 /**
  * The recipe `deno task experiment` chooses for folders that look like real
- * users' data (tests/data/realistic_folders.ts: grey MNIST digits and
+ * users' data (tools/realistic_folders.ts: grey MNIST digits and
  * Fashion-MNIST clothes stored as RGB PNG and JPEG, sizes 8..256, uneven
  * classes), in quick mode: one channel and the grey recipe are chosen, every
  * arm is well above chance, and the best fine-tuned arm is within 5 points of
@@ -9,7 +9,7 @@
 import path from "node:path";
 import { ARMS } from "../../lib/experiment/arms.ts";
 import { FINE_TUNED_SSL_ARMS } from "../../lib/experiment/report.ts";
-import { writeRealisticFolder } from "../data/realistic_folders.ts";
+import { writeRealisticFolder } from "../../tools/realistic_folders.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 async function experiment(...args: string[]): Promise<{ code: number; text: string }> {
