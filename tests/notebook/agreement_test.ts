@@ -7,9 +7,9 @@
 import { initBackend } from "../../lib/backend.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
 import { ARMS } from "../../lib/experiment/arms.ts";
-import { tinyRecipe } from "./tiny_recipe.ts";
+import { tinyRecipe } from "../experiment/tiny_recipe.ts";
 import { runSeed } from "../../lib/experiment/run_seed.ts";
-import { evaluatedArms, prepareContext, pretrained } from "../../lib/experiment/steps.ts";
+import { evaluatedArms, prepareContext, pretrained } from "../../lib/notebook/steps.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 Deno.test({

@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * import { initBackend } from "../backend.ts";
- * import { quickRecipe } from "./recipe.ts";
+ * import { quickRecipe } from "../experiment/recipe.ts";
  * import { prepareContext, pretrained, testPredictions, trainedArm } from "./steps.ts";
  * await initBackend();
  * const ctx = await prepareContext(quickRecipe(), 0);
@@ -41,9 +41,9 @@ import type { ImageClassifier } from "../pipeline/classifier.ts";
 import { classifierOf, type FineTuned } from "../pipeline/fine_tune.ts";
 import { evaluate, type Evaluation } from "../pipeline/evaluate.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
-import { progressBar } from "../notebook/progress.ts";
+import { progressBar } from "./progress.ts";
 import { epochsForSteps } from "../train/schedule.ts";
-import type { ExperimentConfig } from "./recipe.ts";
+import type { ExperimentConfig } from "../experiment/recipe.ts";
 import {
   type Arm,
   type ArmContext,
@@ -57,7 +57,7 @@ import {
   pretrainFor,
   teacherArmsOf,
   trainArm,
-} from "./arms.ts";
+} from "../experiment/arms.ts";
 
 /** Everything the steps share for one seed of one recipe. */
 export interface StepContext extends ArmContext {

@@ -1,10 +1,10 @@
 import { initBackend } from "../../lib/backend.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
-import { bestHeadLayer, headDepth, headLayerCurve } from "../../lib/experiment/head_layers.ts";
+import { bestHeadLayer, headDepth, headLayerCurve } from "../../lib/notebook/head_layers.ts";
 import { runSeed } from "../../lib/experiment/run_seed.ts";
-import { prepareContext, pretrained } from "../../lib/experiment/steps.ts";
+import { prepareContext, pretrained } from "../../lib/notebook/steps.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { tinyRecipe } from "./tiny_recipe.ts";
+import { tinyRecipe } from "../experiment/tiny_recipe.ts";
 
 Deno.test({
   name: "fine-tuning from layer k of the head: k = 0..depth, the arms' own validation figures",

@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { initBackend } from "../backend.ts";
- * import { quickRecipe } from "./recipe.ts";
+ * import { quickRecipe } from "../experiment/recipe.ts";
  * import { prepareContext, pretrained } from "./steps.ts";
  * import { bestHeadLayer, headLayerCurve } from "./head_layers.ts";
  * await initBackend();
@@ -27,7 +27,7 @@ import { headConfigFor } from "../models/heads/head_setting.ts";
 import { projectionBlocks } from "../models/heads/projection_heads.ts";
 import { fineTune, type FineTuned } from "../pipeline/fine_tune.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
-import { type Arm, armUnavailable, fineTuneOptions } from "./arms.ts";
+import { type Arm, armUnavailable, fineTuneOptions } from "../experiment/arms.ts";
 import { type StepContext, type StepOptions, trainedArm } from "./steps.ts";
 
 /** One depth k of the curve. */
