@@ -4,7 +4,12 @@
  * (JPEG's colour coding leaves R, G and B a little apart), every image at one
  * of several source sizes between 8x8 and 256x256, uneven classes, an
  * optional `unlabelled/` folder. The recipe that `deno task experiment`
- * chooses for a folder is checked on these.
+ * chooses for a folder is checked on these (tests/e2e/realistic_folders_test.ts), and the
+ * README's folder figures were measured on bigger ones written by this command:
+ *
+ * ```sh
+ * deno run -A tools/realistic_folders.ts --source mnist --images 6000 --out /tmp/digits
+ * ```
  *
  * @example
  * ```ts
@@ -18,9 +23,19 @@
  */
 import sharp from "sharp";
 import path from "node:path";
-import { loadMnist } from "../../lib/data/mnist.ts";
-import { loadFashionMnist } from "../../lib/data/fashion_mnist.ts";
-import { Rng } from "../../lib/rng.ts";
+import { existsSync } from "node:fs";
+import {
+  type CommandSpec,
+  integerFlag,
+  nonNegativeInt,
+  oneOf,
+  parseFlags,
+  UsageError,
+} from "../lib/cli/flags.ts";
+import { runMain } from "../lib/cli/main.ts";
+import { loadMnist } from "../lib/data/mnist.ts";
+import { loadFashionMnist } from "../lib/data/fashion_mnist.ts";
+import { Rng } from "../lib/rng.ts";
 
 /** Options of {@linkcode writeRealisticFolder}. */
 export interface RealisticFolderOptions {
@@ -109,3 +124,56 @@ export async function writeRealisticFolder(
   }
   return { dir, classNames: names, perClass: written, unlabelled };
 }
+
+/** The command's flags (`deno run -A tools/realistic_folders.ts --help`). */
+export const REALISTIC_FOLDER_COMMAND = {
+  name: "realistic_folders",
+  usage: "deno run -A tools/realistic_folders.ts --out DIR [flags]",
+  summary: "Writes a folder of images that looks like a user's (MNIST or Fashion-MNIST as RGB " +
+    "PNG and JPEG files of mixed sizes, uneven classes), for `deno task experiment " +
+    "--dataset folder:DIR`.",
+  flags: {
+    out: { type: "string", value: "DIR", description: "the folder to write (must not exist)" },
+    source: {
+      type: "string",
+      value: "NAME",
+      default: "mnist",
+      description: "mnist or fashion-mnist",
+    },
+    images: { type: "string", value: "N", default: "1500", description: "images, about" },
+    unlabelled: {
+      type: "string",
+      value: "SHARE",
+      default: "0",
+      description: "share of the images put in unlabelled/ (0..1)",
+    },
+    seed: { type: "string", value: "N", default: "1", description: "seed of every choice" },
+  },
+} as const satisfies CommandSpec;
+
+async function main(argv: readonly string[]): Promise<void> {
+  const v = parseFlags(REALISTIC_FOLDER_COMMAND, argv);
+  if (v.out === undefined) throw new UsageError("--out DIR is required", { helpHint: true });
+  if (existsSync(v.out)) throw new UsageError(`--out ${v.out} exists; give a new folder`);
+  const source = oneOf("source", v.source, ["mnist", "fashion-mnist"]);
+  const share = Number(v.unlabelled);
+  if (!(share >= 0 && share <= 1)) {
+    throw new UsageError(`--unlabelled must be a share in [0, 1], got "${v.unlabelled}"`);
+  }
+  const t0 = performance.now();
+  const r = await writeRealisticFolder(v.out, {
+    source,
+    images: integerFlag("images", v.images, 20),
+    unlabelledShare: share,
+    seed: nonNegativeInt("seed", v.seed),
+  });
+  console.log(
+    `${r.dir}: ${
+      r.perClass.reduce((a, b) => a + b, 0)
+    } labelled images in ${r.classNames.length} ` +
+      `classes (${r.perClass.join(", ")}), ${r.unlabelled} unlabelled, ` +
+      `${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+}
+
+if (import.meta.main) await runMain("realistic_folders", () => main(Deno.args));
