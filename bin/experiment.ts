@@ -3,6 +3,7 @@
  *
  * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
+ * `--save-model DIR` (export the arm chosen on validation, `lib/experiment/save_model.ts`),
  * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16,classes`, ...),
  * `--backend wasm|webgpu|cpu|auto`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
@@ -49,12 +50,14 @@ import {
   BACKEND_FLAG,
   backendFlag,
   DATASET_FLAG,
+  modelDirFlag,
   OUT_FLAG,
   outFlag,
   quickFlag,
   seedsFlag,
 } from "../lib/cli/common_flags.ts";
-import { asUsageError, runMain } from "../lib/cli/main.ts";
+import { asUsageError, commandLine, runMain } from "../lib/cli/main.ts";
+import { BestSslArm } from "../lib/experiment/save_model.ts";
 
 /** The command's flags (`deno task experiment --help`). */
 export const EXPERIMENT_COMMAND = {
@@ -72,6 +75,12 @@ export const EXPERIMENT_COMMAND = {
     seeds: seedsFlag("0,1,2; quick 0"),
     quick: quickFlag(),
     out: OUT_FLAG,
+    "save-model": {
+      type: "string",
+      value: "DIR",
+      description: "export the best fine-tuned SSL arm on validation (encoder, classifier and " +
+        "model card; see docs/export.md) to DIR",
+    },
     epochs: {
       type: "string",
       value: "N",
@@ -128,6 +137,8 @@ export interface ExperimentArgs {
   seeds?: number[];
   /** `--quick`. */
   quick: boolean;
+  /** `--save-model`. */
+  saveModel?: string;
   /** `--out`. */
   out?: string;
   /** `--epochs`. */
@@ -185,6 +196,9 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
     seeds: v.seeds === undefined ? undefined : intList("seeds", v.seeds),
     quick: v.quick,
     out: v.out === undefined ? undefined : outFlag(v.out),
+    saveModel: v["save-model"] === undefined
+      ? undefined
+      : modelDirFlag("save-model", v["save-model"]),
     // 0 epochs would report "SSL" arms that had no pre-training: refused.
     epochs: v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1),
     temperature: v.temperature === undefined
@@ -248,9 +262,15 @@ async function main(argv: readonly string[]): Promise<void> {
       workers: armWorkers,
     })
     : undefined;
+  const best = args.saveModel ? new BestSslArm() : undefined;
   for (const seed of config.seeds) {
     try {
-      results.push(await runSeed(config, data, seed, (m) => console.log(m), { pool }));
+      results.push(
+        await runSeed(config, data, seed, (m) => console.log(m), {
+          pool,
+          onModel: best && ((arm, model) => best.offer(seed, arm, model)),
+        }),
+      );
     } catch (e) {
       // A RangeError here is a setting the recipe cannot run (e.g. a head that does not fit an arm).
       if (e instanceof RangeError) throw new UsageError(`seed ${seed}: ${e.message}`, { cause: e });
@@ -270,6 +290,22 @@ async function main(argv: readonly string[]): Promise<void> {
   if (args.out) {
     writeFileSync(args.out, JSON.stringify(summary, null, 2));
     console.log(`results written to ${args.out}`);
+  }
+  if (best && args.saveModel) {
+    const saved = await best.save(args.saveModel, {
+      config,
+      classNames: data.train.classNames,
+      testAccuracy: Object.fromEntries(
+        Object.entries(summary.arms).map(([arm, a]) => [arm, a.test_accuracy]),
+      ),
+      command: commandLine("experiment", argv),
+    });
+    console.log(
+      saved
+        ? `model saved to ${args.saveModel}: ${saved.arm} of seed ${saved.seed} (best on ` +
+          `validation), its encoder, classifier and model card`
+        : `no model saved: no fine-tuned SSL arm ran`,
+    );
   }
 }
 

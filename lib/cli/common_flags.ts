@@ -1,6 +1,7 @@
 /**
  * Flags that several commands share, declared once so that `--help` and the errors read the
- * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`.
+ * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`, and the check of a
+ * folder a model is written to (`modelDirFlag`).
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@
  */
 import { dirname, resolve } from "node:path";
 import type { BackendName } from "../backend.ts";
+import { MANIFEST_FILE } from "../train/checkpoint.ts";
 import { type FlagSpec, oneOf, UsageError } from "./flags.ts";
 
 /** The tfjs backends `--backend` accepts ("auto": webgpu on a hardware GPU, else wasm). */
@@ -92,6 +94,42 @@ export function outFlag(text: string): string {
   }
   if (text.trim() === "" || !isDir) {
     throw new UsageError(`--out ${text}: the folder ${dir} does not exist`, { helpHint: true });
+  }
+  return text;
+}
+
+/**
+ * Checks a folder a command will write a model into (`--save-model DIR`, `export --out DIR`)
+ * before any work: its parent must exist, and the folder must be new, empty, or a model or
+ * checkpoint of this library (it is then replaced whole). Returns the path as given.
+ */
+export function modelDirFlag(flag: string, text: string): string {
+  const dir = resolve(text);
+  let parentOk = false;
+  try {
+    parentOk = Deno.statSync(dirname(dir)).isDirectory;
+  } catch {
+    // missing
+  }
+  if (text.trim() === "" || !parentOk) {
+    throw new UsageError(`--${flag} ${text}: the folder ${dirname(dir)} does not exist`, {
+      helpHint: true,
+    });
+  }
+  let entries: string[] = [];
+  try {
+    if (!Deno.statSync(dir).isDirectory) {
+      throw new UsageError(`--${flag} ${text}: a file is in the way, not a folder`);
+    }
+    entries = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  if (entries.length > 0 && !entries.includes(MANIFEST_FILE)) {
+    throw new UsageError(
+      `--${flag} ${text}: the folder holds files but no ${MANIFEST_FILE}, so it is not a model ` +
+        `of this library and is not replaced; give a new or empty folder`,
+    );
   }
   return text;
 }

@@ -109,3 +109,12 @@ export function exitOnUsage<T>(name: string, parse: () => T, io: CommandIo = con
     throw e;
   }
 }
+
+/**
+ * The command line as a user would type it again, `deno task <name> <args>` (arguments with
+ * spaces or quotes single-quoted): recorded in what a command writes (a model card).
+ */
+export function commandLine(name: string, args: readonly string[]): string {
+  const quote = (a: string) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
+  return [`deno task ${name}`, ...args.map(quote)].join(" ");
+}

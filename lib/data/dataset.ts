@@ -40,6 +40,11 @@ export interface ImageDataset {
   channels: number;
   /** The name of each class; `labels` index into it. */
   classNames: string[];
+  /**
+   * Where each image came from, when it came from a file (image folders: the path as shown
+   * in the load report); absent for MNIST-style datasets.
+   */
+  paths?: string[];
 }
 
 /** The number of values in one image: `height * width * channels`. */
@@ -122,7 +127,16 @@ export function subset(
     images.set(ds.images.subarray(i * size, (i + 1) * size), k * size);
     labels[k] = ds.labels[i];
   }
-  return { ...ds, name, images, labels, count: n, classNames: [...ds.classNames] };
+  const paths = ds.paths ? Array.from(indices, (i) => ds.paths![i]) : undefined;
+  return {
+    ...ds,
+    name,
+    images,
+    labels,
+    count: n,
+    classNames: [...ds.classNames],
+    ...(paths ? { paths } : {}),
+  };
 }
 
 /** How many images carry each class label (length `classNames.length`; -1 is not counted). */

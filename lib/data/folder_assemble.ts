@@ -52,7 +52,7 @@ export function needTwo(classes: string[], where: string, what: string): void {
 
 export function toDataset(
   name: string,
-  part: { pixels: Uint8Array; labels: Int32Array },
+  part: { pixels: Uint8Array; labels: Int32Array; paths?: string[] },
   d: Pick<Decoded, "height" | "width" | "channels" | "classNames">,
 ): ImageDataset {
   const images = new Float32Array(part.pixels.length);
@@ -66,6 +66,7 @@ export function toDataset(
     width: d.width,
     channels: d.channels,
     classNames: [...d.classNames],
+    ...(part.paths ? { paths: [...part.paths] } : {}),
   };
   checkDataset(ds);
   return ds;
@@ -191,11 +192,12 @@ export function describeChannels(
   return { ...c, reason: channelReason(c, roots, onlyRgb ? "RGB" : "colour") };
 }
 
-/** The pixels (bytes) and labels of `items`, in their order. */
+/** The pixels (bytes) and labels of `items`, in their order, and their paths when `files` are given. */
 export function packItems(
   items: readonly Item[],
   dec: Pick<DecodedFiles, "pixels" | "height" | "width" | "channels">,
-): { pixels: Uint8Array; labels: Int32Array } {
+  files?: readonly { shown: string }[],
+): { pixels: Uint8Array; labels: Int32Array; paths?: string[] } {
   const size = dec.height * dec.width * dec.channels;
   const pixels = new Uint8Array(items.length * size);
   const labels = new Int32Array(items.length);
@@ -203,5 +205,7 @@ export function packItems(
     pixels.set(dec.pixels[it.file]!, k * size);
     labels[k] = it.label;
   });
-  return { pixels, labels };
+  return files
+    ? { pixels, labels, paths: items.map((it) => files[it.file].shown) }
+    : { pixels, labels };
 }

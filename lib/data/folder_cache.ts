@@ -35,9 +35,9 @@ export const DEFAULT_CACHE_DIR: string = fileURLToPath(
 /**
  * Bumped whenever what is cached changes (2: reports carry repeats and
  * duplicates; 3: "auto" channels are chosen from the pixels and the report
- * carries the channel choice).
+ * carries the channel choice; 4: every image's path).
  */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 
 /** The decoded content of a folder: what the cache stores. */
 export interface Decoded {
@@ -45,8 +45,9 @@ export interface Decoded {
   width: number;
   channels: 1 | 3;
   classNames: string[];
-  train: { pixels: Uint8Array; labels: Int32Array };
-  test: { pixels: Uint8Array; labels: Int32Array };
+  /** Pixel bytes, labels and (when known) each image's path, in order. */
+  train: { pixels: Uint8Array; labels: Int32Array; paths?: string[] };
+  test: { pixels: Uint8Array; labels: Int32Array; paths?: string[] };
   report: ImageFolderReport;
 }
 
@@ -61,6 +62,9 @@ interface CacheHeader {
   classNames: string[];
   trainCount: number;
   testCount: number;
+  /** The path of every training and test image, in order. */
+  trainPaths?: string[];
+  testPaths?: string[];
   report: ImageFolderReport;
 }
 
@@ -117,8 +121,8 @@ export async function readCache(dir: string, key: string): Promise<Decoded | und
       width: header.width,
       channels: header.channels,
       classNames: header.classNames,
-      train: { pixels: trainPixels, labels: trainLabels },
-      test: { pixels: testPixels, labels: testLabels },
+      train: { pixels: trainPixels, labels: trainLabels, paths: header.trainPaths },
+      test: { pixels: testPixels, labels: testLabels, paths: header.testPaths },
       report: { ...header.report, channelChoice: choice },
     };
   } catch {
@@ -160,6 +164,8 @@ export async function writeCache(
       classNames: d.classNames,
       trainCount: d.train.labels.length,
       testCount: d.test.labels.length,
+      trainPaths: d.train.paths,
+      testPaths: d.test.paths,
       report: d.report,
     };
     // Binary first, header last: a header on disk means its binary is complete.

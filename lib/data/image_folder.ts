@@ -358,8 +358,8 @@ export async function loadImageFolder(
     width,
     channels,
     classNames,
-    train: packItems(train, dec),
-    test: packItems(test, dec),
+    train: packItems(train, dec, allFiles),
+    test: packItems(test, dec, allFiles),
     report,
   };
   if (cacheDir !== null) report.cacheFile = await writeCache(cacheDir, key, decoded);

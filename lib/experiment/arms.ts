@@ -246,11 +246,13 @@ export interface FineTunedOf {
  * accuracy of its selected epoch; ties: lower validation loss, then the
  * order of {@linkcode TEACHER_ARMS}).
  */
-export function chooseTeacher(candidates: readonly FineTunedOf[]): FineTunedOf | undefined {
-  const score = (c: FineTunedOf) => c.model.result.history[c.model.result.selectedEpoch] ?? {};
+export function chooseTeacher<T extends { arm: Arm; model: Pick<FineTuned, "result"> }>(
+  candidates: readonly T[],
+): T | undefined {
+  const score = (c: T) => c.model.result.history[c.model.result.selectedEpoch] ?? {};
   // The table's order, whatever order the candidates finished in (ties go to the first).
-  const order = (c: FineTunedOf) => TEACHER_ARMS.indexOf(c.arm);
-  let best: FineTunedOf | undefined;
+  const order = (c: T) => TEACHER_ARMS.indexOf(c.arm);
+  let best: T | undefined;
   for (const c of [...candidates].sort((a, b) => order(a) - order(b))) {
     if (!(TEACHER_ARMS as readonly Arm[]).includes(c.arm)) continue;
     const s = score(c);

@@ -113,6 +113,11 @@ export interface RunSeedOptions {
    * every budget: pre-training never reads a label). The caller keeps and disposes it.
    */
   pretrained?: Pretrained;
+  /**
+   * Called with every trained model that teaches another arm (the fine-tuned SSL arms and the
+   * strong baseline), before it is freed: `--save-model` keeps the one it will export.
+   */
+  onModel?: (arm: Arm, model: FineTuned | FineTunedTransfer) => void;
 }
 
 /**
@@ -126,7 +131,7 @@ export async function runSeed(
   log: Log = () => {},
   options: RunSeedOptions | string = {},
 ): Promise<SeedResult> {
-  const { checkpointDir, pool, arms, pretrained } = typeof options === "string"
+  const { checkpointDir, pool, arms, pretrained, onModel } = typeof options === "string"
     ? { checkpointDir: options, pool: undefined, arms: undefined, pretrained: undefined }
     : options;
   // The arms asked for, and the teachers their students need.
@@ -180,6 +185,7 @@ export async function runSeed(
       report(arm, accuracy, (performance.now() - ta) / 1000, tuned?.result, distilledNote(model));
       keep = tuned !== undefined && TEACHING_ARMS.includes(arm);
       if (keep) teachers.push({ arm, model: tuned! });
+      if (keep) onModel?.(arm, tuned!);
     } finally {
       if (!keep) model.dispose();
     }
@@ -215,7 +221,7 @@ export async function runSeed(
     } else {
       // The fine-tuned arms on the pool (those before pre-training too), the rest here.
       const tuned = runnable.filter((a) => isFineTunedArm(a));
-      const onPool = runPooled(pool, config, tuned, pre, seed, report);
+      const onPool = runPooled(pool, config, tuned, pre, seed, report, onModel);
       for (const arm of late.filter((a) => !isFineTunedArm(a))) await score(arm, pre);
       await onPool;
     }
@@ -244,6 +250,7 @@ async function runPooled(
     r?: SupervisedResult,
     notes?: string,
   ) => void,
+  onModel?: RunSeedOptions["onModel"],
 ): Promise<void> {
   const models = new Map<Arm, FineTunedTransfer>();
   const finished = new Set<Arm>();
@@ -273,6 +280,7 @@ async function runPooled(
           returnModel: TEACHING_ARMS.includes(next),
         }).then((done) => {
           if (done.model) models.set(next, done.model);
+          if (done.model) onModel?.(next, done.model);
           finished.add(next);
           const n = done.notes;
           const note = n?.teacher === undefined

@@ -40,6 +40,8 @@ import { Rng } from "../rng.ts";
 import { type AblationConfig, fullAblation, parseParts, quickAblation } from "../study/recipe.ts";
 import { display, showMarkdown } from "./display.ts";
 import { progressBar } from "./progress.ts";
+import { projectRoot } from "./config.ts";
+import { resolve } from "node:path";
 
 /** What a notebook's configuration cell holds. */
 export interface NotebookConfig {
@@ -70,6 +72,12 @@ export interface NotebookConfig {
    * clear error.
    */
   backend?: BackendName | (string & Record<never, never>);
+  /**
+   * Export the fine-tuned SSL arm best on validation — its encoder, classifier and model card
+   * (`lib/experiment/save_model.ts`, docs/export.md) — to this folder (relative to the
+   * repository) when a notebook scores every arm (notebook 07). Off when omitted.
+   */
+  saveModel?: string;
 }
 
 /** The backend a configuration asks for: `config.backend`, else env `SSL_BACKEND`, else wasm. */
@@ -208,6 +216,7 @@ export async function setupNotebook(config: NotebookConfig, options: SetupOption
   }
   const recipe = notebookRecipe(config, data);
   const ctx = await prepareContext(recipe, config.seed, { data });
+  if (config.saveModel !== undefined) ctx.saveModel = resolve(projectRoot(), config.saveModel);
   const banner = notebookBanner(ctx, backend);
   if (options.show !== false) await display(showMarkdown(banner));
   return { backend, recipe, ctx, banner };

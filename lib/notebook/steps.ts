@@ -28,13 +28,12 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { loadDataset } from "../data/load_dataset.ts";
 import type { PretrainEpoch } from "../train/pretrain.ts";
 import type { SupervisedEpoch, SupervisedResult } from "../train/supervised.ts";
-import { loadJson, loadModel, saveJson, saveModel } from "../train/checkpoint.ts";
+import { Checkpoint, CHECKPOINT_VERSION, writeCheckpoint } from "../train/checkpoint.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
 import { extractFeatures } from "../eval/features.ts";
 import type { ImageClassifier } from "../pipeline/classifier.ts";
@@ -42,6 +41,9 @@ import { classifierOf, type FineTuned } from "../pipeline/fine_tune.ts";
 import { evaluate, type Evaluation } from "../pipeline/evaluate.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
 import { progressBar } from "./progress.ts";
+import { BestSslArm } from "../experiment/save_model.ts";
+import { backboneSettingText } from "../models/backbones.ts";
+import { headSettingText } from "../models/heads/head_setting.ts";
 import { epochsForSteps } from "../train/schedule.ts";
 import type { ExperimentConfig } from "../experiment/recipe.ts";
 import {
@@ -63,6 +65,11 @@ import {
 export interface StepContext extends ArmContext {
   /** Checkpoint folder of this recipe and seed; `undefined` disables caching. */
   dir?: string;
+  /**
+   * Export the fine-tuned SSL arm best on validation here (encoder, classifier, model card:
+   * `lib/experiment/save_model.ts`) once {@linkcode evaluatedArms} has scored every arm.
+   */
+  saveModel?: string;
 }
 
 /**
@@ -98,10 +105,11 @@ export function checkpointDir(
 ): string {
   const { seeds: _seeds, ...recipe } = config;
   const name = config.dataset.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 40);
+  // The checkpoint format is part of the hash: folders of another format are not read.
   return path.join(
     root,
     `${name}-${config.labels}labels-seed${seed}-${config.quick ? "quick" : "full"}-${
-      configHash(recipe)
+      configHash({ ...recipe, checkpointFormat: CHECKPOINT_VERSION })
     }`,
   );
 }
@@ -174,26 +182,53 @@ export interface DistilledInfo {
   agreement?: number;
 }
 
-async function loadArm(dir: string, shape: [number, number, number]) {
-  const result = loadJson<SupervisedResult>(path.join(dir, "result.json"));
-  if (!result || !existsSync(path.join(dir, "head", "model.json"))) return undefined;
-  const model = classifierOf(
-    await loadModel(path.join(dir, "backbone")),
-    await loadModel(path.join(dir, "head")),
-    result,
-    shape,
-  );
-  return Object.assign(model, loadJson<DistilledInfo>(path.join(dir, "info.json")) ?? {});
+/** What an arm's checkpoint is made with: a cached arm of another recipe or seed is refused. */
+function armSettings(ctx: StepContext, arm: Arm): Record<string, unknown> {
+  const { seeds: _seeds, ...recipe } = ctx.config;
+  return { arm, seed: ctx.seed, recipe: configHash(recipe) };
 }
 
-async function saveArm(dir: string, arm: FineTuned & DistilledInfo): Promise<void> {
-  await saveModel(arm.backbone, path.join(dir, "backbone"));
-  await saveModel(arm.head, path.join(dir, "head"));
-  saveJson(path.join(dir, "result.json"), arm.result);
-  if (arm.teacher !== undefined) {
-    const { teacher, unlabelledUsed, agreement } = arm;
-    saveJson(path.join(dir, "info.json"), { teacher, unlabelledUsed, agreement });
-  }
+async function loadArm(ctx: StepContext, dir: string, arm: Arm) {
+  const saved = Checkpoint.find(dir, { kind: "arm", settings: armSettings(ctx, arm) });
+  if (!saved) return undefined;
+  const model = classifierOf(
+    await saved.model("backbone"),
+    await saved.model("head"),
+    saved.json<SupervisedResult>("result.json"),
+    ctx.shape,
+  );
+  return Object.assign(model, saved.has("info.json") ? saved.json<DistilledInfo>("info.json") : {});
+}
+
+async function saveArm(
+  ctx: StepContext,
+  dir: string,
+  arm: Arm,
+  model: FineTuned & DistilledInfo,
+): Promise<void> {
+  const { teacher, unlabelledUsed, agreement } = model;
+  await writeCheckpoint(dir, {
+    models: { backbone: model.backbone, head: model.head },
+    json: {
+      "result.json": model.result,
+      ...(teacher === undefined ? {} : { "info.json": { teacher, unlabelledUsed, agreement } }),
+    },
+  }, {
+    kind: "arm",
+    settings: armSettings(ctx, arm),
+    // What `deno task export --from` needs for the model card.
+    info: {
+      method: "simclr",
+      dataset: ctx.config.dataset,
+      classNames: ctx.train.classNames,
+      shape: ctx.shape,
+      arm,
+      seed: ctx.seed,
+      backbone: backboneSettingText(ctx.config.backbone),
+      projectionHead: headSettingText(ctx.config.head),
+      recipe: ctx.config,
+    },
+  });
 }
 
 /** The teachers `student` may learn from, trained or loaded (those this recipe runs). */
@@ -222,7 +257,7 @@ export async function trainedArm(
   options: StepOptions & { onEpoch?: (e: SupervisedEpoch) => void | Promise<void> } = {},
 ): Promise<TrainedArm> {
   const dir = ctx.dir && isFineTunedArm(arm) ? path.join(ctx.dir, arm) : undefined;
-  const saved = dir ? await loadArm(dir, ctx.shape) : undefined;
+  const saved = dir ? await loadArm(ctx, dir, arm) : undefined;
   if (saved) return { ...saved, arm, loaded: true };
   let bar: ReturnType<typeof progressBar> | undefined;
   const teachers = await teacherCandidates(ctx, pre, arm);
@@ -237,7 +272,7 @@ export async function trainedArm(
     await options.onEpoch?.(e);
   }, teachers).finally(() => teachers.forEach((t) => t.model.dispose()));
   await bar?.done();
-  if (dir) await saveArm(dir, model as FineTuned);
+  if (dir) await saveArm(ctx, dir, arm, model as FineTuned);
   return { ...model, arm, loaded: false };
 }
 
@@ -270,6 +305,7 @@ export async function evaluatedArms(
   options: StepOptions & { arms?: readonly Arm[] } = {},
 ): Promise<ArmOutcome[]> {
   const out: ArmOutcome[] = [];
+  const best = ctx.saveModel ? new BestSslArm() : undefined;
   for (const arm of options.arms ?? ARMS) {
     const why = armUnavailable(ctx, arm);
     if (why) {
@@ -281,8 +317,25 @@ export async function evaluatedArms(
     });
     try {
       out.push({ arm, result: model.result, ...await testPredictions(ctx, model) });
+      if (best && model.result) best.offer(ctx.seed, arm, model as FineTuned);
     } finally {
       model.dispose();
+    }
+  }
+  if (best && ctx.saveModel) {
+    const saved = await best.save(ctx.saveModel, {
+      config: ctx.config,
+      classNames: ctx.train.classNames,
+      testAccuracy: Object.fromEntries(
+        out.flatMap((o) => o.skipped === undefined ? [[o.arm, [o.accuracy]]] : []),
+      ),
+      command: `notebook configuration: ${JSON.stringify({ saveModel: ctx.saveModel })}`,
+    });
+    if (saved) {
+      console.log(
+        `model saved to ${ctx.saveModel}: ${saved.arm} (best on validation), its encoder, ` +
+          `classifier and model card`,
+      );
     }
   }
   return out;

@@ -28,9 +28,22 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
-import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";
-import { ARTICLE_HEAD, headConfigFor, type HeadSetting } from "../models/heads/head_setting.ts";
+import {
+  type BackboneConfig,
+  backboneOutputDim,
+  backboneSettingText,
+  buildBackbone,
+  parseBackboneSetting,
+} from "../models/backbones.ts";
+import {
+  ARTICLE_HEAD,
+  headConfigFor,
+  type HeadSetting,
+  headSettingText,
+  parseHeadSetting,
+} from "../models/heads/head_setting.ts";
 import { projectionHead } from "../models/heads/projection_heads.ts";
+import { Checkpoint, writeCheckpoint } from "../train/checkpoint.ts";
 import {
   type PretrainConfig,
   pretrainContrastive,
@@ -63,7 +76,11 @@ export interface PretrainSettings extends Partial<PretrainConfig> {
   augment?: AugmentChoice;
   /** Seed of the initial weights, the batches and the views (default 0). */
   seed?: number;
-  /** Save a checkpoint here after every epoch, and resume from it when present. */
+  /**
+   * Save a checkpoint here after every epoch, and resume from it when present. A checkpoint of
+   * another run (backbone, head, augmentation, seed, images or budget) or a damaged one stops
+   * with one line naming the folder and what to do (`lib/train/checkpoint.ts`).
+   */
   checkpointDir?: string;
   /** Called after every epoch. */
   onEpoch?: PretrainOptions["onEpoch"];
@@ -134,6 +151,97 @@ export function asPretrained(
   };
 }
 
+/**
+ * Saves a pre-trained encoder and head as a checkpoint of kind "pretrained" in `dir`
+ * (`lib/train/checkpoint.ts`: written whole or not at all), with how they were built.
+ */
+export async function savePretrained(
+  dir: string,
+  pre: Pretrained,
+  info: Record<string, unknown> = {},
+): Promise<void> {
+  await writeCheckpoint(dir, { models: { backbone: pre.encoder, head: pre.head } }, {
+    kind: "pretrained",
+    info: {
+      method: "simclr",
+      backbone: pre.backbone,
+      head: pre.headSetting,
+      shape: pre.shape,
+      numClasses: pre.numClasses,
+      seed: pre.seed,
+      ...info,
+    },
+  });
+}
+
+/** What the checkpoints of pre-training record about it (`info` of the manifest). */
+interface PretrainedInfo {
+  backbone: BackboneConfig;
+  head: HeadSetting;
+  shape: [number, number, number];
+  numClasses?: number;
+  classNames?: string[];
+  seed: number;
+}
+
+/**
+ * The pre-trained models in `dir` — saved by {@linkcode savePretrained}, or the last epoch of a
+ * pre-training checkpoint (`checkpointDir`) — or `undefined` when `dir` holds nothing. A
+ * damaged checkpoint, or one of another kind, is a `CheckpointError` of one line.
+ */
+export async function loadPretrained(dir: string): Promise<Pretrained | undefined> {
+  const saved = Checkpoint.find(dir, { kind: ["pretrained", "pretrain"] });
+  if (!saved) return undefined;
+  const info = saved.manifest.info as unknown as PretrainedInfo;
+  const history = saved.has("state.json")
+    ? saved.json<{ history: PretrainEpoch[] }>("state.json").history
+    : [];
+  const encoder = await saved.model("backbone");
+  const head = await saved.model("head");
+  return asPretrained(encoder, head, {
+    history,
+    backbone: info.backbone,
+    headSetting: info.head,
+    shape: info.shape,
+    numClasses: info.numClasses ?? info.classNames?.length ?? 0,
+    seed: info.seed,
+  });
+}
+
+/** A setting in its text form, with the JSON after it where the text does not say everything. */
+function settingWords<T>(text: string, parse: (t: string) => T, value: T): string {
+  let same = false;
+  try {
+    same = JSON.stringify(parse(text)) === JSON.stringify(value);
+  } catch {
+    same = false;
+  }
+  return same ? text : `${text} ${JSON.stringify(value)}`;
+}
+
+/**
+ * What a pre-training checkpoint is made with besides the budget, in words a mismatch message
+ * can show ("head linear:16"): the backbone, the head, the augmentation, the seed, the images.
+ */
+export function pretrainFingerprint(
+  data: ImageDataset,
+  backbone: BackboneConfig,
+  head: HeadSetting,
+  augment: AugmentChoice,
+  seed: number,
+  indices: Int32Array | undefined,
+): Record<string, unknown> {
+  return {
+    backbone: settingWords(backboneSettingText(backbone), parseBackboneSetting, backbone),
+    head: settingWords(headSettingText(head), parseHeadSetting, head),
+    augment,
+    seed,
+    images: `${
+      indices?.length ?? data.count
+    } of ${data.name} (${data.height}x${data.width}x${data.channels})`,
+  };
+}
+
 /** Contrastive pre-training on the images of `data` (see the module doc). */
 export async function pretrain(
   data: ImageDataset,
@@ -169,6 +277,23 @@ export async function pretrain(
       rng: new Rng(seed).fork("pretrain"),
       config,
       checkpointDir,
+      checkpointSettings: pretrainFingerprint(
+        data,
+        backboneConfig,
+        headSetting,
+        augment,
+        seed,
+        indices,
+      ),
+      checkpointInfo: {
+        method: "simclr",
+        dataset: data.name,
+        classNames: data.classNames,
+        shape,
+        backbone: backboneConfig,
+        head: headSetting,
+        seed,
+      },
       onEpoch,
       onStep,
       monitor,

@@ -31,13 +31,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
-import { existsSync } from "node:fs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
 import { buildBackbone } from "../models/backbones.ts";
 import type { HeadSetting } from "../models/heads/head_setting.ts";
-import { loadModel, saveModel } from "../train/checkpoint.ts";
-import { asPretrained, featureDimOf, pretrain, type Pretrained } from "../pipeline/pretrain.ts";
+import {
+  featureDimOf,
+  loadPretrained,
+  pretrain,
+  type Pretrained,
+  savePretrained,
+} from "../pipeline/pretrain.ts";
 import { fineTune } from "../pipeline/fine_tune.ts";
 import { evaluate } from "../pipeline/evaluate.ts";
 import { resultStore } from "./cache.ts";
@@ -94,7 +98,6 @@ export async function runAblation(
   const { train, test } = data;
   const shape: [number, number, number] = [train.height, train.width, train.channels];
   const size = shape[0] * shape[1] * shape[2];
-  const numClasses = train.classNames.length;
   const base = config.base;
   const featureDim = featureDimOf(base.backbone, shape);
   const testCount = Math.min(test.count, config.maxTest ?? test.count);
@@ -135,20 +138,9 @@ export async function runAblation(
     const modelDir = sslStore.dir ? path.join(sslStore.dir, storeKey) : undefined;
     const setting = headSetting(head, featureDim, config.projectionDim);
     const stored = sslStore.get<SeedScores>(storeKey);
-    if (stored && modelDir && existsSync(path.join(modelDir, "head", "model.json"))) {
-      const pre = asPretrained(
-        await loadModel(path.join(modelDir, "backbone")),
-        await loadModel(path.join(modelDir, "head")),
-        {
-          history: [],
-          backbone: base.backbone,
-          headSetting: setting,
-          shape,
-          numClasses,
-          seed: s.seed,
-        },
-      );
-      const run: SeedRun = { ...stored, pre };
+    const savedPre = stored && modelDir ? await loadPretrained(modelDir) : undefined;
+    if (stored && savedPre) {
+      const run: SeedRun = { ...stored, pre: savedPre };
       cache.set(key, run);
       log(
         `  head ${head}, τ ${temperature}, seed ${s.seed}: read from ${sslStore.dir}; ` +
@@ -183,8 +175,7 @@ export async function runAblation(
     const scores: SeedScores = { h, z, zeroH, loss: pre.history.map((e) => e.loss), seconds };
     cache.set(key, { ...scores, pre });
     if (modelDir) {
-      await saveModel(pre.encoder, path.join(modelDir, "backbone"));
-      await saveModel(pre.head, path.join(modelDir, "head"));
+      await savePretrained(modelDir, pre);
       sslStore.set(storeKey, scores);
     }
     log(
@@ -316,20 +307,10 @@ export async function runAblation(
   async function curvePretraining(s: SeedSplit, store: ResultStore): Promise<Pretrained> {
     const key = `curve-pretraining-seed${s.seed}`;
     const dir = store.dir ? path.join(store.dir, key) : undefined;
-    const info = {
-      backbone: base.backbone,
-      headSetting: base.head,
-      shape,
-      numClasses,
-      seed: s.seed,
-    };
-    if (dir && store.get<boolean>(key) && existsSync(path.join(dir, "head", "model.json"))) {
+    const saved = dir && store.get<boolean>(key) ? await loadPretrained(dir) : undefined;
+    if (saved) {
       log(`  labels: seed ${s.seed}'s pre-training read from ${store.dir}`);
-      return asPretrained(
-        await loadModel(path.join(dir, "backbone")),
-        await loadModel(path.join(dir, "head")),
-        { ...info, history: [] },
-      );
+      return saved;
     }
     const tp = performance.now();
     const pre = await pretrain(train, {
@@ -344,8 +325,7 @@ export async function runAblation(
     });
     pretrainSeconds += (performance.now() - tp) / 1000;
     if (dir) {
-      await saveModel(pre.encoder, path.join(dir, "backbone"));
-      await saveModel(pre.head, path.join(dir, "head"));
+      await savePretrained(dir, pre);
       store.set(key, true);
     }
     return pre;

@@ -33,18 +33,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import path from "node:path";
 import { ntXentLoss } from "../loss/ntxent.ts";
 import type { Rng } from "../rng.ts";
 import { batchesOf, gatherImages } from "./batches.ts";
-import {
-  loadJson,
-  loadModel,
-  loadOptimizer,
-  saveJson,
-  saveModel,
-  saveOptimizer,
-} from "./checkpoint.ts";
+import { Checkpoint, writeCheckpoint } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
 import { SslWorkers } from "./parallel/ssl_workers.ts";
 import { trainingWorkers } from "../backend.ts";
@@ -108,8 +100,20 @@ export interface PretrainOptions {
   monitor?: MonitorLabels;
   /** Called after every step with the running mean loss of the epoch. */
   onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
-  /** Save a checkpoint here after every epoch, and resume from it when present. */
+  /**
+   * Save a checkpoint here after every epoch (`checkpoint.ts`: written whole or not at all), and
+   * resume from it when present. A checkpoint made with other settings, or damaged, stops the
+   * run with one line naming the folder and what to do.
+   */
   checkpointDir?: string;
+  /**
+   * Settings beyond `config` that a resumed run must share, recorded in the checkpoint's
+   * fingerprint (the caller's words for the backbone, the head, the augmentation, the seed:
+   * `lib/pipeline/pretrain.ts`); the epoch budget and the worker count may change on resume.
+   */
+  checkpointSettings?: Record<string, unknown>;
+  /** Free information recorded in the checkpoint (the dataset, its classes). */
+  checkpointInfo?: Record<string, unknown>;
 }
 
 /** What pre-training returns. */
@@ -129,11 +133,10 @@ interface PretrainState {
   config: PretrainConfig;
 }
 
-/** Copies the weights of the model saved in `dir` into `model`. */
-async function restoreWeights(model: tf.LayersModel, dir: string): Promise<void> {
-  const saved = await loadModel(dir);
-  model.setWeights(saved.getWeights());
-  saved.dispose();
+/** The settings a checkpoint is made with: `config` but the epoch budget and the worker count. */
+function checkpointSettings(opts: PretrainOptions): Record<string, unknown> {
+  const { epochs: _epochs, workers: _workers, ...rest } = opts.config;
+  return { ...opts.checkpointSettings, ...rest };
 }
 
 /** Runs contrastive pre-training; see the module doc. */
@@ -148,6 +151,11 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
   if (!Number.isInteger(workers) || workers < 1) {
     throw new Error(`pretrainContrastive: workers must be a positive integer, got ${workers}`);
   }
+  // The checkpoint is validated before anything is built: a bad one costs nothing.
+  const settings = checkpointSettings(opts);
+  const saved = opts.checkpointDir
+    ? Checkpoint.find(opts.checkpointDir, { kind: "pretrain", settings })
+    : undefined;
   const optimizer = tf.train.adam(config.learningRate);
   const stopper = new EarlyStopping(
     config.earlyStop ?? { minRelativeImprovement: 0, patience: Infinity },
@@ -155,26 +163,23 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
   let history: PretrainEpoch[] = [];
   let start = 0;
   let stopped = false;
-
-  const stateFile = opts.checkpointDir ? path.join(opts.checkpointDir, "state.json") : undefined;
-  const saved = stateFile ? loadJson<PretrainState>(stateFile) : undefined;
-  if (saved && opts.checkpointDir) {
-    // Everything but the epoch budget must match: a run may be resumed to train longer.
-    // The worker count may change too: it changes float rounding, not the training.
-    const same = (c: PretrainConfig) => JSON.stringify({ ...c, epochs: 0, workers: undefined });
-    if (same(saved.config) !== same(config)) {
-      throw new Error(
-        `pretrainContrastive: the checkpoint in ${opts.checkpointDir} was made with another configuration; ` +
-          `delete that folder or use another checkpointDir`,
-      );
+  if (saved) {
+    // Everything but the epoch budget must match (the fingerprint): a run may be resumed to
+    // train longer. The worker count may change too: it changes float rounding, not the training.
+    let state: PretrainState;
+    try {
+      state = saved.json<PretrainState>("state.json");
+      saved.restoreModel("backbone", backbone);
+      saved.restoreModel("head", head);
+      await saved.restoreOptimizer(optimizer);
+    } catch (e) {
+      optimizer.dispose();
+      throw e;
     }
-    await restoreWeights(backbone, path.join(opts.checkpointDir, "backbone"));
-    await restoreWeights(head, path.join(opts.checkpointDir, "head"));
-    await loadOptimizer(optimizer, opts.checkpointDir);
-    history = saved.history;
-    stopper.restore(saved.stopper);
-    start = saved.epoch + 1;
-    stopped = saved.stopped;
+    history = state.history;
+    stopper.restore(state.stopper);
+    start = state.epoch + 1;
+    stopped = state.stopped;
   }
   const resumedAt = start;
   const monitor = opts.monitor ? pretrainMonitor({ ...opts, monitor: opts.monitor }) : undefined;
@@ -245,13 +250,12 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     if (monitor) Object.assign(record, await monitor.measure(backbone, head));
     history.push(record);
     stopped = stopper.update(record.loss);
-    if (opts.checkpointDir && stateFile) {
-      await saveModel(backbone, path.join(opts.checkpointDir, "backbone"));
-      await saveModel(head, path.join(opts.checkpointDir, "head"));
-      await saveOptimizer(optimizer, opts.checkpointDir);
-      saveJson(
-        stateFile,
-        { epoch, history, stopper: stopper.state(), stopped, config } satisfies PretrainState,
+    if (opts.checkpointDir) {
+      const state: PretrainState = { epoch, history, stopper: stopper.state(), stopped, config };
+      await writeCheckpoint(
+        opts.checkpointDir,
+        { models: { backbone, head }, optimizer, json: { "state.json": state } },
+        { kind: "pretrain", settings, info: opts.checkpointInfo },
       );
     }
     await opts.onEpoch?.(record);

@@ -112,7 +112,10 @@ Deno.test("a checkpoint made with another configuration is refused, not silently
   const dir = await Deno.makeTempDir();
   try {
     await run(dir, 1);
-    await assertRejects(() => run(dir, 2, { temperature: 0.1 }), "another configuration", dir);
+    await assertRejects(
+      () => run(dir, 2, { temperature: 0.1 }),
+      `checkpoint in ${dir} was made with temperature 0.5, this run uses temperature 0.1`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,0 +1,165 @@
+/**
+ * Our two layers as tfjs's standard ones, and back, in a saved model's topology (the
+ * `modelTopology` of a `model.json`): a plain tfjs in a browser, or the official tfjs → Keras
+ * converter, knows `BatchNormalization` and `Dropout` but not `SslBatchNorm` and `SslDropout`.
+ *
+ * - `SslBatchNorm` → `BatchNormalization` over the last axis with the same `epsilon`, `center`
+ *   and `scale`; the momentum in Keras's convention (`1 - ours`); gamma initialised to zeros
+ *   where ours was `zeroGamma`. The weights keep their names (`<layer>/gamma`, `beta`,
+ *   `moving_mean`, `moving_variance`), so the same weight file loads into either topology. At
+ *   inference both compute `gamma · (x - movingMean) / sqrt(movingVariance + epsilon) + beta`.
+ * - `SslDropout` → `Dropout` with the same rate and seed: both are the identity at inference.
+ *
+ * Training differs (tfjs's BatchNormalization is slow and our training loops refuse it), so
+ * {@linkcode fromStandardTopology} turns an exported topology back into ours when this library
+ * loads an export. Nested models (a `Sequential` inside a functional model) are converted too.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { modernCnn } from "./modern_cnn.ts";
+ * import { fromStandardTopology, layerClassNames, toStandardTopology } from "./standard_layers.ts";
+ * const f = modernCnn({ inputShape: [28, 28, 1], seed: 0 });
+ * const ours = f.toJSON(null, false) as object;
+ * const standard = toStandardTopology(ours);
+ * layerClassNames(standard).includes("SslBatchNorm"); // false: "BatchNormalization" instead
+ * const back = await tf.models.modelFromJSON({
+ *   modelTopology: fromStandardTopology(standard) as tf.io.ModelJSON["modelTopology"],
+ * });
+ * back.dispose();
+ * f.dispose();
+ * ```
+ *
+ * @module
+ */
+// Our layers register themselves with tfjs when imported: a topology converted back needs them.
+import "./batch_norm.ts";
+import "./dropout.ts";
+
+type Json = Record<string, unknown>;
+
+const initializer = (name: "Zeros" | "Ones") => ({ class_name: name, config: {} });
+
+/** Keras's and tfjs's momentum from PyTorch's (ours), rounded so that 0.1 gives 0.9. */
+const flipMomentum = (m: number) => Number((1 - m).toPrecision(12));
+
+/** The settings every layer config carries (name, trainable, input shape, dtype). */
+function common(config: Json): Json {
+  const out: Json = { name: config.name, trainable: config.trainable ?? true };
+  for (const k of ["batch_input_shape", "dtype"]) if (k in config) out[k] = config[k];
+  return out;
+}
+
+function standardLayer(layer: Json): Json {
+  const config = layer.config as Json;
+  if (layer.class_name === "SslBatchNorm") {
+    return {
+      ...layer,
+      class_name: "BatchNormalization",
+      config: {
+        axis: -1,
+        momentum: flipMomentum(Number(config.momentum ?? 0.1)),
+        epsilon: config.epsilon ?? 1e-5,
+        center: config.center ?? true,
+        scale: config.scale ?? true,
+        beta_initializer: initializer("Zeros"),
+        gamma_initializer: initializer(config.zero_gamma ? "Zeros" : "Ones"),
+        moving_mean_initializer: initializer("Zeros"),
+        moving_variance_initializer: initializer("Ones"),
+        beta_regularizer: null,
+        gamma_regularizer: null,
+        beta_constraint: null,
+        gamma_constraint: null,
+        ...common(config),
+      },
+    };
+  }
+  if (layer.class_name === "SslDropout") {
+    return {
+      ...layer,
+      class_name: "Dropout",
+      config: {
+        rate: config.rate,
+        noise_shape: null,
+        seed: config.seed ?? null,
+        ...common(config),
+      },
+    };
+  }
+  return layer;
+}
+
+function ourLayer(layer: Json): Json {
+  const config = layer.config as Json;
+  if (layer.class_name === "BatchNormalization") {
+    const axis = config.axis as number | number[] | undefined;
+    if (axis !== undefined && axis !== -1 && !(Array.isArray(axis) && axis.join() === "-1")) {
+      throw new Error(
+        `fromStandardTopology: layer ${config.name} normalises axis ${
+          JSON.stringify(axis)
+        }; only the last axis (-1) has an equivalent`,
+      );
+    }
+    const gammaInit = (config.gamma_initializer as Json | undefined)?.class_name;
+    return {
+      ...layer,
+      class_name: "SslBatchNorm",
+      config: {
+        momentum: flipMomentum(Number(config.momentum ?? 0.99)),
+        epsilon: config.epsilon ?? 1e-3,
+        center: config.center ?? true,
+        scale: config.scale ?? true,
+        zero_gamma: gammaInit === "Zeros",
+        ...common(config),
+      },
+    };
+  }
+  if (layer.class_name === "Dropout") {
+    return {
+      ...layer,
+      class_name: "SslDropout",
+      config: {
+        rate: config.rate,
+        ...(config.seed === null || config.seed === undefined ? {} : { seed: config.seed }),
+        ...common(config),
+      },
+    };
+  }
+  return layer;
+}
+
+/** Applies `convert` to every layer of a topology, nested models included; returns a copy. */
+function mapLayers(topology: object, convert: (layer: Json) => Json): Json {
+  const visit = (node: Json): Json => {
+    const config = node.config as Json | undefined;
+    const layers = config?.layers;
+    const inner = Array.isArray(layers)
+      ? { ...node, config: { ...config, layers: layers.map((l) => visit(l as Json)) } }
+      : node;
+    return convert(inner);
+  };
+  const t = topology as Json;
+  // A model.json's `modelTopology` may wrap the model in `model_config` (Keras's own files).
+  if (t.model_config) return { ...t, model_config: visit(t.model_config as Json) };
+  return visit(t);
+}
+
+/** The topology with our layers replaced by tfjs's standard ones (see the module doc). */
+export function toStandardTopology(topology: object): Json {
+  return mapLayers(topology, standardLayer);
+}
+
+/** The topology of an export with tfjs's BatchNormalization and Dropout as ours again. */
+export function fromStandardTopology(topology: object): Json {
+  return mapLayers(topology, ourLayer);
+}
+
+/** Every layer class name in a topology (nested models included), in order. */
+export function layerClassNames(topology: object): string[] {
+  const names: string[] = [];
+  mapLayers(topology, (layer) => {
+    names.push(String(layer.class_name));
+    return layer;
+  });
+  return names;
+}
