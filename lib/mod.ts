@@ -29,9 +29,18 @@
  *
  * Beyond that: `fineTune(pre, …, { head: "keep" })` keeps the projection head
  * as the classifier (the article's "same head"); `fineTune(null, …)` trains
- * from scratch; `linearProbe(pre.encoder, …)` and `knn(pre.encoder, …)`
- * classify frozen features (pass `null` for raw pixels); `ntXentLoss` is the
- * loss; `projectionHead` builds a head on its own.
+ * from scratch; `distill(teacher, pre, …)` self-trains a student on the
+ * unlabelled images; `linearProbe(pre.encoder, …)` and `knn(pre.encoder, …)`
+ * classify frozen features (pass `null` for raw pixels).
+ *
+ * And the pieces of a training loop of your own, as lightly's examples write
+ * one (docs/api.md has it whole, and a test runs it): `buildBackbone` and
+ * `projectionHead` (or `blockHead`), `makeAugmenter` for two views of a
+ * batch, `imageBatches` for shuffled batches, `ntXentLoss`, and an optimiser
+ * from tfjs (`tf.train.adam`) or `makeOptimizer` / `optimizerStep` (AdamW).
+ * Call the models with `{ training: true }` while they learn: batch
+ * normalisation uses the batch's statistics then, and updates its moving
+ * ones.
  *
  * @module
  */
@@ -62,8 +71,36 @@ export {
   parseHeadSetting,
 } from "./models/heads/head_setting.ts";
 export { projectionHead, type ProjectionHeadConfig } from "./models/heads/projection_heads.ts";
-export { type BackboneConfig, buildBackbone } from "./models/backbones.ts";
+export { blockHead, type HeadBlock } from "./models/heads/block_head.ts";
+export {
+  type BackboneConfig,
+  backboneOutputDim,
+  backboneSettingText,
+  buildBackbone,
+  parseBackboneSetting,
+} from "./models/backbones.ts";
+export { batchNorm, convBnRelu } from "./models/batch_norm.ts";
+export { dropout } from "./models/dropout.ts";
 export { ntXentLoss } from "./loss/ntxent.ts";
-export type { AugmentChoice } from "./augment/presets.ts";
+export {
+  type AugmentChoice,
+  type Augmenter,
+  colourAugment,
+  cropFlipAugment,
+  digitAugment,
+  makeAugmenter,
+  mildAffine,
+  strokeAugment,
+} from "./augment/presets.ts";
+export { twoViews } from "./augment/compose.ts";
+export { gatherImages, gatherLabels, type ImageBatch, imageBatches } from "./train/batches.ts";
+export {
+  learningRateAt,
+  makeOptimizer,
+  type OptimizerSettings,
+  optimizerStep,
+} from "./train/optimizer.ts";
+export { distill, type DistillOptions } from "./pipeline/distill.ts";
+export { Rng } from "./rng.ts";
 export type { PretrainEpoch } from "./train/pretrain.ts";
 export type { SupervisedEpoch } from "./train/supervised.ts";
