@@ -1,8 +1,8 @@
 /**
  * Supervised training and fine-tuning on the few labelled images: the
  * article's baseline (backbone + head from scratch), fine-tuning a pre-trained
- * backbone with its pre-training head kept or a new head, and a linear probe
- * (backbone frozen, a linear classifier on top). Cross-entropy on the head's
+ * backbone with its pre-training head kept or a new head (the linear probe on
+ * frozen features is `lib/eval/linear_probe.ts`). Cross-entropy on the head's
  * logits (optionally with label smoothing); SGD with momentum (the article's),
  * Adam or AdamW (`optimizer.ts`); a budget in optimiser steps (or the
  * article's epochs) with a constant, cosine or per-epoch exponential rate;
@@ -75,8 +75,6 @@ export interface SupervisedConfig extends OptimizerSettings, ScheduleSettings {
   /** Decay the learning rate to this fraction of its start over the run (per epoch). */
   finalLrFraction?: number;
   batchSize: number;
-  /** Freeze the backbone (a linear probe when the head is one dense layer). */
-  freezeBackbone?: boolean;
   /** Learning rate multiplier for the backbone when it is trained (e.g. 0.1 to fine-tune gently). */
   backboneLrScale?: number;
   /** Label smoothing of the cross-entropy on the labels (e.g. 0.1; default 0). */
@@ -213,12 +211,9 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   const size = shape[0] * shape[1] * shape[2];
   const headVars = head.trainableWeights.map((w) => w.read() as tf.Variable);
   const backboneVars = backbone.trainableWeights.map((w) => w.read() as tf.Variable);
-  const trainBackbone = !config.freezeBackbone;
   const lrScale = config.backboneLrScale ?? 1;
   const headOpt = makeOptimizer(config);
-  const backboneOpt = trainBackbone
-    ? makeOptimizer({ ...config, learningRate: config.learningRate * lrScale })
-    : undefined;
+  const backboneOpt = makeOptimizer({ ...config, learningRate: config.learningRate * lrScale });
   const stepsPerEpoch = Math.ceil(opts.train.length / config.batchSize);
   const total = supervisedSteps(config, opts.train.length);
   const schedule: ScheduleSettings = config.finalLrFraction === undefined ? config : {
@@ -277,7 +272,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     ema?.head.dispose();
     tf.dispose(best?.weights ?? []);
     headOpt.dispose();
-    backboneOpt?.dispose();
+    backboneOpt.dispose();
     throw new Error(why);
   };
 
@@ -298,7 +293,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
       const [lossT, hitsT, maskT] = tf.tidy(() => {
         const x = tf.tensor4d(xs, [n, ...shape]);
         const y = tf.oneHot(tf.tensor1d(ys, "int32"), numClasses);
-        const vars = trainBackbone ? [...backboneVars, ...headVars] : headVars;
+        const vars = [...backboneVars, ...headVars];
         // Self-training: the pseudo-labels of the weak views, in inference mode, no gradient.
         let pseudo: { target: tf.Tensor2D; mask: tf.Tensor1D } | undefined;
         if (u?.weak) {
@@ -313,7 +308,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
         let logits: tf.Tensor2D | undefined;
         const { value, grads } = tf.variableGrads(() => {
           const input = u ? tf.concat([x, tf.tensor4d(u.images, [u.count, ...shape])]) : x;
-          const feats = backbone.apply(input, { training: trainBackbone }) as tf.Tensor;
+          const feats = backbone.apply(input, { training: true }) as tf.Tensor;
           const all = head.apply(feats, { training: true }) as tf.Tensor2D;
           logits = tf.keep(u ? tf.slice(all, [0, 0], [n, -1]) : all);
           let loss = tf.losses.softmaxCrossEntropy(y, logits, undefined, smoothing);
@@ -345,9 +340,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
         const pick = (vs: tf.Variable[]) =>
           Object.fromEntries(vs.map((v) => [v.name, grads[v.name]]));
         optimizerStep(headOpt, pick(headVars), headVars, lr, config);
-        if (backboneOpt) {
-          optimizerStep(backboneOpt, pick(backboneVars), backboneVars, lr * lrScale, config);
-        }
+        optimizerStep(backboneOpt, pick(backboneVars), backboneVars, lr * lrScale, config);
         for (const [avg, w] of emaPairs) {
           avg.assign(tf.add(tf.mul(avg, momentum), tf.mul(w, 1 - momentum)));
         }
@@ -395,7 +388,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     }
   }
   headOpt.dispose();
-  backboneOpt?.dispose();
+  backboneOpt.dispose();
   ema?.backbone.dispose();
   ema?.head.dispose();
   if (best) {
