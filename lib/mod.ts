@@ -33,6 +33,12 @@
  * unlabelled images; `linearProbe(pre.encoder, …)` and `knn(pre.encoder, …)`
  * classify frozen features (pass `null` for raw pixels).
  *
+ * Trained models leave the process with `exportModel(dir, model, { dataset, classNames })`:
+ * tfjs LayersModel files with standard layers (a browser page, the tfjs → Keras converter,
+ * `deno task embed`) and a model card; `loadExportedModel(dir, { data })` reads one back,
+ * checked against the data (docs/export.md). `pretrain(…, { checkpointDir })` resumes from its
+ * checkpoint; a damaged or mismatched one is a `CheckpointError` of one line.
+ *
  * And the pieces of a training loop of your own, as lightly's examples write
  * one (docs/api.md has it whole, and a test runs it): `buildBackbone` and
  * `projectionHead` (or `blockHead`), `makeAugmenter` for two views of a
@@ -102,5 +108,14 @@ export {
 } from "./train/optimizer.ts";
 export { distill, type DistillOptions } from "./pipeline/distill.ts";
 export { Rng } from "./rng.ts";
+export {
+  type ExportedModel,
+  type ExportInfo,
+  exportModel,
+  loadExportedModel,
+  ModelDataMismatch,
+} from "./export/export_model.ts";
+export type { ModelCard } from "./export/model_card.ts";
+export { CheckpointError } from "./train/checkpoint.ts";
 export type { PretrainEpoch } from "./train/pretrain.ts";
 export type { SupervisedEpoch } from "./train/supervised.ts";

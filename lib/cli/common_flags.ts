@@ -100,30 +100,21 @@ export function outFlag(text: string): string {
 
 /**
  * Checks a folder a command will write a model into (`--save-model DIR`, `export --out DIR`)
- * before any work: its parent must exist, and the folder must be new, empty, or a model or
+ * before any work: it must be new (its parent folders are made), empty, or a model or
  * checkpoint of this library (it is then replaced whole). Returns the path as given.
  */
 export function modelDirFlag(flag: string, text: string): string {
-  const dir = resolve(text);
-  let parentOk = false;
-  try {
-    parentOk = Deno.statSync(dirname(dir)).isDirectory;
-  } catch {
-    // missing
-  }
-  if (text.trim() === "" || !parentOk) {
-    throw new UsageError(`--${flag} ${text}: the folder ${dirname(dir)} does not exist`, {
-      helpHint: true,
-    });
+  if (text.trim() === "") {
+    throw new UsageError(`--${flag} needs a folder`, { helpHint: true });
   }
   let entries: string[] = [];
   try {
-    if (!Deno.statSync(dir).isDirectory) {
+    if (!Deno.statSync(text).isDirectory) {
       throw new UsageError(`--${flag} ${text}: a file is in the way, not a folder`);
     }
-    entries = [...Deno.readDirSync(dir)].map((e) => e.name);
+    entries = [...Deno.readDirSync(text)].map((e) => e.name);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof UsageError) throw e; // else: a new folder
   }
   if (entries.length > 0 && !entries.includes(MANIFEST_FILE)) {
     throw new UsageError(

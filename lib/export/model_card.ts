@@ -30,6 +30,15 @@
  * @module
  */
 
+/** How the card writes a method's name. */
+const METHOD_NAMES: Record<string, string> = {
+  simclr: "SimCLR",
+  byol: "BYOL",
+  simsiam: "SimSiam",
+  barlow: "Barlow Twins",
+  vicreg: "VICReg",
+};
+
 /** The card's format tag. */
 export const MODEL_CARD_FORMAT = "ssl-model-card";
 
@@ -121,7 +130,7 @@ export function makeModelCard(input: ModelCardInput): ModelCard {
   return {
     format: MODEL_CARD_FORMAT,
     version: 1,
-    title: `${method.toUpperCase()} encoder (${input.backbone}) on ${input.dataset}${arm}`,
+    title: `${METHOD_NAMES[method] ?? method} encoder (${input.backbone}) on ${input.dataset}${arm}`,
     method,
     dataset: { name: input.dataset, classNames: [...input.classNames] },
     input: {

@@ -23,7 +23,9 @@ async function run(script: string, ...args: string[]): Promise<Ran> {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  // Deno's own notice when the parallel runs wait for each other's node_modules lock.
+  const stderr = decoder.decode(out.stderr).replace(/^Blocking waiting for file lock.*\n?/gm, "");
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr };
 }
 
 /** Asserts a one-line usage error from `command` that names `flag`. */
@@ -49,6 +51,9 @@ const COMMANDS = [
     flags: ["--reps", "--ssl-step", "--rounds"],
   },
   { script: "bin/setup.ts", name: "setup", flags: ["--for", "--dry-run"] },
+  { script: "bin/export.ts", name: "export", flags: ["--from", "--out", "--dataset"] },
+  { script: "bin/embed.ts", name: "embed", flags: ["--model", "--out", "--split", "--k"] },
+  { script: "bin/serve.ts", name: "serve", flags: ["--model", "--reference", "--port"] },
 ];
 
 Deno.test("every command answers --help and -h with its flags, exit 0", async () => {
@@ -120,4 +125,29 @@ Deno.test("ablation, notebooks, bench: bad values are one-line usage errors", as
   assertUsageError(workers, "bench", "--workers", ">= 1");
   assertUsageError(backends, "bench", "--backends", '"wasm,tpu"');
   assertUsageError(stray, "notebooks", 'unexpected argument "01"');
+});
+
+Deno.test("export, embed, serve: missing or bad values, a folder that is not a model: one line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
+    const [noFrom, notModel, noModel, split, bad, experiment, serve] = await Promise.all([
+      run("bin/export.ts", "--out", `${dir}/x`),
+      run("bin/export.ts", "--from", dir, "--out", dir),
+      run("bin/embed.ts", "--out", `${dir}/e`),
+      run("bin/embed.ts", "--model", dir, "--out", `${dir}/e`, "--split", "val"),
+      run("bin/embed.ts", "--model", `${dir}/none`, "--out", `${dir}/e`),
+      run("bin/experiment.ts", "--save-model", dir),
+      run("bin/serve.ts", "--model", dir, "--port", "-1"),
+    ]);
+    assertUsageError(noFrom, "export", "--from DIR is required");
+    assertUsageError(notModel, "export", `--out ${dir}`, "not a model of this library");
+    assertUsageError(noModel, "embed", "--model DIR is required");
+    assertUsageError(split, "embed", "--split", '"val"');
+    assertUsageError(bad, "embed", `no checkpoint in ${dir}/none`);
+    assertUsageError(experiment, "experiment", "--save-model", "not a model of this library");
+    assertUsageError(serve, "serve", "--port", '"-1"');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
