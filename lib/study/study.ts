@@ -32,7 +32,6 @@
 import * as tf from "@tensorflow/tfjs";
 import path from "node:path";
 import type { ImageDataset } from "../data/dataset.ts";
-import { Rng } from "../rng.ts";
 import { buildBackbone } from "../models/backbones.ts";
 import type { HeadSetting } from "../models/heads/head_setting.ts";
 import {
@@ -42,8 +41,6 @@ import {
   type Pretrained,
   savePretrained,
 } from "../pipeline/pretrain.ts";
-import { fineTune } from "../pipeline/fine_tune.ts";
-import { evaluate } from "../pipeline/evaluate.ts";
 import { resultStore } from "./cache.ts";
 import { type AblationConfig, headConfig, type HeadKind } from "./recipe.ts";
 import { type AblationResults, chooseBestByDev, SELECTION_RULE } from "./report.ts";
