@@ -119,3 +119,24 @@ export type { ModelCard } from "./export/model_card.ts";
 export { CheckpointError } from "./train/checkpoint.ts";
 export type { PretrainEpoch } from "./train/pretrain.ts";
 export type { SupervisedEpoch } from "./train/supervised.ts";
+export {
+  negativeCosineSimilarity,
+  stopGradient,
+  symmetricNegativeCosineLoss,
+} from "./loss/negative_cosine.ts";
+export { barlowTwinsLoss } from "./loss/barlow_twins.ts";
+export { vicregLoss, type VicregTerms, vicregTerms, type VicregWeights } from "./loss/vicreg.ts";
+export {
+  effectiveRank,
+  rankMe,
+  singularValues,
+  spectrum,
+  type SpectrumOptions,
+} from "./eval/rank.ts";
+export {
+  byolPredictor,
+  predictionHead,
+  simsiamPredictor,
+  wideProjector,
+  type WideProjectorConfig,
+} from "./models/heads/method_heads.ts";
