@@ -224,12 +224,12 @@ Deno.test({
       maxUnlabelled: 256,
       maxTest: 100,
       pretrain: { ...quick.pretrain, epochs: 1, batchSize: 32, maxStepsPerEpoch: 2, workers: 2 },
-      finetune: { ...quick.finetune, epochs: 2 },
+      finetune: { ...quick.finetune, steps: 2 },
       probe: { ...quick.probe, epochs: 5 },
       distill: { ...quick.distill, steps: 2, unlabelledBatch: 16 },
       baselines: {
         article: { ...b.article, config: { ...b.article.config, epochs: 2 } },
-        strong: { ...b.strong, config: { ...b.strong.config, epochs: 2, lrDecay: undefined } },
+        strong: { ...b.strong, config: { ...b.strong.config, steps: 2 } },
       },
     };
     await initBackend("webgpu", silent);

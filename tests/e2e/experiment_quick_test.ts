@@ -33,11 +33,12 @@ Deno.test({
         for (const a of accs) assert(a > 0.15 && a <= 1, `${arm}: test accuracy ${a}`);
       }
       assert(r.timing_s.total > 0 && r.timing_s.pretrain > 0);
-      // Every arm's time, and together they fit in the seed's (pre-training aside).
+      // Every arm's time, each within the seed's (the arm workers train arms side by side, so
+      // their sum may exceed it).
       const armSeconds = ARMS.map((arm) => r.timing_s.arms[arm]?.[0] ?? -1);
       assert(armSeconds.every((t) => t > 0), `per-arm seconds: ${armSeconds}`);
-      const sum = armSeconds.reduce((a, b) => a + b, 0);
-      assert(sum + r.timing_s.pretrain <= r.timing_s.per_seed[0] + 1, `${sum} s of arms`);
+      const longest = Math.max(...armSeconds);
+      assert(longest <= r.timing_s.per_seed[0] + 1, `${longest} s for one arm`);
       assert(text.includes("| SSL, head discarded, new head fine-tuned |"), "the table is printed");
     } finally {
       await Deno.remove(dir, { recursive: true });
