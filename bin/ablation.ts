@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { provenance } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
@@ -129,7 +130,14 @@ async function main(argv: readonly string[]): Promise<void> {
     }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
   );
   if (out) {
-    writeFileSync(out, JSON.stringify({ ...results, wall_s: wall }, null, 2));
+    writeFileSync(
+      out,
+      JSON.stringify(
+        { ...results, wall_s: wall, made_by: provenance("deno task ablation") },
+        null,
+        2,
+      ),
+    );
     console.log(`results written to ${out}`);
   }
 }

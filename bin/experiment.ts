@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { provenance } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
@@ -95,7 +96,7 @@ export const EXPERIMENT_COMMAND = {
       type: "string",
       value: "SPEC",
       description:
-        `projection head: ${HEAD_SETTING_FORMS} (default the article's mlp:32,16,classes)`,
+        `projection head: ${HEAD_SETTING_FORMS} (default SimCLR's mlp-bn:128,classes; the article's is mlp:32,16,classes)`,
     },
     backbone: {
       type: "string",
@@ -288,7 +289,10 @@ async function main(argv: readonly string[]): Promise<void> {
     } min`,
   );
   if (args.out) {
-    writeFileSync(args.out, JSON.stringify(summary, null, 2));
+    writeFileSync(
+      args.out,
+      JSON.stringify({ ...summary, made_by: provenance("deno task experiment") }, null, 2),
+    );
     console.log(`results written to ${args.out}`);
   }
   if (best && args.saveModel) {

@@ -4,7 +4,8 @@
  * `ImageDataset` and a label split) and return trained models — the same
  * functions `deno task experiment`, the notebooks and the study run.
  *
- * A complete run (MNIST, 200 labels, a short pre-training). It is the README's example, which
+ * A complete run (MNIST, 200 labels, a short pre-training; every other setting the
+ * experiment's recipe, `pipeline/defaults.ts`). It is the README's example, which
  * tests/e2e/readme_example_test.ts runs as written (tests/pipeline/readme_example_test.ts
  * checks it is this one), so it is not run a second time as a doc test:
  *
@@ -17,10 +18,11 @@
  * const split = splitLabels(train, { labels: 200, seed: 0 }); // 160 to train, 40 to validate
  * const pre = await pretrain(train, {
  *   indices: split.unlabelled, // contrastive pre-training never reads a label
- *   head: { kind: "mlp", hidden: [32, 16] }, // the projection head g: 32 → 16 → 10
- *   epochs: 2, maxStepsPerEpoch: 20, batchSize: 256, temperature: 0.2,
+ *   epochs: 1,
+ *   maxStepsPerEpoch: 40,
+ *   batchSize: 256,
  * });
- * const model = await fineTune(pre, train, split, { head: "new", epochs: 40 });
+ * const model = await fineTune(pre, train, split, { head: "new" }); // 1,500 AdamW steps by default
  * const { accuracy } = await evaluate(model, test);
  * console.log(`test accuracy ${(accuracy * 100).toFixed(1)}%`);
  * model.dispose();
@@ -67,6 +69,13 @@ export {
   type FineTuned,
   type FineTuneOptions,
 } from "./pipeline/fine_tune.ts";
+export {
+  DEFAULT_BACKBONE,
+  DEFAULT_CLASSIFIER,
+  FINE_TUNE_AUGMENT,
+  PRETRAIN_AUGMENT,
+  SIMCLR_HEAD,
+} from "./pipeline/defaults.ts";
 export { knn, linearProbe, type ProbeClassifier } from "./pipeline/frozen.ts";
 export { evaluate, type Evaluation } from "./pipeline/evaluate.ts";
 export type { ImageClassifier } from "./pipeline/classifier.ts";

@@ -19,6 +19,14 @@ import type { PretrainConfig } from "../train/pretrain.ts";
 import type { SupervisedConfig } from "../train/supervised.ts";
 import { decayTo } from "../train/schedule.ts";
 import { FINE_TUNE_DEFAULTS } from "../pipeline/fine_tune.ts";
+import {
+  DEFAULT_BACKBONE,
+  DEFAULT_CLASSIFIER,
+  FINE_TUNE_AUGMENT,
+  PRETRAIN_AUGMENT,
+  PRETRAIN_DEFAULTS,
+  SIMCLR_HEAD,
+} from "../pipeline/defaults.ts";
 
 import type { AugmentChoice } from "../augment/presets.ts";
 export type { AugmentChoice } from "../augment/presets.ts";
@@ -115,22 +123,13 @@ export function fullRecipe(dataset = "mnist"): ExperimentConfig {
     balanced: true,
     seeds: [0, 1, 2],
     quick: false,
-    backbone: { kind: "cnn" },
-    head: { kind: "mlp", hidden: [128], batchNorm: true },
-    classifier: { kind: "linear", dropout: 0.3 },
-    pretrainAugment: { preset: "stroke", strength: 1 },
-    finetuneAugment: { preset: "affine", strength: 1 },
-    pretrain: {
-      epochs: 8,
-      batchSize: 512,
-      learningRate: 1e-3,
-      lrDecay: decayTo(0.1, 8),
-      temperature: 0.2,
-      earlyStop: { minRelativeImprovement: 0.001, patience: 5 },
-      softmaxBeforeLoss: false,
-      // One worker per core (lib/train/parallel/).
-      workers: "auto",
-    },
+    backbone: { ...DEFAULT_BACKBONE },
+    head: structuredClone(SIMCLR_HEAD) as HeadSetting,
+    classifier: { ...DEFAULT_CLASSIFIER },
+    pretrainAugment: { ...PRETRAIN_AUGMENT },
+    finetuneAugment: { ...FINE_TUNE_AUGMENT },
+    // One worker per core (lib/train/parallel/).
+    pretrain: { ...structuredClone(PRETRAIN_DEFAULTS) as PretrainConfig, workers: "auto" },
     finetune: { ...FINE_TUNE_DEFAULTS },
     probe: { epochs: 300, learningRate: 0.01, weightDecay: 1e-3 },
     distill: {

@@ -36,14 +36,17 @@ import type { ExperimentConfig } from "./recipe.ts";
  */
 export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   article: 3000,
-  cnn: 1800,
+  cnn: 2600,
   resnet: 180,
 });
 
 /** How much faster pre-training runs on two workers than on one thread (measured x1.2-1.6). */
 const WORKER_GAIN = 1.4;
 
-/** Seconds one seed of `config` takes on `train`, roughly (±30% on an idle machine). */
+/**
+ * Seconds one seed of `config` takes on `train`, roughly (±30% on an idle machine), with the
+ * default arm workers (one per core).
+ */
 export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): number {
   const pixels = (train.height * train.width) / 784;
   const speed = (kind: string) => (TRAINING_SPEED[kind] ?? TRAINING_SPEED.resnet) / pixels;
@@ -56,7 +59,9 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
   );
   const workers = p.workers === "auto" ? autoWorkers() : p.workers ?? 1;
   const gain = workers > 1 ? WORKER_GAIN : 1;
-  let seconds = (2 * p.batchSize * perEpoch * p.epochs) / (speed(config.backbone.kind) * gain);
+  const pretrainSeconds = (2 * p.batchSize * perEpoch * p.epochs) /
+    (speed(config.backbone.kind) * gain);
+  let seconds = 0;
   const ctx = { config } as Parameters<typeof armRecipe>[0];
   for (const arm of ARMS) {
     if (!isFineTunedArm(arm)) continue;
@@ -68,7 +73,8 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
     const extra = student ? config.distill.unlabelledBatch * (1 + 1 / 3) : 0;
     seconds += (steps * (batch + extra)) / speed(kind);
   }
-  return seconds;
+  // The arms train side by side on the arm workers, one per core by default (`--arm-workers`).
+  return pretrainSeconds + seconds / Math.max(1, autoWorkers());
 }
 
 /** What the recipe chose for `train` and why, and about how long one seed takes. */

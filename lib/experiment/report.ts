@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Provenance } from "../provenance.ts";
 import { meanAndSpread } from "../eval/metrics.ts";
 import type { ExperimentConfig } from "./recipe.ts";
 import { type BaselinesConfig, baselinesFor } from "./baselines.ts";
@@ -116,6 +117,8 @@ export interface ExperimentResults {
   baselines: BaselinesConfig;
   backend: string;
   date: string;
+  /** The command and machine that made it (written by `deno task experiment --out`). */
+  made_by?: Provenance;
 }
 
 /** Builds the results JSON from per-seed results. */

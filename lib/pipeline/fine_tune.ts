@@ -27,12 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
 import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";
-import {
-  ARTICLE_HEAD,
-  headConfigFor,
-  type HeadSetting,
-  headSettingText,
-} from "../models/heads/head_setting.ts";
+import { headConfigFor, type HeadSetting, headSettingText } from "../models/heads/head_setting.ts";
 import { projectionBlocks, projectionHead } from "../models/heads/projection_heads.ts";
 import { blockHead, headBlockLayers } from "../models/heads/block_head.ts";
 import { modelFromTransfer, modelToTransfer } from "../models/model_transfer.ts";
@@ -49,6 +44,7 @@ import { argmaxRows } from "../eval/metrics.ts";
 import { type AugmentChoice, makeAugmenter } from "../augment/presets.ts";
 import type { ImageClassifier } from "./classifier.ts";
 import { type Pretrained, shapeOf } from "./pretrain.ts";
+import { DEFAULT_BACKBONE, DEFAULT_CLASSIFIER, FINE_TUNE_AUGMENT } from "./defaults.ts";
 
 /**
  * The fine-tuning budget used when a setting is not given: the textbook recipe of a CNN on a
@@ -92,11 +88,11 @@ export interface FineTuneOptions extends Partial<SupervisedConfig> {
    * and a new linear classifier goes on top.
    */
   head?: "keep" | "new" | { layers: number };
-  /** The fresh classifier head (default the article's MLP 32 → 16 → classes). */
+  /** The fresh classifier head (default dropout 0.3 + one dense layer, `DEFAULT_CLASSIFIER`). */
   classifier?: HeadSetting;
-  /** The backbone when training from scratch (default the article's CNN). */
+  /** The backbone when training from scratch (default the modern CNN, `DEFAULT_BACKBONE`). */
   backbone?: BackboneConfig;
-  /** Augmentation of the labelled images (default none). */
+  /** Augmentation of the labelled images (default the mild affine one; `{ preset: "none" }`). */
   augment?: AugmentChoice;
   /** "validation" (default when there are validation images): keep the best epoch; "final". */
   select?: "validation" | "final";
@@ -271,9 +267,9 @@ export async function fineTune(
 ): Promise<FineTuned> {
   const {
     head: headMode = "new",
-    classifier = ARTICLE_HEAD,
-    backbone: scratchBackbone = { kind: "article" },
-    augment = { preset: "none" },
+    classifier = DEFAULT_CLASSIFIER,
+    backbone: scratchBackbone = DEFAULT_BACKBONE,
+    augment = FINE_TUNE_AUGMENT,
     select,
     seed = from?.seed ?? 0,
     headSeed,

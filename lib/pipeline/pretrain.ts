@@ -2,7 +2,7 @@
  * `pretrain`: SimCLR-style contrastive pre-training of a backbone f and a
  * projection head g on plain data, returning the trained models. The
  * settings are plain JSON (backbone, head, augmentation and the optimiser's
- * budget), every one with the article's default.
+ * budget), every one defaulting to the experiment's MNIST recipe (`defaults.ts`).
  *
  * @example
  * ```ts
@@ -36,7 +36,6 @@ import {
   parseBackboneSetting,
 } from "../models/backbones.ts";
 import {
-  ARTICLE_HEAD,
   headConfigFor,
   type HeadSetting,
   headSettingText,
@@ -51,28 +50,19 @@ import {
   type PretrainOptions,
 } from "../train/pretrain.ts";
 import { type AugmentChoice, makeAugmenter } from "../augment/presets.ts";
+import { DEFAULT_BACKBONE, PRETRAIN_AUGMENT, PRETRAIN_DEFAULTS, SIMCLR_HEAD } from "./defaults.ts";
 
-/** The pre-training budget used when a setting is not given (the article's, τ 0.2). */
-export const PRETRAIN_DEFAULTS: Readonly<PretrainConfig> = Object.freeze({
-  epochs: 8,
-  batchSize: 512,
-  learningRate: 1e-3,
-  lrDecay: 0.95,
-  temperature: 0.2,
-  earlyStop: { minRelativeImprovement: 0.001, patience: 5 },
-  softmaxBeforeLoss: false,
-  workers: 1,
-});
+export { PRETRAIN_DEFAULTS };
 
 /** Settings of {@linkcode pretrain}: the models, the views, the budget, and callbacks. */
 export interface PretrainSettings extends Partial<PretrainConfig> {
   /** Which images to pre-train on (default: every image of the dataset). */
   indices?: Int32Array;
-  /** The backbone f (default the article's CNN). */
+  /** The backbone f (default the modern CNN, `DEFAULT_BACKBONE`). */
   backbone?: BackboneConfig;
-  /** The projection head g (default the article's MLP 32 → 16 → classes). */
+  /** The projection head g (default SimCLR's, dense 128 → BN → ReLU → classes). */
   head?: HeadSetting;
-  /** How the two views are drawn (default the article's digit augmentation). */
+  /** How the two views are drawn (default the "stroke" views of grey digits). */
   augment?: AugmentChoice;
   /** Seed of the initial weights, the batches and the views (default 0). */
   seed?: number;
@@ -249,9 +239,9 @@ export async function pretrain(
 ): Promise<Pretrained> {
   const {
     indices,
-    backbone: backboneConfig = { kind: "article" },
-    head: headSetting = ARTICLE_HEAD,
-    augment = { preset: "digits", strength: 1 },
+    backbone: backboneConfig = DEFAULT_BACKBONE,
+    head: headSetting = SIMCLR_HEAD,
+    augment = PRETRAIN_AUGMENT,
     seed = 0,
     checkpointDir,
     onEpoch,

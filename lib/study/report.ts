@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Provenance } from "../provenance.ts";
 import { meanAndSpread } from "../eval/metrics.ts";
 import { LABEL_CURVE_ARMS, type LabelCurveArm, type LabelCurvePoint } from "./label_curve.ts";
 import {
@@ -98,6 +99,8 @@ export interface AblationResults {
   backend: string;
   /** When the study finished (ISO 8601). */
   date: string;
+  /** The command and machine that made it (written by `deno task ablation --out`). */
+  made_by?: Provenance;
 }
 
 /** The selection rule, in words (recorded in the JSON). */
