@@ -130,7 +130,9 @@ export function makeModelCard(input: ModelCardInput): ModelCard {
   return {
     format: MODEL_CARD_FORMAT,
     version: 1,
-    title: `${METHOD_NAMES[method] ?? method} encoder (${input.backbone}) on ${input.dataset}${arm}`,
+    title: `${
+      METHOD_NAMES[method] ?? method
+    } encoder (${input.backbone}) on ${input.dataset}${arm}`,
     method,
     dataset: { name: input.dataset, classNames: [...input.classNames] },
     input: {
