@@ -136,7 +136,7 @@ async function main(argv: readonly string[]): Promise<void> {
         { ...results, wall_s: wall, made_by: provenance("deno task ablation") },
         null,
         2,
-      ),
+      ) + "\n",
     );
     console.log(`results written to ${out}`);
   }

@@ -291,7 +291,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (args.out) {
     writeFileSync(
       args.out,
-      JSON.stringify({ ...summary, made_by: provenance("deno task experiment") }, null, 2),
+      JSON.stringify({ ...summary, made_by: provenance("deno task experiment") }, null, 2) + "\n",
     );
     console.log(`results written to ${args.out}`);
   }
