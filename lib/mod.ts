@@ -81,6 +81,8 @@ export { evaluate, type Evaluation } from "./pipeline/evaluate.ts";
 export type { ImageClassifier } from "./pipeline/classifier.ts";
 export {
   ARTICLE_HEAD,
+  headConfigFor,
+  headOutputWidth,
   type HeadSetting,
   headSettingText,
   parseHeadSetting,
@@ -100,6 +102,7 @@ export { ntXentLoss } from "./loss/ntxent.ts";
 export {
   type AugmentChoice,
   type Augmenter,
+  augmentPipeline,
   colourAugment,
   cropFlipAugment,
   digitAugment,
@@ -107,7 +110,12 @@ export {
   mildAffine,
   strokeAugment,
 } from "./augment/presets.ts";
-export { twoViews } from "./augment/compose.ts";
+export { augmentBatch, twoViews } from "./augment/compose.ts";
+export { imagesToPng, renderViewsGrid } from "./augment/grid_png.ts";
+export { classCounts, subset } from "./data/dataset.ts";
+export { collapseWarning, isCollapsing } from "./eval/monitor.ts";
+export { embed2d } from "./eval/embed2d.ts";
+export { meanAndSpread } from "./eval/metrics.ts";
 export { gatherImages, gatherLabels, type ImageBatch, imageBatches } from "./train/batches.ts";
 export {
   learningRateAt,

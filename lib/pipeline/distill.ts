@@ -40,7 +40,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { type ImageDataset, imageSize } from "../data/dataset.ts";
 import { gatherImages } from "../train/batches.ts";
 import { extractFeatures } from "../eval/features.ts";

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { Rng } from "../rng.ts";
 import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models/backbones.ts";

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
 import { gatherImages, gatherLabels } from "./batches.ts";
 import { extractFeatures } from "../eval/features.ts";
