@@ -10,11 +10,11 @@
  *
  * @module
  */
+import { loadDataset } from "../lib/mod.ts";
 import { provenance } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
-import { loadDataset } from "../lib/data/load_dataset.ts";
 import { fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
 import { runAblation } from "../lib/study/study.ts";
 import { ablationTables } from "../lib/study/report.ts";

@@ -13,9 +13,9 @@
  *
  * @module
  */
+import { loadExportedModel, ModelDataMismatch } from "../lib/mod.ts";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
-import { loadExportedModel, ModelDataMismatch } from "../lib/export/export_model.ts";
 import { checkCardAgainst } from "../lib/export/model_card.ts";
 import { embedToFiles } from "../lib/export/embed.ts";
 import { type CommandSpec, integerFlag, oneOf, parseFlags, UsageError } from "../lib/cli/flags.ts";

@@ -15,8 +15,8 @@
  *
  * @module
  */
+import { type ImageDataset } from "../lib/mod.ts";
 import { type BackendName, initBackend } from "../lib/backend.ts";
-import type { ImageDataset } from "../lib/data/dataset.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { Checkpoint } from "../lib/train/checkpoint.ts";
 import { exportFromCheckpoint } from "../lib/export/from_checkpoint.ts";

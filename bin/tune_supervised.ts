@@ -11,13 +11,10 @@
  *
  * @module
  */
-import { initBackend } from "../lib/backend.ts";
-import { loadDataset } from "../lib/data/load_dataset.ts";
+import { type FineTuned, initBackend, loadDataset, meanAndSpread } from "../lib/mod.ts";
 import { baselinesFor, STRONG_CANDIDATES } from "../lib/experiment/baselines.ts";
 import { armContext, trainArm } from "../lib/experiment/arms.ts";
 import { recipeFor } from "../lib/experiment/recipe.ts";
-import type { FineTuned } from "../lib/pipeline/fine_tune.ts";
-import { meanAndSpread } from "../lib/eval/metrics.ts";
 import {
   type CommandSpec,
   intList,
