@@ -175,7 +175,7 @@ function points(a: number[], b: number[]): string {
 
 /**
  * A Markdown table: each arm's backbone, mean ± std over seeds, the per-seed figures, the
- * article's figure, and for every SSL arm its gain, in points, over the strong supervised
+ * article's figure (MNIST with 200 labels only), and for every SSL arm its gain, in points, over the strong supervised
  * baseline of the same backbone and over self-training without pre-training (the control
  * that tells what pre-training adds); for every arm its gain over the best raw-pixel baseline.
  */
@@ -199,7 +199,8 @@ export function resultsTable(r: ExperimentResults): string {
       continue;
     }
     const s = meanAndSpread(values);
-    const article = ARTICLE_FIGURES[arm];
+    // The article's figures are for MNIST with 200 labels only.
+    const article = r.dataset === "mnist" && r.labels === 200 ? ARTICLE_FIGURES[arm] : undefined;
     rows.push(
       `| ${ARM_TITLES[arm]} | ${backbone} | ${pct(s.mean)} ± ${(s.std * 100).toFixed(1)} | ${
         values.map(pct).join(", ")

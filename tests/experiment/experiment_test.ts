@@ -34,6 +34,14 @@ Deno.test("the results JSON has CONTRACT.md's keys and the table shows mean ± s
     table,
   );
   assert(table.includes("SSL, kNN on frozen h | cnn | 60.0% ± 14.1 | 50.0%, 70.0% | — |"), table);
+  // The article's figures are MNIST's at 200 labels: never beside another dataset or budget.
+  for (const other of [{ ...r, dataset: "fashion-mnist" }, { ...r, labels: 20 }]) {
+    assert(
+      resultsTable(other).includes(
+        "| supervised on the labels only (no augmentation) | cnn | 60.0% ± 14.1 | 50.0%, 70.0% | — |",
+      ),
+    );
+  }
 });
 
 Deno.test("recipes: quick is a cut-down full recipe; augmenters follow the preset", () => {
