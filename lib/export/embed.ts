@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { escapeHtml } from "../html.ts";
 import type { ImageDataset } from "../data/dataset.ts";
 import { knnNeighbours } from "../eval/knn.ts";
 import { imagesToPng } from "../augment/grid_png.ts";
@@ -126,12 +127,6 @@ export interface NeighbourPageInput {
   /** Neighbours per image (default 8). */
   k?: number;
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? "&#39;",
-  );
 
 /**
  * An HTML page (one file, no outside resource) of the `k` nearest neighbours by cosine

@@ -34,6 +34,7 @@
  * @module
  */
 
+import { escapeHtml } from "../html.ts";
 import { markdownToHtml } from "./markdown.ts";
 
 /** The symbol the Deno kernel looks for to render an object (`Symbol.for("Jupyter.display")`). */
@@ -140,17 +141,7 @@ export async function display(x: Displayable | string): Promise<void> {
   else console.log(plainText(bundle));
 }
 
-/** Escapes `& < > " '` for safe inclusion in HTML text or attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) =>
-    ({
-      "&": "&amp;",
-      "<": "&lt;",
-      ">": "&gt;",
-      '"': "&quot;",
-      "'": "&#39;",
-    })[c]!);
-}
+export { escapeHtml };
 
 /** Base64 of bytes (the encoding Jupyter uses for binary MIME types). */
 export function toBase64(bytes: Uint8Array): string {
