@@ -28,11 +28,15 @@
  * import { distill } from "./distill.ts";
  * await initBackend();
  * const { train } = await loadMnist();
- * const split = splitLabels(train, { labels: 200, seed: 0, maxUnlabelled: 2048 });
+ * const split = splitLabels(train, { labels: 200, seed: 0, maxUnlabelled: 1024 });
  * const pre = await pretrain(train, { indices: split.unlabelled, epochs: 1, batchSize: 256 });
- * const teacher = await fineTune(pre, train, split, { epochs: 20 });
- * const student = await distill(teacher, pre, train, split, { unlabelled: split.unlabelled, steps: 100 });
- * console.log(student.unlabelledUsed); // 2048
+ * const teacher = await fineTune(pre, train, split, { steps: 40 });
+ * const student = await distill(teacher, pre, train, split, {
+ *   unlabelled: split.unlabelled,
+ *   steps: 20,
+ *   unlabelledBatch: 64,
+ * });
+ * console.log(student.unlabelledUsed); // 1024
  * student.dispose();
  * teacher.dispose();
  * pre.dispose();
