@@ -61,3 +61,17 @@ export async function modelFromTransfer(t: ModelTransfer): Promise<tf.LayersMode
   tf.tidy(() => model.setWeights(t.weights.map((w, i) => tf.tensor(w, t.shapes[i], "float32"))));
   return model;
 }
+
+/**
+ * A copy of `model` (same layers, same weights). Its weights are read asynchronously, so it works
+ * on webgpu, where a synchronous read fails.
+ */
+export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const weights = model.getWeights();
+  const values = await Promise.all(weights.map((w) => w.data() as Promise<Float32Array>));
+  return modelFromTransfer({
+    topology: model.toJSON(null, false),
+    weights: values.map((v) => v.slice()),
+    shapes: weights.map((w) => w.shape.slice()),
+  });
+}

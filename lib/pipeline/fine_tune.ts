@@ -30,7 +30,7 @@ import { type BackboneConfig, backboneOutputDim, buildBackbone } from "../models
 import { headConfigFor, type HeadSetting, headSettingText } from "../models/heads/head_setting.ts";
 import { projectionBlocks, projectionHead } from "../models/heads/projection_heads.ts";
 import { blockHead, headBlockLayers } from "../models/heads/block_head.ts";
-import { modelFromTransfer, modelToTransfer } from "../models/model_transfer.ts";
+import { cloneModel } from "../models/model_transfer.ts";
 import {
   type DistillTargets,
   type SelfTraining,
@@ -215,11 +215,6 @@ function selfTraining(
     ...(weak ? { weak: weak.oneView } : {}),
     ...(options.emaMomentum ? { emaMomentum: options.emaMomentum } : {}),
   };
-}
-
-/** A copy of `model` (same layers, same weights). */
-function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  return modelFromTransfer(modelToTransfer(model));
 }
 
 /** The classifier head of a fine-tune: the projection head kept, its first layers, or a new one. */

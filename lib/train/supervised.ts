@@ -42,7 +42,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
-import { modelFromTransfer, modelToTransfer } from "../models/model_transfer.ts";
+import { cloneModel } from "../models/model_transfer.ts";
 import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
 import { decayTo, type StepBudget, stepsFor } from "./schedule.ts";
 import {
@@ -399,9 +399,4 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     return { history, selectedEpoch: best.record, selectedBy: "validation" };
   }
   return { history, selectedEpoch: Math.max(0, history.length - 1), selectedBy: "final" };
-}
-
-/** A copy of `model` (same layers, same weights). */
-function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  return modelFromTransfer(modelToTransfer(model));
 }
