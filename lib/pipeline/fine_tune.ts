@@ -37,6 +37,7 @@ import {
   type SupervisedConfig,
   type SupervisedEpoch,
   type SupervisedResult,
+  supervisedSteps,
   trainSupervised,
 } from "../train/supervised.ts";
 import { extractFeatures } from "../eval/features.ts";
@@ -280,6 +281,18 @@ export async function fineTune(
     ? { ...FINE_TUNE_DEFAULTS, steps: undefined }
     : FINE_TUNE_DEFAULTS;
   const config: SupervisedConfig = { ...defaults, ...budget };
+  // An epoch budget on a few labels is a handful of steps: say so, once, rather than starve.
+  if (budget.epochs !== undefined && budget.steps === undefined && budget.epochs > 0) {
+    const steps = supervisedSteps(config, split.labelled.length);
+    const recipe = supervisedSteps(FINE_TUNE_DEFAULTS, split.labelled.length);
+    if (steps < recipe / 5) {
+      console.warn(
+        `fineTune: ${budget.epochs} epochs of ${split.labelled.length} labelled images at batch ` +
+          `${config.batchSize} is only ${steps} optimiser steps; the recipe trains ${recipe} ` +
+          `(leave out epochs, or give steps)`,
+      );
+    }
+  }
   const shape = shapeOf(data);
   const numClasses = data.classNames.length;
   if (from && from.numClasses !== numClasses) {

@@ -129,3 +129,22 @@ Deno.test({
     assertEquals(tf.memory().numTensors, before, "no tensor leaks");
   },
 });
+
+Deno.test("fineTune warns in one line when an epoch budget is a handful of steps", async () => {
+  await initBackend();
+  const data = barDataset(60, 1);
+  const split = splitLabels(data, { labels: 20, seed: 0 });
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => void warnings.push(m);
+  try {
+    const few = await fineTune(null, data, split, { epochs: 2, augment: { preset: "none" } });
+    few.dispose();
+    const many = await fineTune(null, data, split, { steps: 2, augment: { preset: "none" } });
+    many.dispose();
+  } finally {
+    console.warn = warn;
+  }
+  assertEquals(warnings.length, 1, warnings.join("\n"));
+  assertEquals(warnings[0].includes("is only 2 optimiser steps"), true, warnings[0]);
+});
