@@ -11,7 +11,7 @@
  * @module
  */
 import { loadDataset } from "../lib/mod.ts";
-import { provenance } from "../lib/provenance.ts";
+import { resultsJson } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
@@ -130,14 +130,7 @@ async function main(argv: readonly string[]): Promise<void> {
     }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
   );
   if (out) {
-    writeFileSync(
-      out,
-      JSON.stringify(
-        { ...results, wall_s: wall, made_by: provenance("deno task ablation") },
-        null,
-        2,
-      ) + "\n",
-    );
+    writeFileSync(out, resultsJson({ ...results, wall_s: wall }, "deno task ablation"));
     console.log(`results written to ${out}`);
   }
 }

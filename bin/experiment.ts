@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { provenance } from "../lib/provenance.ts";
+import { resultsJson } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
@@ -289,10 +289,7 @@ async function main(argv: readonly string[]): Promise<void> {
     } min`,
   );
   if (args.out) {
-    writeFileSync(
-      args.out,
-      JSON.stringify({ ...summary, made_by: provenance("deno task experiment") }, null, 2) + "\n",
-    );
+    writeFileSync(args.out, resultsJson(summary, "deno task experiment"));
     console.log(`results written to ${args.out}`);
   }
   if (best && args.saveModel) {

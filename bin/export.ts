@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { type ImageDataset } from "../lib/mod.ts";
+import type { ImageDataset } from "../lib/mod.ts";
 import { type BackendName, initBackend } from "../lib/backend.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { Checkpoint } from "../lib/train/checkpoint.ts";

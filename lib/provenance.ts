@@ -23,6 +23,14 @@ export interface Provenance {
   machine: { cores: number; cpu: string; memory_gib: number; os: string; deno: string };
 }
 
+/**
+ * `value` as the JSON a results file holds (two-space indent, a final newline), with the
+ * provenance of this process under `made_by`.
+ */
+export function resultsJson(value: object, task: string): string {
+  return JSON.stringify({ ...value, made_by: provenance(task) }, null, 2) + "\n";
+}
+
 /** Quotes an argument the way a shell would need it. */
 function shellWord(arg: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;

@@ -55,7 +55,7 @@ import type { ImageDataset } from "../data/dataset.ts";
 import type { SparseLabelSplit } from "../data/split.ts";
 import { headOutputWidth, headSettingText } from "../models/heads/head_setting.ts";
 import { backboneSettingText } from "../models/backbones.ts";
-import { ARTICLE_MIN_SIZE } from "../models/article_cnn.ts";
+import { articleSizeProblem } from "../models/article_cnn.ts";
 import type { ImageClassifier } from "../pipeline/classifier.ts";
 import { splitLabels } from "../pipeline/labels.ts";
 import {
@@ -144,13 +144,7 @@ export function armContext(
  * must output one value per class.
  */
 export function armUnavailable(ctx: ArmContext, arm: Arm): string | undefined {
-  if (arm === "supervised_article") {
-    const [h, w] = ctx.shape;
-    return Math.min(h, w) < ARTICLE_MIN_SIZE
-      ? `the article's CNN needs images of at least ${ARTICLE_MIN_SIZE}x${ARTICLE_MIN_SIZE}, ` +
-        `these are ${h}x${w}`
-      : undefined;
-  }
+  if (arm === "supervised_article") return articleSizeProblem(ctx.shape[0], ctx.shape[1]);
   if (arm === "ssl_head_layer1") {
     return ctx.config.head.kind === "none"
       ? "the recipe has no projection head (none), so there is no layer of it to keep"

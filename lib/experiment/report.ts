@@ -175,9 +175,10 @@ function points(a: number[], b: number[]): string {
 
 /**
  * A Markdown table: each arm's backbone, mean ± std over seeds, the per-seed figures, the
- * article's figure (MNIST with 200 labels only), and for every SSL arm its gain, in points, over the strong supervised
- * baseline of the same backbone and over self-training without pre-training (the control
- * that tells what pre-training adds); for every arm its gain over the best raw-pixel baseline.
+ * article's figure (MNIST with 200 labels only), and for every SSL arm its gain, in points,
+ * over the strong supervised baseline of the same backbone and over self-training without
+ * pre-training (the control that tells what pre-training adds); for every arm its gain over the
+ * best raw-pixel baseline.
  */
 export function resultsTable(r: ExperimentResults): string {
   const rows = [

@@ -23,6 +23,14 @@ import { tfjsSeed } from "../rng.ts";
 /** The smallest height and width the article's CNN keeps at least one pixel of. */
 export const ARTICLE_MIN_SIZE = 22;
 
+/** Why the article's CNN cannot take `h`x`w` images, or `undefined` when it can. */
+export function articleSizeProblem(h: number, w: number): string | undefined {
+  return Math.min(h, w) < ARTICLE_MIN_SIZE
+    ? `the article's CNN needs images of at least ${ARTICLE_MIN_SIZE}x${ARTICLE_MIN_SIZE} ` +
+      `(three valid 3x3 convolutions, each followed by a 2x2 pool), got ${h}x${w}`
+    : undefined;
+}
+
 /**
  * The article's CNN backbone for images of shape `inputShape` (height, width,
  * channels); `seed` makes the initial weights reproducible.
@@ -32,13 +40,8 @@ export function articleBackbone(
   channels: [number, number, number] = [16, 16, 32],
   seed?: number,
 ): tf.Sequential {
-  const [h, w] = inputShape;
-  if (Math.min(h, w) < ARTICLE_MIN_SIZE) {
-    throw new RangeError(
-      `the article's CNN needs images of at least ${ARTICLE_MIN_SIZE}x${ARTICLE_MIN_SIZE} ` +
-        `(three valid 3x3 convolutions, each followed by a 2x2 pool), got ${h}x${w}`,
-    );
-  }
+  const problem = articleSizeProblem(inputShape[0], inputShape[1]);
+  if (problem) throw new RangeError(problem);
   const model = tf.sequential({ name: "backbone" });
   channels.forEach((filters, i) => {
     model.add(tf.layers.conv2d({

@@ -31,14 +31,18 @@ export interface ModelTransfer {
   shapes: number[][];
 }
 
-/** The model's topology and a copy of its weights. */
-export function modelToTransfer(model: tf.LayersModel): ModelTransfer {
-  const weights = model.getWeights();
+/** The model's topology and a copy of its weights, given the weights' values in order. */
+function transferOf(model: tf.LayersModel, values: Float32Array[]): ModelTransfer {
   return {
     topology: model.toJSON(null, false),
-    weights: weights.map((w) => (w.dataSync() as Float32Array).slice()),
-    shapes: weights.map((w) => w.shape.slice()),
+    weights: values.map((v) => v.slice()),
+    shapes: model.getWeights().map((w) => w.shape.slice()),
   };
+}
+
+/** The model's topology and a copy of its weights (a synchronous read: wasm and cpu). */
+export function modelToTransfer(model: tf.LayersModel): ModelTransfer {
+  return transferOf(model, model.getWeights().map((w) => w.dataSync() as Float32Array));
 }
 
 /** The buffers of a transfer, to hand `postMessage` as transferables. */
@@ -67,11 +71,8 @@ export async function modelFromTransfer(t: ModelTransfer): Promise<tf.LayersMode
  * on webgpu, where a synchronous read fails.
  */
 export async function cloneModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const weights = model.getWeights();
-  const values = await Promise.all(weights.map((w) => w.data() as Promise<Float32Array>));
-  return modelFromTransfer({
-    topology: model.toJSON(null, false),
-    weights: values.map((v) => v.slice()),
-    shapes: weights.map((w) => w.shape.slice()),
-  });
+  const values = await Promise.all(
+    model.getWeights().map((w) => w.data() as Promise<Float32Array>),
+  );
+  return modelFromTransfer(transferOf(model, values));
 }

@@ -141,8 +141,6 @@ export async function display(x: Displayable | string): Promise<void> {
   else console.log(plainText(bundle));
 }
 
-export { escapeHtml };
-
 /** Base64 of bytes (the encoding Jupyter uses for binary MIME types). */
 export function toBase64(bytes: Uint8Array): string {
   let out = "";

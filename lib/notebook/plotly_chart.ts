@@ -42,10 +42,10 @@
  * @module
  */
 
+import { escapeHtml } from "../html.ts";
 import {
   type Displayable,
   emitBundle,
-  escapeHtml,
   inKernel,
   JUPYTER_DISPLAY,
   type MimeBundle,

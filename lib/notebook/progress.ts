@@ -27,7 +27,8 @@
  * @module
  */
 
-import { escapeHtml, inKernel } from "./display.ts";
+import { escapeHtml } from "../html.ts";
+import { inKernel } from "./display.ts";
 
 /** Where the bar is drawn. `auto`: kernel if in the Deno kernel, else tty or lines. */
 export type ProgressMode = "auto" | "kernel" | "tty" | "lines" | "silent";

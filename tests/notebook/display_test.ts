@@ -1,9 +1,9 @@
+import { escapeHtml } from "../../lib/html.ts";
 import {
   bundleSize,
   bundleText,
   display,
   displayable,
-  escapeHtml,
   flushDelayMs,
   formatCell,
   inKernel,
