@@ -1,12 +1,39 @@
 /**
- * Contrastive pre-training (SimCLR, Chen et al. 2020): two random views of
- * every unlabelled image go through backbone f and projection head g; NT-Xent
- * on z = g(f(x)) pulls the two views of an image together and pushes the other
- * images of the batch away. Adam, exponential learning-rate decay per epoch and
- * early stopping on the relative loss improvement, as in the article; every
- * setting configurable. Checkpoints after each epoch, resumes after an
- * interruption with the same result, stops with a clear message on a NaN or
- * infinite loss.
+ * Self-supervised pre-training: two random views of every unlabelled image go
+ * through backbone f and projection head g, and the method's loss on
+ * z = g(f(x)) trains both (`config.method`, `ssl_objective.ts`):
+ *
+ * - `"simclr"` (default; Chen et al. 2020): NT-Xent pulls the two views of an
+ *   image together and pushes the other images of the batch away, at
+ *   temperature `temperature` (which only SimCLR reads);
+ * - `"byol"` (Grill et al. 2020): a predictor q on the online branch (the
+ *   `predictor` option) chases the z of a momentum network, a copy of f and g
+ *   moved after every optimiser step by an EMA with τ rising from `emaTau`
+ *   (default 0.99) to 1 on BYOL's cosine schedule over the run's steps
+ *   (`epochs` × steps per epoch; `emaSchedule: "fixed"` holds τ), symmetric
+ *   negative cosine loss, no gradient to the target (`momentum_target.ts`). The
+ *   target's batch normalisation runs in training mode, as BYOL's. The
+ *   schedule follows the epoch budget: a run resumed with a larger budget
+ *   continues on the new schedule;
+ * - `"simsiam"` (Chen & He 2021): the predictor on the online branch, a
+ *   stop-gradient on the other branch's z, the symmetric loss; no target
+ *   network;
+ * - `"barlow"` (Zbontar et al. 2021) and `"vicreg"` (Bardes et al. 2022):
+ *   their losses on z, no predictor; Barlow Twins' λ `barlowLambda` (default
+ *   the paper's 5e-3: its table 11 shows little change over a decade around
+ *   it, and 1/d, the scale suggested for small widths, is 4e-3 at our wide
+ *   projector's 256), VICReg's weights `vicreg` (default the paper's 25, 25, 1;
+ *   its covariance term is already divided by the width d).
+ *
+ * Without a `predictor`, BYOL and SimSiam use p = z: the collapse the papers
+ * report (`pretrain`'s `predictor: false`). The predictor is trained with f and
+ * g but is a training-only part: the caller keeps f and g.
+ *
+ * Adam, exponential learning-rate decay per epoch and early stopping on the
+ * relative loss improvement, as in the article; every setting configurable.
+ * Checkpoints after each epoch (the predictor and the momentum network too),
+ * resumes after an interruption with the same result, stops with a clear
+ * message on a NaN or infinite loss.
  *
  * @example
  * ```ts
@@ -33,8 +60,28 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ntXentLoss } from "../loss/ntxent.ts";
+import type { VicregWeights } from "../loss/vicreg.ts";
 import type { Rng } from "../rng.ts";
+import {
+  BARLOW_LAMBDA,
+  objectiveLoss,
+  onlineOutputs,
+  parseSslMethod,
+  type SslMethod,
+  type SslObjective,
+  targetOutputs,
+  usesPredictor,
+  usesTarget,
+  VICREG_WEIGHTS,
+} from "./ssl_objective.ts";
+import {
+  BYOL_TAU,
+  emaUpdate,
+  type MomentumTarget,
+  momentumTarget,
+  tauAt,
+  type TauSchedule,
+} from "./momentum_target.ts";
 import { batchesOf, gatherImages } from "./batches.ts";
 import { Checkpoint, writeCheckpoint } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
@@ -42,8 +89,10 @@ import { SslWorkers } from "./parallel/ssl_workers.ts";
 import { trainingWorkers } from "../backend.ts";
 import { type MonitorLabels, type MonitorMetrics, pretrainMonitor } from "./pretrain_monitor.ts";
 
-/** Settings of contrastive pre-training (plain JSON). */
+/** Settings of self-supervised pre-training (plain JSON). */
 export interface PretrainConfig {
+  /** The method: "simclr" (default), "byol", "simsiam", "barlow" or "vicreg" (module doc). */
+  method?: SslMethod;
   /** Maximum number of epochs (passes over the unlabelled images). */
   epochs: number;
   /** Positive pairs per step (2x as many views). */
@@ -52,8 +101,16 @@ export interface PretrainConfig {
   learningRate: number;
   /** Learning rate multiplier per epoch (the article: 0.95). */
   lrDecay?: number;
-  /** NT-Xent temperature τ. */
+  /** NT-Xent temperature τ (SimCLR only). */
   temperature: number;
+  /** BYOL: the momentum τ_base of the target network (default 0.99). */
+  emaTau?: number;
+  /** BYOL: τ rises to 1 on a cosine over the run ("cosine", default) or stays ("fixed"). */
+  emaSchedule?: TauSchedule;
+  /** Barlow Twins: the off-diagonal weight λ (default 5e-3). */
+  barlowLambda?: number;
+  /** VICReg: the weights of invariance, variance and covariance (default 25, 25, 1). */
+  vicreg?: VicregWeights;
   /** Early stop: minimum relative improvement and patience (the article: 0.001, 5). */
   earlyStop?: { minRelativeImprovement: number; patience: number };
   /** Apply a softmax to z before the loss, as the article's notebook does (it hurts; default false). */
@@ -81,6 +138,11 @@ export interface PretrainEpoch extends Partial<MonitorMetrics> {
 export interface PretrainOptions {
   backbone: tf.LayersModel;
   head: tf.LayersModel;
+  /**
+   * BYOL's or SimSiam's prediction head q on z (`lib/models/heads/method_heads.ts`), trained
+   * with f and g, saved in the checkpoints; absent: p = z. Refused for the other methods.
+   */
+  predictor?: tf.LayersModel;
   /** All images, flat NHWC in [0, 1]. */
   images: Float32Array;
   /** Image shape [height, width, channels]. */
@@ -133,15 +195,56 @@ interface PretrainState {
   config: PretrainConfig;
 }
 
-/** The settings a checkpoint is made with: `config` but the epoch budget and the worker count. */
-function checkpointSettings(opts: PretrainOptions): Record<string, unknown> {
-  const { epochs: _epochs, workers: _workers, ...rest } = opts.config;
-  return { ...opts.checkpointSettings, ...rest };
+/**
+ * The settings a checkpoint is made with: `config` but the epoch budget and the worker count,
+ * and only the settings the method reads. SimCLR's are exactly those of the runs made before
+ * there were methods (no `method` key), so their checkpoints still resume.
+ */
+function checkpointSettings(opts: PretrainOptions, method: SslMethod): Record<string, unknown> {
+  const {
+    epochs: _epochs,
+    workers: _workers,
+    method: _method,
+    temperature,
+    softmaxBeforeLoss,
+    emaTau,
+    emaSchedule,
+    barlowLambda,
+    vicreg,
+    ...rest
+  } = opts.config;
+  const own: Record<string, unknown> = method === "simclr"
+    ? { temperature, softmaxBeforeLoss }
+    : method === "byol"
+    ? { emaTau: emaTau ?? BYOL_TAU, emaSchedule: emaSchedule ?? "cosine" }
+    : method === "barlow"
+    ? { barlowLambda: barlowLambda ?? BARLOW_LAMBDA }
+    : method === "vicreg"
+    ? { vicreg: { ...VICREG_WEIGHTS, ...vicreg } }
+    : {};
+  if (method !== "simclr") own.method = method;
+  if (usesPredictor(method) && opts.checkpointSettings?.predictor === undefined) {
+    own.predictor = opts.predictor ? "yes" : "none";
+  }
+  return { ...opts.checkpointSettings, ...rest, ...own };
+}
+
+/** The method of a configuration, checked; a `RangeError` of one line otherwise. */
+function methodOf(config: PretrainConfig, predictor?: tf.LayersModel): SslMethod {
+  const method = parseSslMethod(config.method ?? "simclr", "pretrainContrastive: method");
+  if (predictor && !usesPredictor(method)) {
+    throw new RangeError(
+      `pretrainContrastive: ${method} has no predictor (only byol and simsiam have one)`,
+    );
+  }
+  if (method === "byol") tauAt(0, 1, config.emaTau ?? BYOL_TAU); // checks τ
+  return method;
 }
 
 /** Runs contrastive pre-training; see the module doc. */
 export async function pretrainContrastive(opts: PretrainOptions): Promise<PretrainResult> {
-  const { backbone, head, images, indices, config, rng } = opts;
+  const { backbone, head, predictor, images, indices, config, rng } = opts;
+  const method = methodOf(config, predictor);
   const size = opts.shape[0] * opts.shape[1] * opts.shape[2];
   if (indices.length < 2 * Math.min(config.batchSize, 2)) {
     throw new Error(`pretrainContrastive: need at least 2 images, got ${indices.length}`);
@@ -152,11 +255,22 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
     throw new Error(`pretrainContrastive: workers must be a positive integer, got ${workers}`);
   }
   // The checkpoint is validated before anything is built: a bad one costs nothing.
-  const settings = checkpointSettings(opts);
+  const settings = checkpointSettings(opts, method);
   const saved = opts.checkpointDir
     ? Checkpoint.find(opts.checkpointDir, { kind: "pretrain", settings })
     : undefined;
+  // BYOL's momentum network starts as a copy of f and g, made before the optimiser's variables.
+  const target: MomentumTarget | undefined = usesTarget(method)
+    ? await momentumTarget(backbone, head)
+    : undefined;
   const optimizer = tf.train.adam(config.learningRate);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    optimizer.dispose();
+    target?.dispose();
+  };
   const stopper = new EarlyStopping(
     config.earlyStop ?? { minRelativeImprovement: 0, patience: Infinity },
   );
@@ -171,9 +285,14 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
       state = saved.json<PretrainState>("state.json");
       saved.restoreModel("backbone", backbone);
       saved.restoreModel("head", head);
+      if (predictor) saved.restoreModel("predictor", predictor);
+      if (target) {
+        saved.restoreModel("target_backbone", target.backbone);
+        saved.restoreModel("target_head", target.head);
+      }
       await saved.restoreOptimizer(optimizer);
     } catch (e) {
-      optimizer.dispose();
+      release();
       throw e;
     }
     history = state.history;
@@ -183,83 +302,129 @@ export async function pretrainContrastive(opts: PretrainOptions): Promise<Pretra
   }
   const resumedAt = start;
   const monitor = opts.monitor ? pretrainMonitor({ ...opts, monitor: opts.monitor }) : undefined;
-  // Data-parallel steps on worker threads; `using` stops the workers however this function ends.
-  using parallel = workers > 1
-    ? await SslWorkers.create({
-      backbone,
-      head,
-      shape: opts.shape,
-      temperature: config.temperature,
-      softmaxBeforeLoss: config.softmaxBeforeLoss,
-      optimizer,
-      workers,
-    })
-    : undefined;
-
-  const lossOf = (views: tf.Tensor4D, n: number) => {
-    // Training mode: batch normalisation uses (and updates) the batch's statistics.
-    const h = backbone.apply(views, { training: true }) as tf.Tensor;
-    let z = head.apply(h, { training: true }) as tf.Tensor2D;
-    if (config.softmaxBeforeLoss) z = tf.softmax(z);
-    const [a, b] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
-    return ntXentLoss(a, b, config.temperature);
+  const objective: SslObjective = {
+    method,
+    temperature: config.temperature,
+    softmaxBeforeLoss: config.softmaxBeforeLoss,
+    barlowLambda: config.barlowLambda,
+    vicreg: config.vicreg,
   };
+  // Data-parallel steps on worker threads; `using` stops the workers however this function ends.
+  let parallel: SslWorkers | undefined;
+  try {
+    parallel = workers > 1
+      ? await SslWorkers.create({
+        backbone,
+        head,
+        predictor,
+        target,
+        method,
+        shape: opts.shape,
+        temperature: config.temperature,
+        softmaxBeforeLoss: config.softmaxBeforeLoss,
+        barlowLambda: config.barlowLambda,
+        vicreg: config.vicreg,
+        optimizer,
+        workers,
+      })
+      : undefined;
+  } catch (e) {
+    release();
+    throw e;
+  }
+  using _stopWorkers = parallel;
 
-  for (let epoch = start; epoch < config.epochs && !stopped; epoch++) {
-    const t0 = performance.now();
-    const lr = exponentialDecay(config.learningRate, config.lrDecay ?? 1, epoch);
-    (optimizer as unknown as { learningRate: number }).learningRate = lr;
-    // Each epoch draws from its own fork, so a resumed run replays exactly.
-    const epochRng = rng.fork(`pretrain-epoch-${epoch}`);
-    const order = epochRng.shuffle(Int32Array.from(indices));
-    let batches = batchesOf(order, batchSize, true);
-    if (config.maxStepsPerEpoch !== undefined) batches = batches.slice(0, config.maxStepsPerEpoch);
-    let sum = 0;
-    for (let s = 0; s < batches.length; s++) {
-      const n = batches[s].length;
-      const [v1, v2] = opts.makeViews(gatherImages(images, size, batches[s]), n, epochRng);
-      const both = new Float32Array(2 * n * size);
-      both.set(v1, 0);
-      both.set(v2, n * size);
-      let loss: number;
-      if (parallel) {
-        loss = await parallel.step(both, n);
-      } else {
-        const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
-        const lossT = optimizer.minimize(() => lossOf(x, n), true)!;
-        loss = (await lossT.data())[0];
-        tf.dispose([x, lossT]);
+  // Training mode: batch normalisation uses (and updates) the batch's statistics.
+  const lossOf = (views: tf.Tensor4D, targets?: tf.Tensor2D) =>
+    objectiveLoss(objective, onlineOutputs(method, { backbone, head, predictor }, views), targets);
+  // BYOL's τ follows the run's steps (every epoch has the same number of steps).
+  const stepsPerEpoch = Math.min(
+    Math.floor(indices.length / batchSize),
+    config.maxStepsPerEpoch ?? Infinity,
+  );
+  const totalSteps = config.epochs * stepsPerEpoch;
+
+  try {
+    for (let epoch = start; epoch < config.epochs && !stopped; epoch++) {
+      const t0 = performance.now();
+      const lr = exponentialDecay(config.learningRate, config.lrDecay ?? 1, epoch);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      // Each epoch draws from its own fork, so a resumed run replays exactly.
+      const epochRng = rng.fork(`pretrain-epoch-${epoch}`);
+      const order = epochRng.shuffle(Int32Array.from(indices));
+      let batches = batchesOf(order, batchSize, true);
+      if (config.maxStepsPerEpoch !== undefined) {
+        batches = batches.slice(0, config.maxStepsPerEpoch);
       }
-      if (!Number.isFinite(loss)) {
-        optimizer.dispose();
-        throw new Error(
-          `pre-training stopped: the loss became ${loss} at epoch ${epoch + 1}, step ${s + 1} ` +
-            `(learning rate ${lr}, temperature ${config.temperature}); lower the learning rate or raise the temperature`,
+      let sum = 0;
+      for (let s = 0; s < batches.length; s++) {
+        const n = batches[s].length;
+        const [v1, v2] = opts.makeViews(gatherImages(images, size, batches[s]), n, epochRng);
+        const both = new Float32Array(2 * n * size);
+        both.set(v1, 0);
+        both.set(v2, n * size);
+        let loss: number;
+        if (parallel) {
+          loss = await parallel.step(both, n);
+        } else {
+          const x = tf.tensor4d(both, [2 * n, ...opts.shape]);
+          // BYOL's targets, computed outside the gradient function: no gradient reaches them.
+          const targets = target ? targetOutputs(target, x) : undefined;
+          const lossT = optimizer.minimize(() => lossOf(x, targets), true)!;
+          loss = (await lossT.data())[0];
+          tf.dispose([x, lossT, ...(targets ? [targets] : [])]);
+        }
+        // After the optimiser step, on main's models: the same update on one thread or several.
+        if (target) {
+          const tau = tauAt(
+            epoch * stepsPerEpoch + s,
+            totalSteps,
+            config.emaTau ?? BYOL_TAU,
+            config.emaSchedule ?? "cosine",
+          );
+          emaUpdate(target, { backbone, head }, tau);
+        }
+        if (!Number.isFinite(loss)) {
+          const where = `at epoch ${epoch + 1}, step ${s + 1} (learning rate ${lr}`;
+          throw new Error(
+            method === "simclr"
+              ? `pre-training stopped: the loss became ${loss} ${where}, temperature ` +
+                `${config.temperature}); lower the learning rate or raise the temperature`
+              : `pre-training stopped: the ${method} loss became ${loss} ${where}); lower the ` +
+                `learning rate`,
+          );
+        }
+        sum += loss;
+        opts.onStep?.({ epoch, step: s + 1, steps: batches.length, loss: sum / (s + 1) });
+      }
+      const record: PretrainEpoch = {
+        epoch,
+        loss: sum / batches.length,
+        learningRate: lr,
+        seconds: (performance.now() - t0) / 1000,
+        steps: batches.length,
+      };
+      if (monitor) Object.assign(record, await monitor.measure(backbone, head));
+      history.push(record);
+      stopped = stopper.update(record.loss);
+      if (opts.checkpointDir) {
+        const state: PretrainState = { epoch, history, stopper: stopper.state(), stopped, config };
+        const models: Record<string, tf.LayersModel> = { backbone, head };
+        if (predictor) models.predictor = predictor;
+        if (target) {
+          models.target_backbone = target.backbone;
+          models.target_head = target.head;
+        }
+        await writeCheckpoint(
+          opts.checkpointDir,
+          { models, optimizer, json: { "state.json": state } },
+          { kind: "pretrain", settings, info: opts.checkpointInfo },
         );
       }
-      sum += loss;
-      opts.onStep?.({ epoch, step: s + 1, steps: batches.length, loss: sum / (s + 1) });
+      await opts.onEpoch?.(record);
     }
-    const record: PretrainEpoch = {
-      epoch,
-      loss: sum / batches.length,
-      learningRate: lr,
-      seconds: (performance.now() - t0) / 1000,
-      steps: batches.length,
-    };
-    if (monitor) Object.assign(record, await monitor.measure(backbone, head));
-    history.push(record);
-    stopped = stopper.update(record.loss);
-    if (opts.checkpointDir) {
-      const state: PretrainState = { epoch, history, stopper: stopper.state(), stopped, config };
-      await writeCheckpoint(
-        opts.checkpointDir,
-        { models: { backbone, head }, optimizer, json: { "state.json": state } },
-        { kind: "pretrain", settings, info: opts.checkpointInfo },
-      );
-    }
-    await opts.onEpoch?.(record);
+  } finally {
+    release();
   }
-  optimizer.dispose();
   return { history, stoppedEarly: stopped, resumedAt };
 }

@@ -2,8 +2,9 @@
  * The messages and shared memory between the data-parallel SSL coordinator
  * (`ssl_workers.ts`, main thread) and its workers (`ssl_worker.ts`).
  *
- * Bulk data never travels in messages: the views, the projections z, the
- * loss gradients, the parameter gradients, the weights and the workers' moving
+ * Bulk data never travels in messages: the views, the outputs the loss reads
+ * (`lib/train/ssl_objective.ts`: z, p, or both), BYOL's targets, the loss
+ * gradients, the parameter gradients, the weights and the workers' moving
  * statistics of batch normalisation live in
  * `SharedArrayBuffer`s both sides see; messages only say "step k: your rows
  * are a..b" and "done". Inside a step a worker blocks (`Atomics.wait`) on the
@@ -29,6 +30,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { SslObjective } from "../ssl_objective.ts";
 
 /** A model's topology as `model.toJSON(null, false)` returns it (plain JSON). */
 export type ModelTopology = Exclude<ReturnType<tf.LayersModel["toJSON"]>, string>;
@@ -50,7 +52,10 @@ export interface WeightSpec {
   size: number;
 }
 
-/** Main → worker, once: everything a worker needs to build its replica of backbone + head. */
+/**
+ * Main → worker, once: everything a worker needs to build its replica of the online network
+ * (backbone, head, predictor) and of BYOL's momentum network.
+ */
 export interface InitMessage {
   /** Message kind. */
   type: "init";
@@ -60,15 +65,22 @@ export interface InitMessage {
   backbone: ModelTopology;
   /** `model.toJSON(null, false)` of the head. */
   head: ModelTopology;
+  /** The predictor's topology (BYOL, SimSiam), when there is one. */
+  predictor?: ModelTopology;
+  /** The momentum network's backbone and head (BYOL): copies of `backbone` and `head`. */
+  target?: { backbone: ModelTopology; head: ModelTopology };
   /** Image shape [height, width, channels]. */
   shape: [number, number, number];
-  /** Width of z. */
-  zDim: number;
-  /** NT-Xent temperature τ. */
-  temperature: number;
-  /** Softmax on z before the loss. */
-  softmaxBeforeLoss: boolean;
-  /** Every weight of backbone then head (`model.weights` order) in the weight buffer. */
+  /** Width of the outputs the loss reads (`outputWidth` of `ssl_objective.ts`). */
+  outDim: number;
+  /** Width of the momentum network's z (0 without one). */
+  targetDim: number;
+  /** The method and its hyper-parameters. */
+  objective: SslObjective;
+  /**
+   * Every weight of backbone, head, predictor, target backbone, target head (each in
+   * `model.weights` order), in the weight buffer.
+   */
   weights: WeightSpec[];
   /** The weights that get gradients, as indices into `weights`, in the optimizer's order. */
   trainable: number[];
@@ -80,7 +92,8 @@ export interface InitMessage {
   gradBuffer: SharedArrayBuffer;
   /**
    * The weights a step changes without gradients (the moving statistics of batch
-   * normalisation): every weight not in `trainable`, as indices into `weights`.
+   * normalisation, and the momentum network's weights, which only main's EMA moves): every
+   * weight not in `trainable`, as indices into `weights`.
    */
   state: number[];
   /** One slot per worker: its `state` weights after each step, in `state` order. */
@@ -91,9 +104,14 @@ export interface InitMessage {
 export interface BatchBuffers {
   /** The views, 2N x H x W x C float32. */
   views: SharedArrayBuffer;
-  /** The projections z, 2N x zDim float32. */
+  /** The outputs the loss reads (z, p or both), 2N x outDim float32. */
   z: SharedArrayBuffer;
-  /** One 2N x zDim slot per worker: the gradient of its part of the loss with respect to all of z. */
+  /** BYOL's targets, the momentum network's z, 2N x targetDim float32 (empty without one). */
+  targets: SharedArrayBuffer;
+  /**
+   * One 2N x outDim slot per worker: the gradient of its part of the loss (SimCLR: its
+   * anchors'; the other methods: the whole loss) with respect to all of the outputs.
+   */
   lossGrads: SharedArrayBuffer;
 }
 
@@ -122,7 +140,7 @@ export interface StepMessage {
 /** Worker → main. */
 export type WorkerReply =
   | { type: "ready"; seq: 0 }
-  /** z of the worker's rows is in the shared z buffer. */
+  /** The outputs (and targets) of the worker's rows are in the shared buffers. */
   | { type: "z"; seq: number }
   /** The worker's loss gradient is in its slot; `loss` is its part of the loss. */
   | { type: "lossgrad"; seq: number; loss: number }

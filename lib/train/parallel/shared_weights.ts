@@ -1,11 +1,14 @@
 /**
  * The one true copy of the weights in data-parallel SSL training:
- * {@linkcode SharedWeights} holds the main thread's variables of backbone +
- * head, lays them out in a `SharedArrayBuffer` the workers read (`publish`),
+ * {@linkcode SharedWeights} holds the main thread's variables of the online
+ * models (backbone, head, and a predictor for BYOL and SimSiam) and of any
+ * models the step runs but never trains (BYOL's momentum network: main moves
+ * it by an EMA), lays them out in a `SharedArrayBuffer` the workers read (`publish`),
  * keeps one gradient slot per worker, and adds the workers' slots up and hands
  * the sum to the optimizer (`applyGradients`); the weights without gradients
- * (batch normalisation's moving statistics) come back in one state slot per
- * worker and are averaged (`averageState`). The trainable weights are kept
+ * (batch normalisation's moving statistics, and every weight of the untrained
+ * models) come back in one state slot per worker and are averaged
+ * (`averageState`: a weight no worker changed stays bit-for-bit the same). The trainable weights are kept
  * in the optimizer's order, so Adam's moments line up as in single-thread
  * training. `SslWorkers` (`ssl_workers.ts`) owns one.
  *
@@ -15,7 +18,7 @@
  * import { SharedWeights } from "./shared_weights.ts";
  * const backbone = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
  * const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] });
- * const weights = new SharedWeights(backbone, head, 2); // 2 workers' gradient slots
+ * const weights = new SharedWeights([backbone, head], 2); // 2 workers' gradient slots
  * weights.publish(); // the workers now read the current weights from weights.buffer
  * const copies = weights.get(); // backbone.weights then head.weights
  * ```
@@ -28,9 +31,9 @@ import type { Reply } from "./worker_pool.ts";
 
 const FLOAT = 4;
 
-/** Main's weights of backbone + head, their shared-memory layout and the workers' gradient slots. */
+/** Main's weights of the models, their shared-memory layout and the workers' gradient slots. */
 export class SharedWeights {
-  /** Main's weights, `backbone.weights ++ head.weights`. */
+  /** Main's weights: every online model's `weights`, then every untrained model's. */
   readonly variables: tf.Variable[];
   /** Where each of `variables` lives in `buffer` (float32 elements). */
   readonly specs: WeightSpec[];
@@ -52,9 +55,13 @@ export class SharedWeights {
   /** One state slot of `stateSize` float32 per worker. */
   readonly stateBuffer: SharedArrayBuffer;
 
-  /** Lays out the weights of `backbone` then `head`, with gradient slots for `slots` workers. */
-  constructor(backbone: tf.LayersModel, head: tf.LayersModel, slots: number) {
-    const layerVars = [...backbone.weights, ...head.weights];
+  /**
+   * Lays out the weights of the `online` models (trained: their trainable weights get gradient
+   * slots) then of the `untrained` ones (all state), with slots for `slots` workers.
+   */
+  constructor(online: tf.LayersModel[], slots: number, untrained: tf.LayersModel[] = []) {
+    const onlineVars = online.flatMap((m) => m.weights);
+    const layerVars = [...onlineVars, ...untrained.flatMap((m) => m.weights)];
     this.variables = layerVars.map((w) => w.read() as tf.Variable);
     let offset = 0;
     this.specs = this.variables.map((v) => {
@@ -66,7 +73,7 @@ export class SharedWeights {
     // hands it the gradients in the order the variables were registered.
     const registered = Object.keys(tf.engine().registeredVariables);
     const position = new Map(registered.map((name, i) => [name, i]));
-    this.trainable = layerVars.map((w, i) => ({ w, i }))
+    this.trainable = onlineVars.map((w, i) => ({ w, i }))
       .filter(({ w }) => w.trainable)
       .sort((a, b) =>
         (position.get(this.variables[a.i].name) ?? 0) -
@@ -91,7 +98,7 @@ export class SharedWeights {
     this.variables.forEach((v, i) => all.set(v.dataSync() as Float32Array, this.specs[i].offset));
   }
 
-  /** The weights (`backbone.weights` then `head.weights`), as copies. */
+  /** The weights (`variables` order), as copies. */
   get(): Float32Array[] {
     return this.variables.map((v) => (v.dataSync() as Float32Array).slice());
   }

@@ -3,16 +3,23 @@
  * `SslWorkers` in `ssl_workers.ts`; see `protocol.ts` for the messages).
  *
  * Each worker has its own tfjs with its own wasm instance and a replica of
- * backbone + head. One step, inside a single `tf.variableGrads` call:
+ * the online network (backbone + head, and BYOL's or SimSiam's predictor)
+ * and of BYOL's momentum network. One step (BYOL: after a forward pass of its
+ * slice through the momentum network, outside the tape, whose z it writes to
+ * the shared targets buffer), inside a single `tf.variableGrads` call:
  *
- * 1. forward its slice of the views to z, write z to the shared z buffer,
- *    report, block until every worker's z is there;
- * 2. compute its anchors' part of NT-Xent (`ntXentLossRows`) and that part's
- *    gradient with respect to all of z, write it to its slot, report, block
- *    until every slot is written;
- * 3. sum the slots' rows for its own views: dL/dz of its slice, and return
- *    `sum(z * dL/dz)` — whose gradient with respect to the weights is the
- *    vector-Jacobian product of its slice, computed on the forward pass's tape.
+ * 1. forward its slice of the views to the outputs the loss reads
+ *    (`onlineOutputs` of `lib/train/ssl_objective.ts`: z, p or both), write
+ *    them to the shared buffer, report, block until every worker's are there;
+ * 2. SimCLR: compute its anchors' part of NT-Xent (`objectiveLossRows`) and
+ *    that part's gradient with respect to all the outputs; the other methods:
+ *    the whole loss (`objectiveLoss`, on every worker's outputs and targets)
+ *    and its gradient. Write it to its slot, report, block until every slot
+ *    is written;
+ * 3. dL/d(outputs) of its own rows — SimCLR: the sum of every slot's rows;
+ *    the others: its own slot's — and return `sum(out * dL/dout)`, whose
+ *    gradient with respect to the weights is the vector-Jacobian product of
+ *    its slice, computed on the forward pass's tape.
  *
  * The parameter gradients go to the worker's slot of the gradient buffer, and
  * the weights the step changed without gradients (batch normalisation's
@@ -33,7 +40,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "../../backend.ts";
-import { ntXentLossRows } from "../../loss/ntxent.ts";
+import {
+  objectiveLoss,
+  objectiveLossRows,
+  onlineOutputs,
+  splitsByRows,
+  targetOutputs,
+} from "../ssl_objective.ts";
 import "../../models/batch_norm.ts"; // registers our BatchNorm layer, so replicas can have it
 import {
   type BatchBuffers,
@@ -58,7 +71,9 @@ interface Replica {
   init: InitMessage;
   backbone: tf.LayersModel;
   head: tf.LayersModel;
-  /** `backbone.weights ++ head.weights`, the order of `init.weights`. */
+  predictor?: tf.LayersModel;
+  target?: { backbone: tf.LayersModel; head: tf.LayersModel };
+  /** Every model's weights, the order of `init.weights`. */
   variables: tf.Variable[];
   /** Offsets of the trainable weights in a gradient slot. */
   gradOffsets: number[];
@@ -73,9 +88,17 @@ let replica: Replica | undefined;
 
 async function build(init: InitMessage): Promise<Replica> {
   await initBackend(init.backend as BackendName);
-  const backbone = await tf.models.modelFromJSON({ modelTopology: init.backbone });
-  const head = await tf.models.modelFromJSON({ modelTopology: init.head });
-  const variables = [...backbone.weights, ...head.weights].map((w) => w.read() as tf.Variable);
+  const model = (modelTopology: InitMessage["backbone"]) =>
+    tf.models.modelFromJSON({ modelTopology });
+  const backbone = await model(init.backbone);
+  const head = await model(init.head);
+  const predictor = init.predictor ? await model(init.predictor) : undefined;
+  const target = init.target
+    ? { backbone: await model(init.target.backbone), head: await model(init.target.head) }
+    : undefined;
+  const models = [backbone, head, predictor, target?.backbone, target?.head]
+    .filter((m) => m !== undefined);
+  const variables = models.flatMap((m) => m.weights).map((w) => w.read() as tf.Variable);
   if (variables.length !== init.weights.length) {
     throw new Error(
       `the worker's replica has ${variables.length} weights, the main thread's models ${init.weights.length}`,
@@ -98,6 +121,8 @@ async function build(init: InitMessage): Promise<Replica> {
     init,
     backbone,
     head,
+    predictor,
+    target,
     variables,
     gradOffsets,
     gradSize,
@@ -144,47 +169,60 @@ function step(r: Replica, msg: StepMessage): void {
   if (!buffers) throw new Error("step before any batch buffers were sent");
   loadWeights(r);
   const { n, start, end, slot, workers, seq } = msg;
-  const { shape, zDim, temperature, softmaxBeforeLoss } = r.init;
+  const { shape, outDim, targetDim, objective } = r.init;
+  const split = splitsByRows(objective.method);
   const rows = 2 * n;
   const m = end - start;
   const size = shape[0] * shape[1] * shape[2];
-  const zAll = new Float32Array(buffers.z, 0, rows * zDim);
+  const zAll = new Float32Array(buffers.z, 0, rows * outDim);
+  const targetsAll = new Float32Array(buffers.targets, 0, rows * targetDim);
   const lossGrads = new Float32Array(buffers.lossGrads);
   const x = tf.tensor4d(
     new Float32Array(buffers.views, start * size * 4, m * size).slice(),
     [m, ...shape],
   );
+  if (r.target) {
+    // BYOL's targets of this worker's rows, outside the tape: no gradient reaches them.
+    const t = targetOutputs(r.target, x);
+    targetsAll.set(t.dataSync(), start * targetDim);
+    t.dispose();
+  }
   let loss = 0;
   const trainable = r.init.trainable.map((k) => r.variables[k]);
   const { value, grads } = tf.variableGrads(() => {
     // Training mode: batch normalisation uses this worker's rows' statistics and updates its
     // moving statistics (sent back below).
-    const h = r.backbone.apply(x, { training: true }) as tf.Tensor;
-    const z = r.head.apply(h, { training: true }) as tf.Tensor2D;
-    zAll.set(z.dataSync(), start * zDim);
+    const out = onlineOutputs(objective.method, r, x);
+    zAll.set(out.dataSync(), start * outDim);
     scope.postMessage({ type: "z", seq });
     waitRelease(r.ctrl, msg.release + 1);
 
-    // This worker's anchors' part of the loss, and its gradient with respect to all of z.
+    // SimCLR: this worker's anchors' part of the loss; the others: the whole loss. And its
+    // gradient with respect to all the outputs.
     loss = tf.tidy(() => {
-      const lossOf = (zz: tf.Tensor) => {
-        const zs = softmaxBeforeLoss ? tf.softmax(zz as tf.Tensor2D) : zz as tf.Tensor2D;
-        return ntXentLossRows(zs, start, end, temperature);
-      };
-      const { value, grad } = tf.valueAndGrad(lossOf)(tf.tensor2d(zAll.slice(), [rows, zDim]));
-      lossGrads.set(grad.dataSync(), slot * rows * zDim);
-      return value.dataSync()[0];
+      const targets = r.target ? tf.tensor2d(targetsAll.slice(), [rows, targetDim]) : undefined;
+      const lossOf = (o: tf.Tensor) =>
+        split
+          ? objectiveLossRows(objective, o as tf.Tensor2D, start, end)
+          : objectiveLoss(objective, o as tf.Tensor2D, targets);
+      const { value, grad } = tf.valueAndGrad(lossOf)(
+        tf.tensor2d(zAll.slice(), [rows, outDim]),
+      );
+      lossGrads.set(grad.dataSync(), slot * rows * outDim);
+      // A whole loss is reported once (by slot 0): main adds the workers' parts.
+      return split || slot === 0 ? value.dataSync()[0] : 0;
     });
     scope.postMessage({ type: "lossgrad", seq, loss });
     waitRelease(r.ctrl, msg.release + 2);
 
-    // dL/dz of this worker's rows: the sum of every worker's part, in slot order.
-    const dz = new Float32Array(m * zDim);
-    for (let w = 0; w < workers; w++) {
-      const from = w * rows * zDim + start * zDim;
+    // dL/dout of this worker's rows: SimCLR, the sum of every worker's part, in slot order;
+    // a whole loss, this worker's own slot.
+    const dz = new Float32Array(m * outDim);
+    for (let w = split ? 0 : slot; w < (split ? workers : slot + 1); w++) {
+      const from = w * rows * outDim + start * outDim;
       for (let j = 0; j < dz.length; j++) dz[j] += lossGrads[from + j];
     }
-    return tf.sum(tf.mul(z, tf.tensor2d(dz, [m, zDim])));
+    return tf.sum(tf.mul(out, tf.tensor2d(dz, [m, outDim])));
   }, trainable);
 
   const out = new Float32Array(r.init.gradBuffer, slot * r.gradSize * 4, r.gradSize);

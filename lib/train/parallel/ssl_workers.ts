@@ -13,10 +13,17 @@
  * 2. each worker runs the forward pass of its rows and writes z;
  * 3. NT-Xent couples all rows, so once every z is in, each worker computes
  *    its anchors' part of the loss and that part's gradient with respect to
- *    *all* of z (`ntXentLossRows`); their sum is the exact dL/dz;
+ *    *all* of z (`ntXentLossRows`); their sum is the exact dL/dz. The other
+ *    methods (`lib/train/ssl_objective.ts`: BYOL, SimSiam, Barlow Twins,
+ *    VICReg) write what their loss reads (p, z and p, z) and, for BYOL, the
+ *    momentum network's z of their rows; their losses do not split by rows,
+ *    so every worker computes the whole loss on all the rows (cheap beside
+ *    the networks) and keeps its own rows' gradient;
  * 4. each worker backpropagates dL/dz of its rows through its forward pass
  *    (same tape, no recomputation) to parameter gradients;
- * 5. main adds the workers' gradients and applies the optimizer.
+ * 5. main adds the workers' gradients and applies the optimizer (BYOL: the
+ *    caller then moves the momentum network, `momentum_target.ts`, on main,
+ *    exactly as single-thread training does).
  *
  * The result equals single-thread training up to float summation order, and
  * is bit-for-bit reproducible for a fixed number of workers, for models whose
@@ -59,6 +66,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BatchBuffers, InitMessage, ModelTopology, StepMessage } from "./protocol.ts";
+import {
+  outputWidth,
+  parseSslMethod,
+  type SslMethod,
+  type TargetNetworks,
+  usesPredictor,
+  usesTarget,
+} from "../ssl_objective.ts";
+import type { VicregWeights } from "../../loss/vicreg.ts";
 import { SharedWeights } from "./shared_weights.ts";
 import { type Reply, SslWorkerPool } from "./worker_pool.ts";
 
@@ -71,12 +87,25 @@ export interface SslWorkersOptions {
   backbone: tf.LayersModel;
   /** The main thread's projection head g (z = g(f(x))), trained like the backbone. */
   head: tf.LayersModel;
+  /** The SSL method (default "simclr"; `lib/train/ssl_objective.ts`). */
+  method?: SslMethod;
+  /** BYOL's and SimSiam's predictor q (p = q(z)), trained like the backbone; absent: p = z. */
+  predictor?: tf.LayersModel;
+  /**
+   * BYOL's momentum network (required for BYOL): its weights are published with the others
+   * and never trained here; the caller moves them after each step (`momentum_target.ts`).
+   */
+  target?: TargetNetworks;
   /** Image shape [height, width, channels]. */
   shape: [number, number, number];
-  /** NT-Xent temperature τ. */
+  /** NT-Xent temperature τ (SimCLR). */
   temperature: number;
   /** Softmax on z before the loss (as `PretrainConfig.softmaxBeforeLoss`). */
   softmaxBeforeLoss?: boolean;
+  /** Barlow Twins' λ. */
+  barlowLambda?: number;
+  /** VICReg's weights. */
+  vicreg?: VicregWeights;
   /** Applied on the main thread to the summed gradients. */
   optimizer: tf.Optimizer;
   /** Number of workers (default 2). */
@@ -84,6 +113,9 @@ export interface SslWorkersOptions {
 }
 
 const FLOAT = 4;
+
+/** A model's topology, as the workers rebuild it. */
+const topology = (model: tf.LayersModel) => model.toJSON(null, false) as ModelTopology;
 
 /** Class names of every layer of `model`, nested models included. */
 function layerClasses(model: tf.LayersModel): string[] {
@@ -118,7 +150,11 @@ export class SslWorkers {
   readonly #opts: SslWorkersOptions;
   /** Main's weights and the workers' gradient slots. */
   readonly #weights: SharedWeights;
+  readonly #method: SslMethod;
+  /** Width of the outputs the loss reads. */
   readonly #zDim: number;
+  /** Width of BYOL's targets (0 without a momentum network). */
+  readonly #targetDim: number;
   readonly #size: number;
   #buffers?: BatchBuffers;
   #capacityRows = 0;
@@ -136,15 +172,30 @@ export class SslWorkers {
 
   private constructor(opts: SslWorkersOptions, count: number) {
     this.#opts = opts;
-    const { backbone, head, shape } = opts;
+    const { backbone, head, shape, predictor, target } = opts;
+    this.#method = parseSslMethod(opts.method ?? "simclr", "SslWorkers: method");
     this.#size = shape[0] * shape[1] * shape[2];
     const zShape = head.outputs[0].shape;
     const zDim = zShape[zShape.length - 1];
     if (zShape.length !== 2 || zDim === null) {
       throw new Error(`SslWorkers: the head must output flat z [batch, dim], got [${zShape}]`);
     }
-    this.#zDim = zDim;
-    this.#weights = new SharedWeights(backbone, head, count);
+    if (predictor && !usesPredictor(this.#method)) {
+      throw new Error(`SslWorkers: ${this.#method} has no predictor; pass none`);
+    }
+    if (usesTarget(this.#method) !== (target !== undefined)) {
+      throw new Error(
+        `SslWorkers: ${this.#method} ${target ? "has no" : "needs its"} momentum network (target)`,
+      );
+    }
+    this.#zDim = outputWidth(this.#method, zDim);
+    this.#targetDim = target ? zDim : 0;
+    const online = predictor ? [backbone, head, predictor] : [backbone, head];
+    this.#weights = new SharedWeights(
+      online,
+      count,
+      target ? [target.backbone, target.head] : [],
+    );
     this.#sentBuffers = new Array(count).fill(undefined);
     this.#pool = new SslWorkerPool(count);
   }
@@ -163,8 +214,8 @@ export class SslWorkers {
       throw new Error(`SslWorkers: temperature must be a positive number, got ${opts.temperature}`);
     }
     // tfjs's own batch normalisation: our BatchNorm layer is the one the workers support.
-    const foreign = [...layerClasses(opts.backbone), ...layerClasses(opts.head)]
-      .filter((c) => /BatchNormalization/.test(c));
+    const models = [opts.backbone, opts.head, ...(opts.predictor ? [opts.predictor] : [])];
+    const foreign = models.flatMap(layerClasses).filter((c) => /BatchNormalization/.test(c));
     if (foreign.length > 0) {
       throw new Error(
         `SslWorkers: tfjs's ${foreign[0]} layer is not supported by the workers; build the ` +
@@ -176,12 +227,24 @@ export class SslWorkers {
       const init: InitMessage = {
         type: "init",
         backend: tf.getBackend(),
-        backbone: opts.backbone.toJSON(null, false) as ModelTopology,
-        head: opts.head.toJSON(null, false) as ModelTopology,
+        backbone: topology(opts.backbone),
+        head: topology(opts.head),
+        ...(opts.predictor ? { predictor: topology(opts.predictor) } : {}),
+        ...(opts.target
+          ? {
+            target: { backbone: topology(opts.target.backbone), head: topology(opts.target.head) },
+          }
+          : {}),
         shape: opts.shape,
-        zDim: par.#zDim,
-        temperature: opts.temperature,
-        softmaxBeforeLoss: opts.softmaxBeforeLoss ?? false,
+        outDim: par.#zDim,
+        targetDim: par.#targetDim,
+        objective: {
+          method: par.#method,
+          temperature: opts.temperature,
+          softmaxBeforeLoss: opts.softmaxBeforeLoss ?? false,
+          ...(opts.barlowLambda !== undefined ? { barlowLambda: opts.barlowLambda } : {}),
+          ...(opts.vicreg !== undefined ? { vicreg: opts.vicreg } : {}),
+        },
         weights: par.#weights.specs,
         trainable: par.#weights.trainable,
         ctrl: par.#pool.ctrl.buffer as SharedArrayBuffer,
@@ -286,8 +349,9 @@ export class SslWorkers {
   }
 
   /**
-   * The main thread's weights (`backbone.weights` then `head.weights`), as
-   * copies. They are the trained weights: the workers only borrow them.
+   * The main thread's weights (`backbone.weights`, `head.weights`, then the predictor's and
+   * the momentum network's when there are), as copies. They are the trained weights: the
+   * workers only borrow them.
    */
   getWeights(): Float32Array[] {
     this.#usable();
@@ -322,6 +386,7 @@ export class SslWorkers {
     this.#buffers = {
       views: new SharedArrayBuffer(rows * this.#size * FLOAT),
       z: new SharedArrayBuffer(rows * this.#zDim * FLOAT),
+      targets: new SharedArrayBuffer(rows * this.#targetDim * FLOAT),
       lossGrads: new SharedArrayBuffer(count * rows * this.#zDim * FLOAT),
     };
     this.#capacityRows = rows;
