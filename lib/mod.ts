@@ -150,6 +150,33 @@ export {
   spectrum,
   type SpectrumOptions,
 } from "./eval/rank.ts";
+export { headLayerNames, type LayerFeatureMatrix, layerFeatures } from "./eval/layer_features.ts";
+export {
+  type LabelledImages,
+  layerDiagnostics,
+  type LayerDiagnosticsOptions,
+  type LayerDiagnosticsRow,
+} from "./eval/layer_diagnostics.ts";
+export {
+  type ImageTransformation,
+  MIRROR,
+  ROTATIONS,
+  TRANSFORMATIONS,
+  transformedCopies,
+  transformProbe,
+  type TransformProbeOptions,
+  type TransformProbeResult,
+  type TransformProbeRow,
+} from "./eval/transform_probe.ts";
+export type { MonitorMetrics } from "./train/pretrain_monitor.ts";
+export {
+  type LabelFreeChoice,
+  labelFreeChoice,
+  labelFreeChoiceMarkdown,
+  spearmanCorrelation,
+  type SweepPick,
+  type SweepRun,
+} from "./study/label_free_choice.ts";
 export {
   byolPredictor,
   predictionHead,

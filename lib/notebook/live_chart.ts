@@ -11,7 +11,7 @@
  * import { liveChart, pretrainChart } from "./live_chart.ts";
  * const live = liveChart();
  * const history = [
- *   { epoch: 0, loss: 6.1, learningRate: 1e-3, seconds: 30, steps: 116, contrastiveAccuracy: 0.2, knnAccuracy: 0.6, zStd: 0.2, zDim: 10 },
+ *   { epoch: 0, loss: 6.1, learningRate: 1e-3, seconds: 30, steps: 116, contrastiveAccuracy: 0.2, knnAccuracy: 0.6, zStd: 0.2, zDim: 10, rankH: 20, hDim: 32, rankZ: 6 },
  * ];
  * await live.update(pretrainChart(history)); // in a notebook: drawn; the next update redraws it
  * ```
@@ -69,7 +69,8 @@ export function liveChart(options: LiveChartOptions = {}): LiveChart {
 /**
  * The chart of pre-training so far: the NT-Xent loss (right axis) and, when
  * measured, the contrastive top-1 accuracy, the kNN accuracy of h on the
- * validation labels and the collapse indicator of z as a share of 1/√d.
+ * validation labels, the collapse indicator of z as a share of 1/√d and the
+ * effective ranks (RankMe) of h and z as shares of their widths.
  */
 export function pretrainChart(history: readonly PretrainEpoch[]): PlotlyChart {
   const x = history.map((e) => e.epoch + 1);
@@ -80,6 +81,15 @@ export function pretrainChart(history: readonly PretrainEpoch[]): PlotlyChart {
     ys["z spread x √d (1 = healthy, 0 = collapsed)"] = history.map((e) =>
       e.zStd === undefined ? NaN : e.zStd * Math.sqrt(e.zDim ?? 1)
     );
+    if (history.some((e) => e.rankZ !== undefined)) {
+      // RankMe as a share of the width: 1 = every direction used, 1/d = collapsed to a line.
+      ys["effective rank of h / its width"] = history.map((e) =>
+        e.rankH === undefined ? NaN : e.rankH / (e.hDim ?? 1)
+      );
+      ys["effective rank of z / d"] = history.map((e) =>
+        e.rankZ === undefined ? NaN : e.rankZ / (e.zDim ?? 1)
+      );
+    }
   }
   ys["NT-Xent loss"] = history.map((e) => e.loss);
   return linePlot({ x, ys }, {

@@ -1,9 +1,12 @@
 /**
  * What pre-training measures after every epoch, so a run is not blind (see
  * `lib/eval/monitor.ts`): on a fixed batch of view pairs drawn once, the
- * contrastive top-1 accuracy and the collapse indicator of z; on the
- * labelled images, the kNN accuracy of the backbone's features h on the
- * validation images (never the test set).
+ * contrastive top-1 accuracy and the collapse indicator of z, and the
+ * effective rank (RankMe, `lib/eval/rank.ts`) of h and of z — how many
+ * directions each really uses, which a dimensional collapse lowers long
+ * before the spread reaches 0; on the labelled images, the kNN accuracy of
+ * the backbone's features h on the validation images (never the test set).
+ * h and z come from one pass over the fixed views.
  *
  * @example
  * ```ts
@@ -20,18 +23,19 @@
  * });
  * const f = articleBackbone([28, 28, 1], [16, 16, 32], 0);
  * const g = articleHead(32, 2, 0);
- * const m = await monitor.measure(f, g); // { contrastiveAccuracy, zStd, knnAccuracy }
+ * const m = await monitor.measure(f, g); // { contrastiveAccuracy, zStd, rankH, rankZ, knnAccuracy, ... }
  * ```
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
 import { gatherImages, gatherLabels } from "./batches.ts";
 import { extractFeatures } from "../eval/features.ts";
 import { knnClassify } from "../eval/knn.ts";
 import { accuracy } from "../eval/metrics.ts";
 import { collapseIndicator, contrastiveAccuracy } from "../eval/monitor.ts";
+import { effectiveRank } from "../eval/rank.ts";
 
 /** Labels for the kNN metric: labelled images vote, validation images are scored. */
 export interface MonitorLabels {
@@ -55,6 +59,12 @@ export interface MonitorMetrics {
   zStd: number;
   /** Width d of z. */
   zDim: number;
+  /** Effective rank (RankMe, centred) of h on the fixed views: 1 (collapsed) to min(views, hDim). */
+  rankH: number;
+  /** Effective rank (RankMe, centred) of z on the fixed views: 1 (collapsed) to min(views, zDim). */
+  rankZ: number;
+  /** Width of h. */
+  hDim: number;
   /** kNN accuracy of h on the validation images (absent without validation images). */
   knnAccuracy?: number;
 }
@@ -88,16 +98,32 @@ export function pretrainMonitor(opts: MonitorOptions): {
   const scoredLabels = gatherLabels(monitor.labels, monitor.validation);
   return {
     async measure(backbone, head) {
-      const z = await extractFeatures(
-        (x) => head.apply(backbone.apply(x)) as tf.Tensor,
+      // One pass: each row is [h | z] of one view.
+      let hDim = 0;
+      const hz = await extractFeatures(
+        (x) => {
+          const h = (backbone.apply(x) as tf.Tensor).reshape([x.shape[0], -1]);
+          hDim = h.shape[1]!;
+          return tf.concat([h, (head.apply(h) as tf.Tensor).reshape([x.shape[0], -1])], 1);
+        },
         views,
         2 * n,
         shape,
       );
+      const zDim = hz.dim - hDim;
+      const h = new Float32Array(2 * n * hDim);
+      const z = new Float32Array(2 * n * zDim);
+      for (let r = 0; r < 2 * n; r++) {
+        h.set(hz.features.subarray(r * hz.dim, r * hz.dim + hDim), r * hDim);
+        z.set(hz.features.subarray(r * hz.dim + hDim, (r + 1) * hz.dim), r * zDim);
+      }
       const out: MonitorMetrics = {
-        contrastiveAccuracy: contrastiveAccuracy(z.features, n, z.dim),
-        zStd: collapseIndicator(z.features, 2 * n, z.dim),
-        zDim: z.dim,
+        contrastiveAccuracy: contrastiveAccuracy(z, n, zDim),
+        zStd: collapseIndicator(z, 2 * n, zDim),
+        zDim,
+        rankH: effectiveRank(h, 2 * n, hDim),
+        rankZ: effectiveRank(z, 2 * n, zDim),
+        hDim,
       };
       if (monitor.validation.length > 0 && monitor.labelled.length > 0) {
         const h = await extractFeatures(backbone, voters, monitor.labelled.length, shape);

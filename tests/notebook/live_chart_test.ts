@@ -42,3 +42,12 @@ Deno.test("outside a kernel a live chart sends nothing", async () => {
   assertEquals(sent, []);
   assertEquals(live.displayId, undefined);
 });
+
+Deno.test("the live chart shows the effective ranks of h and z as shares of their widths", () => {
+  const traces = (history: Parameters<typeof pretrainChart>[0]) =>
+    pretrainChart(history).traces as { name: string; y: number[] }[];
+  const withRank = traces([{ ...epoch(0), rankH: 16, hDim: 32, rankZ: 4 }]);
+  assertEquals(withRank.find((t) => t.name.startsWith("effective rank of h"))!.y, [0.5]);
+  assertEquals(withRank.find((t) => t.name.startsWith("effective rank of z"))!.y, [0.25]);
+  assert(!traces([epoch(0)]).some((t) => t.name.startsWith("effective rank")), "no rank, no trace");
+});
