@@ -3,7 +3,9 @@
  *
  * Flags (`--help` lists them): `--part heads,temperature,labels` (default all), `--seeds a,b,c`
  * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget of every
- * pre-training run), `--dataset mnist | fashion-mnist | folder:<path>`, `--quick` (or
+ * pre-training run), `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method of every
+ * run; the temperature part is SimCLR's only), `--dataset mnist | fashion-mnist | folder:<path>`,
+ * `--quick` (or
  * `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|webgpu|cpu|auto`, `--cache-dir DIR` (store
  * every finished run there; a rerun with the same settings resumes instead of starting over).
  * Prints the tables and the wall time. A mistake in the flags is one line and exit code 2.
@@ -29,12 +31,15 @@ import {
   BACKEND_FLAG,
   backendFlag,
   DATASET_FLAG,
+  METHOD_FLAG,
+  methodFlag,
   OUT_FLAG,
   outFlag,
   quickFlag,
   seedsFlag,
 } from "../lib/cli/common_flags.ts";
 import { asUsageError, runMain } from "../lib/cli/main.ts";
+import { methodHead } from "../lib/pipeline/defaults.ts";
 
 /** The command's flags (`deno task ablation --help`). */
 export const ABLATION_COMMAND = {
@@ -51,6 +56,7 @@ export const ABLATION_COMMAND = {
       description: `parts of the study to run, any of ${PARTS.join(", ")}`,
     },
     seeds: seedsFlag("0,1,2; quick 0,1"),
+    method: METHOD_FLAG,
     epochs: {
       type: "string",
       value: "N",
@@ -74,7 +80,19 @@ export const ABLATION_COMMAND = {
 
 async function main(argv: readonly string[]): Promise<void> {
   const v = parseFlags(ABLATION_COMMAND, argv);
-  const parts = await asUsageError(() => parseParts(v.part), "--part");
+  let parts = await asUsageError(() => parseParts(v.part), "--part");
+  const method = methodFlag(v.method);
+  if (method !== "simclr" && parts.includes("temperature")) {
+    // The temperature is NT-Xent's: the sweep is SimCLR's only.
+    if (argv.some((a) => a === "--part" || a.startsWith("--part="))) {
+      throw new UsageError(
+        `--part temperature sweeps NT-Xent's temperature, which --method ${method} does not ` +
+          `use; leave it out (e.g. --part heads,labels)`,
+        { helpHint: true },
+      );
+    }
+    parts = parts.filter((p) => p !== "temperature");
+  }
   const seeds = v.seeds === undefined ? undefined : intList("seeds", v.seeds);
   const epochs = v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1);
   const batchSize = v["batch-size"] === undefined
@@ -92,8 +110,14 @@ async function main(argv: readonly string[]): Promise<void> {
   if (seeds !== undefined) config.seeds = seeds;
   if (epochs !== undefined) config.pretrain.epochs = epochs;
   if (batchSize !== undefined) config.pretrain.batchSize = batchSize;
+  if (method !== "simclr") {
+    // SimCLR's study stays as it was (its cached runs keep their keys).
+    config.pretrain.method = method;
+    config.base.pretrain.method = method;
+    config.base.head = methodHead(method);
+  }
   console.log(
-    `ablation: ${config.dataset}, parts ${config.parts.join(",")}, seeds ${
+    `ablation: ${config.dataset}, method ${method}, parts ${config.parts.join(",")}, seeds ${
       config.seeds.join(",")
     }, ` +
       `${config.quick ? "quick" : "full"} mode, SSL budget ${config.pretrain.epochs} epoch(s) at ` +
@@ -130,7 +154,7 @@ async function main(argv: readonly string[]): Promise<void> {
     }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
   );
   if (out) {
-    writeFileSync(out, resultsJson({ ...results, wall_s: wall }, "deno task ablation"));
+    writeFileSync(out, resultsJson({ method, ...results, wall_s: wall }, "deno task ablation"));
     console.log(`results written to ${out}`);
   }
 }

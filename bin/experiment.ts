@@ -4,7 +4,9 @@
  * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
  * `--save-model DIR` (export the arm chosen on validation, `lib/experiment/save_model.ts`),
- * `--temperature T`, `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16,classes`, ...),
+ * `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method; a method's own head unless
+ * `--head` says), `--temperature T` (SimCLR's), `--head SPEC` (the projection head: `none`,
+ * `linear`, `mlp:32,16,classes`, ...),
  * `--backend wasm|webgpu|cpu|auto`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
  * `lib/data/image_folder.ts`); the recipe follows the data (`recipeFor` in
@@ -51,6 +53,8 @@ import {
   BACKEND_FLAG,
   backendFlag,
   DATASET_FLAG,
+  METHOD_FLAG,
+  methodFlag,
   modelDirFlag,
   OUT_FLAG,
   outFlag,
@@ -59,13 +63,16 @@ import {
 } from "../lib/cli/common_flags.ts";
 import { asUsageError, commandLine, runMain } from "../lib/cli/main.ts";
 import { BestSslArm } from "../lib/experiment/save_model.ts";
+import { methodHead } from "../lib/pipeline/defaults.ts";
+import type { SslMethod } from "../lib/train/ssl_method.ts";
 
 /** The command's flags (`deno task experiment --help`). */
 export const EXPERIMENT_COMMAND = {
   name: "experiment",
   usage: "deno task experiment [flags]",
-  summary: "The article's experiment without Jupyter: supervised baselines against SimCLR-style " +
-    "pre-training with a projection head, every arm scored on the test set.",
+  summary: "The article's experiment without Jupyter: supervised baselines against " +
+    "self-supervised pre-training (SimCLR by default) with a projection head, every arm scored " +
+    "on the test set.",
   flags: {
     dataset: DATASET_FLAG,
     labels: {
@@ -87,16 +94,17 @@ export const EXPERIMENT_COMMAND = {
       value: "N",
       description: "pre-training epochs (at least 1: the SSL arms need pre-training)",
     },
+    method: METHOD_FLAG,
     temperature: {
       type: "string",
       value: "T",
-      description: "NT-Xent temperature (a positive number)",
+      description: "NT-Xent temperature of --method simclr (a positive number)",
     },
     head: {
       type: "string",
       value: "SPEC",
       description:
-        `projection head: ${HEAD_SETTING_FORMS} (default SimCLR's mlp-bn:128,classes; the article's is mlp:32,16,classes)`,
+        `projection head: ${HEAD_SETTING_FORMS} (default the method's: SimCLR's mlp-bn:128,classes; the article's is mlp:32,16,classes)`,
     },
     backbone: {
       type: "string",
@@ -144,6 +152,8 @@ export interface ExperimentArgs {
   out?: string;
   /** `--epochs`. */
   epochs?: number;
+  /** `--method`. */
+  method: SslMethod;
   /** `--temperature`. */
   temperature?: number;
   /** `--head`. */
@@ -190,6 +200,13 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
   if (v["cache-dir"] !== undefined) {
     folder.cacheDir = v["cache-dir"] === "none" ? null : v["cache-dir"];
   }
+  const method = methodFlag(v.method);
+  if (v.temperature !== undefined && method !== "simclr") {
+    throw new UsageError(
+      `--temperature is NT-Xent's, which only --method simclr uses, not ${method}`,
+      { helpHint: true },
+    );
+  }
   return {
     dataset: v.dataset,
     folder,
@@ -202,6 +219,7 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
       : modelDirFlag("save-model", v["save-model"]),
     // 0 epochs would report "SSL" arms that had no pre-training: refused.
     epochs: v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1),
+    method,
     temperature: v.temperature === undefined
       ? undefined
       : positiveNumber("temperature", v.temperature),
@@ -238,6 +256,11 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (args.seeds !== undefined) config.seeds = args.seeds;
   if (args.epochs !== undefined) config.pretrain.epochs = args.epochs;
+  if (args.method !== "simclr") {
+    // SimCLR's recipe stays as it was (its caches and checkpoints keep their fingerprints).
+    config.pretrain.method = args.method;
+    config.head = methodHead(args.method);
+  }
   if (args.temperature !== undefined) config.pretrain.temperature = args.temperature;
   if (args.head !== undefined) config.head = args.head;
   if (args.backbone !== undefined) config.backbone = args.backbone;
@@ -249,7 +272,7 @@ async function main(argv: readonly string[]): Promise<void> {
       } mode, backend ${backend}, ` +
       `backbone ${
         backboneSettingText(config.backbone)
-      }, augmentation ${config.pretrainAugment.preset}, ` +
+      }, augmentation ${config.pretrainAugment.preset}, method ${args.method}, ` +
       `head ${headText(config.head, data.train.classNames.length)}`,
   );
   for (const line of describeRecipe(config, data.train)) console.log(`  ${line}`);
@@ -289,7 +312,10 @@ async function main(argv: readonly string[]): Promise<void> {
     } min`,
   );
   if (args.out) {
-    writeFileSync(args.out, resultsJson(summary, "deno task experiment"));
+    writeFileSync(
+      args.out,
+      resultsJson({ method: args.method, ...summary }, "deno task experiment"),
+    );
     console.log(`results written to ${args.out}`);
   }
   if (best && args.saveModel) {

@@ -1,7 +1,7 @@
 /**
  * Flags that several commands share, declared once so that `--help` and the errors read the
- * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`, and the check of a
- * folder a model is written to (`modelDirFlag`).
+ * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`, `--method`, and the
+ * check of a folder a model is written to (`modelDirFlag`).
  *
  * @example
  * ```ts
@@ -23,6 +23,7 @@
 import { dirname, resolve } from "node:path";
 import type { BackendName } from "../backend.ts";
 import { MANIFEST_FILE } from "../train/checkpoint.ts";
+import { SSL_METHODS, type SslMethod } from "../train/ssl_method.ts";
 import { type FlagSpec, oneOf, UsageError } from "./flags.ts";
 
 /** The tfjs backends `--backend` accepts ("auto": webgpu on a hardware GPU, else wasm). */
@@ -39,6 +40,21 @@ export const BACKEND_FLAG = {
 /** Validates a `--backend` value. */
 export function backendFlag(text: string): BackendName {
   return oneOf("backend", text, BACKENDS);
+}
+
+/** `--method simclr|byol|simsiam|barlow|vicreg` (default simclr). */
+export const METHOD_FLAG = {
+  type: "string",
+  value: "NAME",
+  default: "simclr",
+  description: `self-supervised method of pre-training: ${
+    SSL_METHODS.join(", ")
+  } (each with its own default head; docs/api.md)`,
+} as const satisfies FlagSpec;
+
+/** Validates a `--method` value: one line naming the methods otherwise. */
+export function methodFlag(text: string): SslMethod {
+  return oneOf("method", text, SSL_METHODS);
 }
 
 /** `--dataset mnist|fashion-mnist|folder:<path>` (default mnist). */

@@ -1,5 +1,6 @@
 /**
- * Run-mode and path helpers for the notebooks.
+ * Run-mode and path helpers for the notebooks, and the check of the configuration cell's
+ * `method` (`notebookMethod`: one line naming the methods for an unknown one).
  *
  * Notebook cells in the Deno kernel have no `import.meta`, so every path that depends on where
  * the repository lives is computed here, from this module's own URL.
@@ -11,8 +12,9 @@
  *
  * @example
  * ```ts
- * import { notebookMode, saveResults } from "./config.ts";
+ * import { notebookMethod, notebookMode, saveResults } from "./config.ts";
  * const epochs = notebookMode().quick ? 2 : 100; // SSL_QUICK=1: a small smoke run
+ * const method = notebookMethod("byol"); // "byol"; "moco" would be one line naming the methods
  * // ... train and evaluate, then record the results for the runner's summary:
  * const path = saveResults("03_pretrain", { epochs, accuracy: 0.86 });
  * // $SSL_RUN_DIR/results-03_pretrain.json, or data/runs/interactive/ outside a run
@@ -23,6 +25,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseSslMethod, type SslMethod } from "../train/ssl_method.ts";
 
 /** The run mode of a notebook: `quick` is the small smoke run. */
 export interface NotebookMode {
@@ -85,4 +88,13 @@ export function saveResults(name: string, results: unknown): string {
   );
   Deno.writeTextFileSync(path, json + "\n");
   return path;
+}
+
+/**
+ * The SSL method a configuration cell names (`undefined`: SimCLR, the recipe's), checked: a
+ * `RangeError` of one line naming the methods otherwise, e.g. `configuration: method must be
+ * one of simclr, byol, simsiam, barlow, vicreg, got "moco"`.
+ */
+export function notebookMethod(method: unknown): SslMethod {
+  return method === undefined ? "simclr" : parseSslMethod(method, "configuration: method");
 }

@@ -40,7 +40,9 @@ import { Rng } from "../rng.ts";
 import { type AblationConfig, fullAblation, parseParts, quickAblation } from "../study/recipe.ts";
 import { display, showMarkdown } from "./display.ts";
 import { progressBar } from "./progress.ts";
-import { projectRoot } from "./config.ts";
+import { notebookMethod, projectRoot } from "./config.ts";
+import type { SslMethod } from "../train/ssl_method.ts";
+import { methodHead } from "../pipeline/defaults.ts";
 import { resolve } from "node:path";
 
 /** What a notebook's configuration cell holds. */
@@ -55,8 +57,14 @@ export interface NotebookConfig {
   quick: boolean;
   /** Pre-training epochs; the recipe's default when omitted. */
   pretrainEpochs?: number;
-  /** NT-Xent temperature; the recipe's default when omitted. */
+  /** NT-Xent temperature (SimCLR's); the recipe's default when omitted. */
   temperature?: number;
+  /**
+   * The self-supervised method: "simclr" (when omitted), "byol", "simsiam", "barlow" or
+   * "vicreg", each with its own default head (`head` still overrides it). Checked: another name
+   * is one line naming them.
+   */
+  method?: SslMethod | (string & Record<never, never>);
   /**
    * The projection head g of pre-training: a `HeadSetting` or its text form
    * (`"article"`, `"none"`, `"linear"`, `"linear:16"`, `"mlp:64,32"`; see
@@ -123,6 +131,11 @@ export function notebookRecipe(config: NotebookConfig, data?: TrainTest): Experi
   recipe.validation = Math.max(1, Math.round(config.labels * 0.2));
   if (config.pretrainEpochs !== undefined) recipe.pretrain.epochs = config.pretrainEpochs;
   if (config.temperature !== undefined) recipe.pretrain.temperature = config.temperature;
+  const method = notebookMethod(config.method);
+  if (method !== "simclr") {
+    recipe.pretrain.method = method;
+    recipe.head = methodHead(method);
+  }
   const head = notebookHead(config.head);
   if (head) recipe.head = head;
   if (data) checkLabelBudget(recipe, data.train);

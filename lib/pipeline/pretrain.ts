@@ -1,8 +1,17 @@
 /**
- * `pretrain`: SimCLR-style contrastive pre-training of a backbone f and a
- * projection head g on plain data, returning the trained models. The
- * settings are plain JSON (backbone, head, augmentation and the optimiser's
- * budget), every one defaulting to the experiment's MNIST recipe (`defaults.ts`).
+ * `pretrain`: self-supervised pre-training of a backbone f and a projection
+ * head g on plain data, returning the trained models. The settings are plain
+ * JSON (the method, backbone, head, augmentation and the optimiser's budget),
+ * every one defaulting to the experiment's MNIST recipe (`defaults.ts`).
+ *
+ * `method` is "simclr" (default), "byol", "simsiam", "barlow" or "vicreg"
+ * (`lib/train/pretrain.ts`); each has its default head (`methodHead`): BYOL and
+ * SimSiam a projector and a predictor (`predictor`, `METHOD_PREDICTORS`; `false`
+ * for none, the collapse the papers show), Barlow Twins and VICReg a wide
+ * projector. The result is f and g, as for SimCLR — for BYOL and SimSiam g is
+ * the projector, which `fineTune` keeps, discards or keeps k layers of; the
+ * predictor is a training-only part (kept in the checkpoints of `checkpointDir`
+ * to resume, dropped afterwards), and so is BYOL's momentum network.
  *
  * @example
  * ```ts
@@ -37,11 +46,13 @@ import {
 } from "../models/backbones.ts";
 import {
   headConfigFor,
+  headOutputWidth,
   type HeadSetting,
   headSettingText,
   parseHeadSetting,
 } from "../models/heads/head_setting.ts";
 import { projectionHead } from "../models/heads/projection_heads.ts";
+import { predictionHead } from "../models/heads/method_heads.ts";
 import { Checkpoint, writeCheckpoint } from "../train/checkpoint.ts";
 import {
   type PretrainConfig,
@@ -49,8 +60,16 @@ import {
   type PretrainEpoch,
   type PretrainOptions,
 } from "../train/pretrain.ts";
+import { parseSslMethod, type SslMethod, usesPredictor } from "../train/ssl_method.ts";
 import { type AugmentChoice, makeAugmenter } from "../augment/presets.ts";
-import { DEFAULT_BACKBONE, PRETRAIN_AUGMENT, PRETRAIN_DEFAULTS, SIMCLR_HEAD } from "./defaults.ts";
+import {
+  DEFAULT_BACKBONE,
+  METHOD_PREDICTORS,
+  methodHead,
+  type PredictorSetting,
+  PRETRAIN_AUGMENT,
+  PRETRAIN_DEFAULTS,
+} from "./defaults.ts";
 
 export { PRETRAIN_DEFAULTS };
 
@@ -60,8 +79,16 @@ export interface PretrainSettings extends Partial<PretrainConfig> {
   indices?: Int32Array;
   /** The backbone f (default the modern CNN, `DEFAULT_BACKBONE`). */
   backbone?: BackboneConfig;
-  /** The projection head g (default SimCLR's, dense 128 → BN → ReLU → classes). */
+  /**
+   * The projection head g (default the method's, `methodHead`: SimCLR's dense 128 → BN →
+   * ReLU → classes; BYOL's and SimSiam's projector; Barlow Twins' and VICReg's wide projector).
+   */
   head?: HeadSetting;
+  /**
+   * BYOL and SimSiam: the predictor on z (default `METHOD_PREDICTORS`), or `false` for none
+   * (p = z: the collapse the papers report). Refused for the other methods.
+   */
+  predictor?: PredictorSetting | false;
   /** How the two views are drawn (default the "stroke" views of grey digits). */
   augment?: AugmentChoice;
   /** Seed of the initial weights, the batches and the views (default 0). */
@@ -84,7 +111,7 @@ export interface PretrainSettings extends Partial<PretrainConfig> {
 export interface Pretrained {
   /** f: images → features h. */
   encoder: tf.LayersModel;
-  /** g: h → z, the head the contrastive loss saw. */
+  /** g: h → z, the head the loss saw (BYOL, SimSiam: the projector; never the predictor). */
   head: tf.LayersModel;
   /** One record per epoch trained (resumed epochs included). */
   history: PretrainEpoch[];
@@ -98,6 +125,8 @@ export interface Pretrained {
   featureDim: number;
   numClasses: number;
   seed: number;
+  /** The SSL method (undefined: "simclr", as for models saved before there were methods). */
+  method?: SslMethod;
   /** Frees both models. */
   dispose(): void;
 }
@@ -153,7 +182,7 @@ export async function savePretrained(
   await writeCheckpoint(dir, { models: { backbone: pre.encoder, head: pre.head } }, {
     kind: "pretrained",
     info: {
-      method: "simclr",
+      method: pre.method ?? "simclr",
       backbone: pre.backbone,
       head: pre.headSetting,
       shape: pre.shape,
@@ -166,6 +195,7 @@ export async function savePretrained(
 
 /** What the checkpoints of pre-training record about it (`info` of the manifest). */
 interface PretrainedInfo {
+  method?: SslMethod;
   backbone: BackboneConfig;
   head: HeadSetting;
   shape: [number, number, number];
@@ -195,7 +225,31 @@ export async function loadPretrained(dir: string): Promise<Pretrained | undefine
     shape: info.shape,
     numClasses: info.numClasses ?? info.classNames?.length ?? 0,
     seed: info.seed,
+    method: info.method ?? "simclr",
   });
+}
+
+/** The predictor a method trains with, checked: `undefined` for none. */
+function predictorOf(
+  method: SslMethod,
+  setting: PredictorSetting | false | undefined,
+): PredictorSetting | undefined {
+  if (!usesPredictor(method)) {
+    if (setting) {
+      throw new RangeError(
+        `pretrain: ${method} has no predictor (only byol and simsiam have one); leave predictor out`,
+      );
+    }
+    return undefined;
+  }
+  if (setting === false) return undefined;
+  const chosen = setting ?? METHOD_PREDICTORS[method]!;
+  if (!Number.isInteger(chosen.hidden) || chosen.hidden < 1) {
+    throw new RangeError(
+      `pretrain: predictor.hidden must be a positive integer, got ${chosen.hidden}`,
+    );
+  }
+  return { hidden: chosen.hidden };
 }
 
 /** A setting in its text form, with the JSON after it where the text does not say everything. */
@@ -237,10 +291,12 @@ export async function pretrain(
   data: ImageDataset,
   settings: PretrainSettings = {},
 ): Promise<Pretrained> {
+  const method = parseSslMethod(settings.method ?? "simclr", "pretrain: method");
   const {
     indices,
     backbone: backboneConfig = DEFAULT_BACKBONE,
-    head: headSetting = SIMCLR_HEAD,
+    head: headSetting = methodHead(method),
+    predictor: predictorSetting,
     augment = PRETRAIN_AUGMENT,
     seed = 0,
     checkpointDir,
@@ -249,13 +305,24 @@ export async function pretrain(
     monitor,
     ...budget
   } = settings;
-  const config: PretrainConfig = { ...structuredClone(PRETRAIN_DEFAULTS), ...budget };
+  const config: PretrainConfig = { ...structuredClone(PRETRAIN_DEFAULTS), ...budget, method };
+  const predictorChoice = predictorOf(method, predictorSetting);
   const shape = shapeOf(data);
   const numClasses = data.classNames.length;
   const encoder = buildBackbone(backboneConfig, shape, seed);
   const featureDim = backboneOutputDim(encoder);
-  const head = projectionHead(headConfigFor(headSetting, featureDim, numClasses, seed));
+  const headConfig = headConfigFor(headSetting, featureDim, numClasses, seed);
+  const head = projectionHead(headConfig);
+  const zDim = headOutputWidth(headSetting, featureDim, numClasses);
+  // A seed of its own, so its initial weights do not repeat the head's.
+  const predictor = predictorChoice
+    ? predictionHead(zDim, predictorChoice.hidden, seed + 100_000)
+    : undefined;
   const views = makeAugmenter(augment, shape);
+  // What the fingerprint adds for BYOL and SimSiam: the predictor's widths, or none.
+  const predictorWords = usesPredictor(method)
+    ? { predictor: predictorChoice ? `${zDim}-${predictorChoice.hidden}-${zDim}` : "none" }
+    : {};
   try {
     const r = await pretrainContrastive({
       backbone: encoder,
@@ -267,26 +334,24 @@ export async function pretrain(
       rng: new Rng(seed).fork("pretrain"),
       config,
       checkpointDir,
-      checkpointSettings: pretrainFingerprint(
-        data,
-        backboneConfig,
-        headSetting,
-        augment,
-        seed,
-        indices,
-      ),
+      checkpointSettings: {
+        ...pretrainFingerprint(data, backboneConfig, headSetting, augment, seed, indices),
+        ...predictorWords,
+      },
       checkpointInfo: {
-        method: "simclr",
+        method,
         dataset: data.name,
         classNames: data.classNames,
         shape,
         backbone: backboneConfig,
         head: headSetting,
+        ...predictorWords,
         seed,
       },
       onEpoch,
       onStep,
       monitor,
+      predictor,
     });
     return asPretrained(encoder, head, {
       history: r.history,
@@ -296,10 +361,13 @@ export async function pretrain(
       shape,
       numClasses,
       seed,
+      method,
     });
   } catch (e) {
     encoder.dispose();
     head.dispose();
     throw e;
+  } finally {
+    predictor?.dispose(); // a training-only part
   }
 }

@@ -66,14 +66,11 @@ import {
   BARLOW_LAMBDA,
   objectiveLoss,
   onlineOutputs,
-  parseSslMethod,
-  type SslMethod,
   type SslObjective,
   targetOutputs,
-  usesPredictor,
-  usesTarget,
   VICREG_WEIGHTS,
 } from "./ssl_objective.ts";
+import { parseSslMethod, type SslMethod, usesPredictor, usesTarget } from "./ssl_method.ts";
 import {
   BYOL_TAU,
   emaUpdate,

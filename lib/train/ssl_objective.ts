@@ -1,6 +1,6 @@
 /**
- * The self-supervised method as a setting: what the online network outputs for a batch of views
- * and the loss on those outputs, for SimCLR, BYOL, SimSiam, Barlow Twins and VICReg. One
+ * The objective of a self-supervised method (`ssl_method.ts` names them): what the online
+ * network outputs for a batch of views and the loss on those outputs, for SimCLR, BYOL, SimSiam, Barlow Twins and VICReg. One
  * implementation, used by single-thread pre-training (`pretrain.ts`) and by the data-parallel
  * workers (`parallel/ssl_worker.ts`), so both train the same thing.
  *
@@ -28,7 +28,8 @@
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { objectiveLoss, onlineOutputs, parseSslMethod } from "./ssl_objective.ts";
+ * import { objectiveLoss, onlineOutputs } from "./ssl_objective.ts";
+ * import { parseSslMethod } from "./ssl_method.ts";
  * const method = parseSslMethod("barlow"); // a RangeError of one line for an unknown name
  * const backbone = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
  * const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] });
@@ -48,18 +49,7 @@ import { barlowTwinsLoss } from "../loss/barlow_twins.ts";
 import { symmetricNegativeCosineLoss } from "../loss/negative_cosine.ts";
 import { ntXentLoss, ntXentLossRows } from "../loss/ntxent.ts";
 import { vicregLoss, type VicregWeights } from "../loss/vicreg.ts";
-
-/** The self-supervised methods pre-training knows. */
-export type SslMethod = "simclr" | "byol" | "simsiam" | "barlow" | "vicreg";
-
-/** Every method, in the order the help and the errors list them. */
-export const SSL_METHODS: readonly SslMethod[] = Object.freeze([
-  "simclr",
-  "byol",
-  "simsiam",
-  "barlow",
-  "vicreg",
-]);
+import { splitsByRows, type SslMethod, usesPredictor } from "./ssl_method.ts";
 
 /** Barlow Twins' off-diagonal weight λ: the paper's 5e-3 (module notes of `pretrain.ts`). */
 export const BARLOW_LAMBDA = 5e-3;
@@ -70,35 +60,6 @@ export const VICREG_WEIGHTS: Readonly<Required<VicregWeights>> = Object.freeze({
   variance: 25,
   covariance: 1,
 });
-
-/**
- * `value` as a method, or a `RangeError` of one line naming the allowed ones, e.g.
- * `method must be one of simclr, byol, simsiam, barlow, vicreg, got "moco"`.
- */
-export function parseSslMethod(value: unknown, where = "method"): SslMethod {
-  const text = typeof value === "string" ? value.trim().toLowerCase() : value;
-  if (typeof text === "string" && (SSL_METHODS as readonly string[]).includes(text)) {
-    return text as SslMethod;
-  }
-  throw new RangeError(
-    `${where} must be one of ${SSL_METHODS.join(", ")}, got ${JSON.stringify(value) ?? value}`,
-  );
-}
-
-/** Whether the method has a prediction head on the online branch (BYOL, SimSiam). */
-export function usesPredictor(method: SslMethod): boolean {
-  return method === "byol" || method === "simsiam";
-}
-
-/** Whether the method has a momentum (EMA) target network (BYOL). */
-export function usesTarget(method: SslMethod): boolean {
-  return method === "byol";
-}
-
-/** Whether the loss splits by anchor rows, a worker computing its rows' part (SimCLR). */
-export function splitsByRows(method: SslMethod): boolean {
-  return method === "simclr";
-}
 
 /** The method and its hyper-parameters (plain JSON). */
 export interface SslObjective {

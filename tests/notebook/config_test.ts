@@ -3,11 +3,14 @@ import { join } from "node:path";
 import {
   dataDir,
   isTruthyFlag,
+  notebookMethod,
   notebookMode,
   projectRoot,
   runDir,
   saveResults,
 } from "../../lib/notebook/config.ts";
+import { notebookRecipe } from "../../lib/notebook/setup.ts";
+import { headSettingText } from "../../lib/models/heads/head_setting.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 
 /** Runs `fn` with environment variables set (undefined: unset), restoring them afterwards. */
@@ -55,4 +58,28 @@ Deno.test("config: runDir and saveResults use SSL_RUN_DIR", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("config: the method of a configuration cell, checked in one line", () => {
+  assertEquals(notebookMethod(undefined), "simclr");
+  assertEquals(notebookMethod("simsiam"), "simsiam");
+  const err = assertThrows(
+    () => notebookMethod("moco"),
+    'configuration: method must be one of simclr, byol, simsiam, barlow, vicreg, got "moco"',
+  );
+  assert(err instanceof RangeError && !err.message.includes("\n"));
+  const byol = notebookRecipe({
+    dataset: "mnist",
+    labels: 200,
+    seed: 0,
+    quick: true,
+    method: "byol",
+  });
+  assertEquals([byol.pretrain.method, headSettingText(byol.head)], ["byol", "mlp-bn:128,64"]);
+  const simclr = notebookRecipe({ dataset: "mnist", labels: 200, seed: 0, quick: true });
+  assertEquals(simclr.pretrain.method, undefined, "SimCLR's recipe as before");
+  assertThrows(
+    () => notebookRecipe({ dataset: "mnist", labels: 200, seed: 0, quick: true, method: "x" }),
+    "configuration: method must be one of",
+  );
 });

@@ -6,7 +6,7 @@ import { Rng } from "../../lib/rng.ts";
 import { Checkpoint } from "../../lib/train/checkpoint.ts";
 import { SslWorkers } from "../../lib/train/parallel/ssl_workers.ts";
 import { type PretrainConfig, pretrainContrastive } from "../../lib/train/pretrain.ts";
-import type { SslMethod } from "../../lib/train/ssl_objective.ts";
+import type { SslMethod } from "../../lib/train/ssl_method.ts";
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../assert.ts";
 import { barImages, noisyViews } from "./train_helpers.ts";
 

@@ -6,10 +6,9 @@ import {
   objectiveLoss,
   objectiveLossRows,
   onlineOutputs,
-  parseSslMethod,
-  SSL_METHODS,
   type SslObjective,
 } from "../../lib/train/ssl_objective.ts";
+import { parseSslMethod, SSL_METHODS } from "../../lib/train/ssl_method.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 import { randomArray } from "../numeric.ts";
 

@@ -44,9 +44,9 @@ import {
   objectiveLoss,
   objectiveLossRows,
   onlineOutputs,
-  splitsByRows,
   targetOutputs,
 } from "../ssl_objective.ts";
+import { splitsByRows } from "../ssl_method.ts";
 import "../../models/batch_norm.ts"; // registers our BatchNorm layer, so replicas can have it
 import {
   type BatchBuffers,

@@ -66,14 +66,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BatchBuffers, InitMessage, ModelTopology, StepMessage } from "./protocol.ts";
-import {
-  outputWidth,
-  parseSslMethod,
-  type SslMethod,
-  type TargetNetworks,
-  usesPredictor,
-  usesTarget,
-} from "../ssl_objective.ts";
+import { outputWidth, type TargetNetworks } from "../ssl_objective.ts";
+import { parseSslMethod, type SslMethod, usesPredictor, usesTarget } from "../ssl_method.ts";
 import type { VicregWeights } from "../../loss/vicreg.ts";
 import { SharedWeights } from "./shared_weights.ts";
 import { type Reply, SslWorkerPool } from "./worker_pool.ts";

@@ -1,0 +1,31 @@
+/** `--method` on the experiment and the ablation: parsed, listed by --help, one line when wrong. */
+import { ABLATION_COMMAND } from "../../bin/ablation.ts";
+import { EXPERIMENT_COMMAND, parseExperimentArgs } from "../../bin/experiment.ts";
+import { methodFlag } from "../../lib/cli/common_flags.ts";
+import { helpText, UsageError } from "../../lib/cli/flags.ts";
+import { assert, assertEquals, assertThrows } from "../assert.ts";
+
+Deno.test("--method: the five methods, simclr by default, one line naming them otherwise", () => {
+  assertEquals(methodFlag("barlow"), "barlow");
+  assertEquals(parseExperimentArgs([]).method, "simclr");
+  assertEquals(parseExperimentArgs(["--method", "byol"]).method, "byol");
+  const err = assertThrows(
+    () => parseExperimentArgs(["--method", "moco"]),
+    '--method must be one of simclr, byol, simsiam, barlow, vicreg, got "moco"',
+  );
+  assert(err instanceof UsageError && !err.message.includes("\n"));
+  assertThrows(
+    () => parseExperimentArgs(["--method", "vicreg", "--temperature", "0.5"]),
+    "--temperature is NT-Xent's, which only --method simclr uses, not vicreg",
+  );
+  assertEquals(parseExperimentArgs(["--temperature", "0.5"]).temperature, 0.5);
+});
+
+Deno.test("--help of the experiment and the ablation lists --method and the methods", () => {
+  for (const spec of [EXPERIMENT_COMMAND, ABLATION_COMMAND]) {
+    const help = helpText(spec);
+    assert(/--method NAME\s+self-supervised method/.test(help), help);
+    assert(help.includes("simclr, byol, simsiam, barlow, vicreg"), help);
+    assert(help.includes("(default simclr)"), help);
+  }
+});
