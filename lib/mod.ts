@@ -73,8 +73,14 @@ export {
   DEFAULT_BACKBONE,
   DEFAULT_CLASSIFIER,
   FINE_TUNE_AUGMENT,
+  METHOD_HEADS,
+  METHOD_PREDICTORS,
+  methodHead,
+  PREDICTIVE_HEAD,
+  type PredictorSetting,
   PRETRAIN_AUGMENT,
   SIMCLR_HEAD,
+  WIDE_HEAD,
 } from "./pipeline/defaults.ts";
 export { knn, linearProbe, type ProbeClassifier } from "./pipeline/frozen.ts";
 export { evaluate, type Evaluation } from "./pipeline/evaluate.ts";
@@ -184,3 +190,22 @@ export {
   wideProjector,
   type WideProjectorConfig,
 } from "./models/heads/method_heads.ts";
+export { parseSslMethod, SSL_METHODS, type SslMethod } from "./train/ssl_method.ts";
+export {
+  BARLOW_LAMBDA,
+  objectiveLoss,
+  type OnlineNetworks,
+  onlineOutputs,
+  type SslObjective,
+  type TargetNetworks,
+  targetOutputs,
+  VICREG_WEIGHTS,
+} from "./train/ssl_objective.ts";
+export {
+  BYOL_TAU,
+  emaUpdate,
+  type MomentumTarget,
+  momentumTarget,
+  tauAt,
+  type TauSchedule,
+} from "./train/momentum_target.ts";

@@ -16,6 +16,8 @@ import { projectionHead } from "../../lib/models/heads/projection_heads.ts";
 import { ntXentLoss } from "../../lib/loss/ntxent.ts";
 import { trainLinearProbe } from "../../lib/eval/linear_probe.ts";
 import { Rng } from "../../lib/rng.ts";
+import { pretrainContrastive } from "../../lib/train/pretrain.ts";
+import type { SslMethod } from "../../lib/train/ssl_method.ts";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 
 const probe = await gpuProbe();
@@ -178,6 +180,66 @@ for (const c of CASES) {
     },
   });
 }
+
+/** 2 steps of `method` pre-training (`pretrainContrastive`) of a small dense network. */
+async function methodSteps(method: SslMethod) {
+  const shape: [number, number, number] = [8, 8, 1];
+  const rng = new Rng(3);
+  const images = new Float32Array(32 * 64).map(() => rng.next());
+  const dense = (units: number, seed: number, inputShape?: number[]) =>
+    tf.layers.dense({
+      units,
+      activation: "relu",
+      ...(inputShape ? { inputShape } : {}),
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    });
+  const backbone = tf.sequential({
+    layers: [tf.layers.flatten({ inputShape: shape }), dense(16, 1)],
+  });
+  const head = tf.sequential({ layers: [dense(16, 2, [16]), dense(8, 3)] });
+  const predictor = method === "byol"
+    ? tf.sequential({ layers: [dense(16, 4, [8]), dense(8, 5)] })
+    : undefined;
+  const before = tf.memory().numTensors;
+  const { history } = await pretrainContrastive({
+    backbone,
+    head,
+    predictor,
+    images,
+    shape,
+    indices: Int32Array.from({ length: 32 }, (_, i) => i),
+    makeViews: (b) => [b, b.map((v) => 1 - v)],
+    rng: new Rng(1),
+    config: { method, epochs: 1, batchSize: 16, learningRate: 1e-3, temperature: 0.5 },
+  });
+  const leaked = tf.memory().numTensors - before;
+  const weights = await Promise.all(
+    backbone.weights.map(async (w) => new Float32Array(await w.read().data())),
+  );
+  [backbone, head, predictor].forEach((m) => m?.dispose());
+  return { loss: history[0].loss, steps: history[0].steps, weights, leaked };
+}
+
+Deno.test({
+  name: "webgpu: 2 steps of BYOL (momentum network, EMA) and of Barlow Twins match wasm, no leak",
+  ignore: ignoreGpu,
+  fn: async () => {
+    requireAdapter();
+    for (const method of ["byol", "barlow"] as const) {
+      await initBackend("wasm");
+      const cpu = await methodSteps(method);
+      await initBackend("webgpu", silent);
+      const gpu = await methodSteps(method);
+      await initBackend("wasm");
+      assertEquals([cpu.steps, gpu.steps], [2, 2]);
+      assertEquals(gpu.leaked, 0, `${method}: tensors left on webgpu`);
+      const d = Math.abs(gpu.loss - cpu.loss);
+      assert(d < 1e-4 * Math.max(1, Math.abs(cpu.loss)), `${method}: ${gpu.loss} vs ${cpu.loss}`);
+      const dw = maxAbsDiff(gpu.weights, cpu.weights);
+      assert(dw < 1e-4, `${method}: weights after 2 steps differ by ${dw}`);
+    }
+  },
+});
 
 Deno.test({
   name: "webgpu: the linear probe (a synchronous API) runs beside it on wasm, same numbers",
