@@ -95,7 +95,10 @@ export const CASES: FilterGradCase[] = [
 ];
 
 /** Milliseconds per call of each path on `c`, alternating the paths call by call. */
-export function timePaths(c: FilterGradCase, reps: number): Record<FilterGradPath, number> {
+export function timePaths(
+  c: FilterGradCase,
+  reps: number,
+): Record<"patches" | "convolution", number> {
   const backend = tf.backend() as unknown as BackendWasm;
   const x = tf.randomNormal(c.x, 0, 1, "float32", 1);
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
@@ -163,7 +166,7 @@ if (import.meta.main) {
       `(x${(before / after).toFixed(2)})`,
   );
   if (sslStep) {
-    const views: Record<FilterGradPath, number[]> = { convolution: [], patches: [] };
+    const views: Record<FilterGradPath, number[]> = { direct: [], convolution: [], patches: [] };
     for (let round = 0; round < rounds; round++) {
       for (const path of ["convolution", "patches"] as const) {
         useFilterGradPath(path);

@@ -68,9 +68,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, type ConvBackpropAttrs, requireNhwc, Scratch } from "./call_kernel.ts";
 import { filterGradByPatches, patchesSupported } from "./conv2d_backprop_filter_patches_wasm.ts";
+import { directFilterGradApplies, filterGradDirect } from "./conv2d_backprop_filter_direct_wasm.ts";
+import { DIRECT_CONV } from "./conv2d_direct_wasm.ts";
 
-/** The two ways this kernel computes `dW`. */
-export type FilterGradPath = "patches" | "convolution";
+/**
+ * The ways this kernel computes `dW`: "direct" (stride 1, `conv2d_backprop_filter_direct_wasm.ts`),
+ * else "patches" or "convolution" as {@linkcode filterGradPath} chooses.
+ */
+export type FilterGradPath = "direct" | "patches" | "convolution";
 
 /**
  * The path for a conv with `inChannels` input channels, `outPixels` output
@@ -110,7 +115,12 @@ export function conv2dBackpropFilterWasm(
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const chosen = path ?? filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]);
+  const direct = directFilterGradApplies(info, x, dy);
+  const chosen = path ??
+    (DIRECT_CONV.filterGrad && direct
+      ? "direct"
+      : filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]));
+  if (chosen === "direct" && direct) return filterGradDirect(backend, x, dy, info);
   if (chosen === "patches" && x.dtype === "float32" && dy.dtype === "float32") {
     return filterGradByPatches(backend, x, dy, info);
   }

@@ -76,6 +76,7 @@ export const op = {
   f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
   f32Const: (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
   v128Load: (offset: number) => [0xfd, 0x00, 2, ...uleb(offset)],
+  v128Load32Splat: (offset: number) => [0xfd, 0x09, 2, ...uleb(offset)],
   v128Store: (offset: number) => [0xfd, 0x0b, 2, ...uleb(offset)],
   f32x4Splat: [0xfd, 0x13],
   f32x4ExtractLane: (lane: number) => [0xfd, 0x1f, lane],

@@ -1,0 +1,116 @@
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { initBackend } from "../../lib/backend.ts";
+import {
+  DIRECT_CONV,
+  directConv2d,
+  directConvFaster,
+} from "../../lib/kernels/conv2d_direct_wasm.ts";
+import {
+  directFilterGradApplies,
+  filterGradDirect,
+} from "../../lib/kernels/conv2d_backprop_filter_direct_wasm.ts";
+import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { randomArray, relativeError } from "../numeric.ts";
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+type Shape4 = [number, number, number, number];
+type Pad = "valid" | "same" | tf.backend_util.ExplicitPadding;
+
+/** Forward, input gradient and filter gradient of `conv2d(x, f, 1, pad)` against `sum(y · r)`. */
+async function convAndGrads(
+  backend: "cpu" | "wasm",
+  xShape: Shape4,
+  fShape: Shape4,
+  pad: Pad,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(() => {
+    const x = tf.tensor4d(randomArray(size(xShape), 1), xShape);
+    const f = tf.tensor4d(randomArray(size(fShape), 2), fShape);
+    const y = tf.conv2d(x, f, 1, pad);
+    const r = tf.tensor(randomArray(y.size, 3), y.shape);
+    const loss = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), r));
+    return [y, ...tf.grads(loss)([x, f])];
+  });
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+// Tails of every kind: 1 or 2 pixels after the tiles of 3, channel blocks of 4, 8 and 12 after
+// the blocks of 16, 1x1 and 5x5 filters, "valid", "same" and uneven explicit padding.
+const cases: [Shape4, Shape4, Pad][] = [
+  [[2, 7, 7, 3], [3, 3, 3, 16], "same"], // the ResNet stem's shape, small
+  [[2, 8, 5, 3], [3, 3, 3, 20], "valid"],
+  [[3, 6, 7, 4], [3, 3, 4, 8], "same"],
+  [[2, 9, 8, 16], [3, 3, 16, 16], "same"],
+  [[2, 5, 5, 32], [3, 3, 32, 64], "same"],
+  [[2, 6, 4, 8], [1, 1, 8, 12], "valid"],
+  [[2, 7, 6, 2], [5, 5, 2, 4], "same"],
+  [[2, 7, 7, 6], [3, 3, 6, 28], [[0, 0], [2, 0], [0, 1], [0, 0]]],
+];
+
+for (const [xShape, fShape, pad] of cases) {
+  const label = `x[${xShape}] f[${fShape}] ${JSON.stringify(pad)}`;
+  Deno.test(`direct convolution kernels match cpu, forward and gradients: ${label}`, async () => {
+    await initBackend("wasm");
+    const ref = await convAndGrads("cpu", xShape, fShape, pad);
+    // Every direct path on, whatever the speed rule says, then the rule's own choice.
+    const saved = { ...DIRECT_CONV };
+    for (const force of [true, false]) {
+      const before = tf.memory().numTensors;
+      const got = await (force
+        ? withEveryShape(() =>
+          convAndGrads("wasm", xShape, fShape, pad)
+        )
+        : convAndGrads("wasm", xShape, fShape, pad));
+      for (const [i, name] of ["forward", "input gradient", "filter gradient"].entries()) {
+        const e = relativeError(ref[i], got[i]);
+        assert(e < 1e-4, `${label} (forced ${force}): ${name} relative error ${e}`);
+      }
+      assertEquals(tf.memory().numTensors, before, "tensors alive");
+    }
+    Object.assign(DIRECT_CONV, saved);
+  });
+}
+
+/** Runs `f` with the direct kernels taking every shape they support. */
+async function withEveryShape<T>(f: () => Promise<T>): Promise<T> {
+  DIRECT_CONV.everyShape = true;
+  try {
+    return await f();
+  } finally {
+    DIRECT_CONV.everyShape = false;
+  }
+}
+
+Deno.test("direct kernels: fused and unfused variants agree, no buffer left behind", async () => {
+  await initBackend("wasm");
+  const backend = tf.backend() as unknown as BackendWasm;
+  const x = tf.tensor4d(randomArray(2 * 6 * 7 * 16, 4), [2, 6, 7, 16]);
+  const w = tf.tensor4d(randomArray(9 * 16 * 32, 5), [3, 3, 16, 32]);
+  const dy = tf.tensor4d(randomArray(2 * 6 * 7 * 32, 6), [2, 6, 7, 32]);
+  const info = tf.backend_util.computeConv2DInfo([2, 6, 7, 16], [3, 3, 16, 32], 1, 1, "same");
+  assert(directFilterGradApplies(info, x, dy), "a 3x3 stride-1 conv takes the direct path");
+  const buffers = backend.numDataIds();
+  const pad = { top: 1, bottom: 1, left: 1, right: 1 };
+  const variants = fusedAvailable() ? [false, true] : [false];
+  const read = (t: tf.TensorInfo) => {
+    const v = (backend.readSync(t.dataId) as Float32Array).slice();
+    backend.disposeData(t.dataId);
+    return v;
+  };
+  const ys = variants.map((fused) => read(directConv2d(backend, x, w, pad, fused)));
+  const dws = variants.map((fused) => read(filterGradDirect(backend, x, dy, info, fused)));
+  assert(relativeError(ys[0], ys.at(-1)!) < 1e-5, "forward variants");
+  assert(relativeError(dws[0], dws.at(-1)!) < 1e-5, "filter-gradient variants");
+  assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
+  tf.dispose([x, w, dy]);
+});
+
+Deno.test("the direct forward takes few-channel inputs, where it measured faster", () => {
+  assertEquals([1, 3, 4, 8, 16, 64].map(directConvFaster), [true, true, true, false, false, false]);
+});
