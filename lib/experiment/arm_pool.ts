@@ -63,6 +63,8 @@ export interface ArmJob {
   teachers: FineTunedTransfer[];
   /** Bring the trained model back (it teaches a later arm). */
   returnModel?: boolean;
+  /** Called after every epoch of a fine-tuned arm (`epoch` counts from 0). */
+  onEpoch?: (epoch: number) => void;
 }
 
 /** A finished arm. */
@@ -87,7 +89,7 @@ export class ArmPool {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<
     number,
-    { resolve: (d: ArmDone) => void; reject: (e: Error) => void }
+    { resolve: (d: ArmDone) => void; reject: (e: Error) => void; onEpoch?: (e: number) => void }
   >();
   readonly #queue: (() => void)[] = [];
   #nextId = 1;
@@ -156,7 +158,7 @@ export class ArmPool {
     };
     try {
       return await new Promise<ArmDone>((resolve, reject) => {
-        this.#pending.set(id, { resolve, reject });
+        this.#pending.set(id, { resolve, reject, onEpoch: job.onEpoch });
         slot.worker.postMessage(message);
       });
     } finally {
@@ -205,6 +207,7 @@ export class ArmPool {
     if (reply.type === "ready") return;
     const waiter = this.#pending.get(reply.id);
     if (!waiter) return;
+    if (reply.type === "progress") return waiter.onEpoch?.(reply.epoch);
     this.#pending.delete(reply.id);
     if (reply.type === "error") waiter.reject(new Error(reply.message));
     else waiter.resolve(reply);

@@ -77,6 +77,8 @@ export type ArmWorkerMessage =
 /** What a worker answers. */
 export type ArmWorkerReply =
   | { type: "ready" }
+  /** An epoch of a fine-tuned arm finished (`epoch` counts from 0). */
+  | { type: "progress"; id: number; epoch: number }
   | {
     type: "done";
     id: number;
@@ -136,7 +138,9 @@ async function run(msg: Extract<ArmWorkerMessage, { type: "run" }>): Promise<voi
   const teachers: FineTunedOf[] = [];
   try {
     for (const t of msg.teachers) teachers.push(await fineTunedFrom(t, ctx.shape));
-    const model = await trainArm(ctx, msg.arm, pre, undefined, teachers);
+    const onEpoch = (e: { epoch: number }) =>
+      scope.postMessage({ type: "progress", id: msg.id, epoch: e.epoch });
+    const model = await trainArm(ctx, msg.arm, pre, onEpoch, teachers);
     try {
       const { accuracy } = await evaluate(model, ctx.test, { count: ctx.testCount });
       const tuned = "result" in model ? model as FineTuned : undefined;

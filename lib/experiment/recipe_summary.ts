@@ -81,9 +81,10 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
 export function describeRecipe(config: ExperimentConfig, train: ImageDataset): string[] {
   const { backbone, why } = chooseBackbone(train);
   const mine = backboneSettingText(config.backbone);
-  const chosen = config.backbone.kind === backbone.kind
+  const auto = backboneSettingText(backbone);
+  const chosen = mine === auto
     ? `backbone ${mine}: ${why}`
-    : `backbone ${mine} (set by hand; the data would choose ${backbone.kind}: ${why})`;
+    : `backbone ${mine} (set by hand; the data would choose ${auto}: ${why})`;
   const labelled = config.labels - config.validation;
   const tune = supervisedSteps(config.finetune, labelled);
   const strong = supervisedSteps(baselinesFor(config).strong.config, labelled);

@@ -41,6 +41,7 @@ import {
 import { teacherArmsOf } from "./arm_table.ts";
 import type { ArmPool } from "./arm_pool.ts";
 import type { FineTunedTransfer } from "./arm_worker.ts";
+import { trainArmsOnPool } from "./pooled_arms.ts";
 
 export { type Arm, ARMS } from "./arms.ts";
 
@@ -86,7 +87,11 @@ export function pretrainLine(e: PretrainEpoch, batchSize: number): string {
     ? ""
     : `, contrastive acc ${pct(e.contrastiveAccuracy)}, kNN (val) ${
       e.knnAccuracy === undefined ? "—" : pct(e.knnAccuracy)
-    }, z spread ${e.zStd!.toFixed(3)} (1/√d ${(1 / Math.sqrt(e.zDim!)).toFixed(3)})`;
+    }, z spread ${e.zStd!.toFixed(3)} (1/√d ${(1 / Math.sqrt(e.zDim!)).toFixed(3)})${
+      e.rankH === undefined
+        ? ""
+        : `, RankMe h ${e.rankH.toFixed(1)}/${e.hDim}, z ${e.rankZ!.toFixed(1)}/${e.zDim}`
+    }`;
   const line = `  epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, lr ${
     e.learningRate.toExponential(2)
   }${monitor}, ${e.seconds.toFixed(1)} s (${
@@ -221,7 +226,16 @@ export async function runSeed(
     } else {
       // The fine-tuned arms on the pool (those before pre-training too), the rest here.
       const tuned = runnable.filter((a) => isFineTunedArm(a));
-      const onPool = runPooled(pool, config, tuned, pre, seed, report, onModel);
+      const onPool = trainArmsOnPool(pool, {
+        config,
+        seed,
+        arms: tuned,
+        pre,
+        onDone: (arm, done) => {
+          if (done.model) onModel?.(arm, done.model);
+          report(arm, done.accuracy, done.seconds, done.result, distilledNote(done.notes ?? {}));
+        },
+      });
       for (const arm of late.filter((a) => !isFineTunedArm(a))) await score(arm, pre);
       await onPool;
     }
@@ -231,68 +245,4 @@ export async function runSeed(
   }
   out.timing.total = (performance.now() - t0) / 1000;
   return out;
-}
-
-/**
- * Trains `arms` on the pool, at most one per worker at a time: a student as soon as its
- * teachers are done (before any other waiting arm), the arms that teach first.
- */
-async function runPooled(
-  pool: ArmPool,
-  config: ExperimentConfig,
-  arms: readonly Arm[],
-  pre: Pretrained,
-  seed: number,
-  report: (
-    arm: Arm,
-    accuracy: number,
-    seconds: number,
-    r?: SupervisedResult,
-    notes?: string,
-  ) => void,
-  onModel?: RunSeedOptions["onModel"],
-): Promise<void> {
-  const models = new Map<Arm, FineTunedTransfer>();
-  const finished = new Set<Arm>();
-  const waiting = [...arms].sort((a, b) =>
-    Number(TEACHING_ARMS.includes(b)) - Number(TEACHING_ARMS.includes(a))
-  );
-  const validation = config.validation > 0;
-  const teachersOf = (arm: Arm) => teacherArmsOf(arm, validation);
-  const ready = (arm: Arm) => teachersOf(arm).every((t) => finished.has(t) || !arms.includes(t));
-  await new Promise<void>((resolve, reject) => {
-    let running = 0;
-    const pump = () => {
-      if (waiting.length === 0 && running === 0) return resolve();
-      while (running < pool.size) {
-        const students = waiting.filter((a) => teachersOf(a).length > 0 && ready(a));
-        const next = students[0] ?? waiting.find((a) => teachersOf(a).length === 0);
-        if (next === undefined) return;
-        waiting.splice(waiting.indexOf(next), 1);
-        running++;
-        const teachers = teachersOf(next).map((t) => models.get(t)).filter((m) => m !== undefined);
-        pool.run({
-          config,
-          seed,
-          arm: next,
-          pretrained: PRETRAINED_ARMS.includes(next) ? pre : undefined,
-          teachers,
-          returnModel: TEACHING_ARMS.includes(next),
-        }).then((done) => {
-          if (done.model) models.set(next, done.model);
-          if (done.model) onModel?.(next, done.model);
-          finished.add(next);
-          const n = done.notes;
-          const note = n?.teacher === undefined
-            ? ""
-            : `; teacher ${n.teacher}, ${n.unlabelledUsed} ` +
-              `unlabelled images, agrees with the teacher on ${pct(n.agreement ?? NaN)}`;
-          report(next, done.accuracy, done.seconds, done.result, note);
-          running--;
-          pump();
-        }, reject);
-      }
-    };
-    pump();
-  });
 }

@@ -93,6 +93,9 @@ Deno.test({
     assert(!isCollapsing(before, 10), `healthy at the start: ${before}`);
     assert(last.zStd! < before / 3 && isCollapsing(last.zStd!, 10), `collapsed: ${last.zStd}`);
     assert(lines.at(-1)!.includes("warning: the projections are collapsing"), lines.at(-1));
+    // The effective rank of z says the same: a handful of directions out of 10.
+    const rank = /RankMe h [\d.]+\/\d+, z ([\d.]+)\/10/.exec(lines.at(-1)!);
+    assert(rank !== null && Number(rank[1]) < 2, lines.at(-1));
   },
 });
 

@@ -98,3 +98,15 @@ Deno.test("checkLabelBudget: a budget larger than the labelled images is a clear
     "at least 4",
   );
 });
+
+Deno.test("describeRecipe: a backbone set by hand is named as such, beside the data's own choice", async () => {
+  const { describeRecipe } = await import("../../lib/experiment/recipe_summary.ts");
+  const grey = fakeDataset([30, 30], 200, 1);
+  const auto = describeRecipe(fullRecipe(), grey)[0];
+  assert(auto.startsWith("backbone cnn: grey images"), auto);
+  const wide = describeRecipe(
+    { ...fullRecipe(), backbone: { kind: "cnn", channels: [32, 64, 128] } },
+    grey,
+  )[0];
+  assert(/^backbone cnn-wide \(set by hand; the data would choose cnn: /.test(wide), wide);
+});

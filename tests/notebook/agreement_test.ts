@@ -1,15 +1,21 @@
 /**
  * The experiment (`runSeed`) and the notebooks' cached steps (`evaluatedArms`)
  * are one pipeline: one quick seed gives the same test accuracy for every arm
- * through both — first training, then reading every fine-tuned arm back from
- * its tfjs checkpoint.
+ * through both — first training (on the arm pool when there are two cores),
+ * then reading every fine-tuned arm back from its tfjs checkpoint.
  */
 import { initBackend } from "../../lib/backend.ts";
 import { loadMnist } from "../../lib/data/mnist.ts";
-import { ARMS } from "../../lib/experiment/arms.ts";
+import { ARMS, isFineTunedArm } from "../../lib/experiment/arms.ts";
 import { tinyRecipe } from "../experiment/tiny_recipe.ts";
 import { runSeed } from "../../lib/experiment/run_seed.ts";
-import { evaluatedArms, prepareContext, pretrained } from "../../lib/notebook/steps.ts";
+import { trainingWorkers } from "../../lib/backend.ts";
+import {
+  evaluatedArms,
+  prepareContext,
+  pretrained,
+  trainArmsAhead,
+} from "../../lib/notebook/steps.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 Deno.test({
@@ -25,6 +31,14 @@ Deno.test({
       for (const pass of ["trained", "loaded"]) {
         const ctx = await prepareContext(config, 0, { data, root });
         const pre = await pretrained(ctx);
+        // With two cores or more, the first pass trains the fine-tuned arms on the arm pool
+        // (one worker per core) and the second reads them all back.
+        const ahead = await trainArmsAhead(ctx, pre, ARMS);
+        assertEquals(
+          ahead,
+          pass === "trained" && trainingWorkers("auto") > 1 ? ARMS.filter(isFineTunedArm) : [],
+          `${pass}: arms trained on the pool`,
+        );
         const outcomes = await evaluatedArms(ctx, pre);
         pre.dispose();
         assertEquals(outcomes.map((o) => o.arm), [...ARMS]);
