@@ -1,11 +1,10 @@
 /**
- * The direct SIMD convolution kernels (`lib/kernels/conv2d_direct_wasm.ts`,
- * `conv2d_backprop_filter_direct_wasm.ts`) against the paths they replace, in whole SSL steps:
- * each round times the step with every direct kernel off (XNNPACK forward and input gradient,
- * the patches filter gradient), with the direct forward alone (few-channel inputs only, as the
- * library's rule says), with the direct filter gradient alone, with both ("all on", the
- * default) and with the direct forward and input gradient on every shape they support, alternating
- * in one process so that a shared machine's drift hits every variant; it prints the medians of the
+ * Our convolution kernels (`lib/kernels/conv2d_paths_wasm.ts`: Winograd's F(2x2, 3x3), the direct
+ * SIMD convolution, the tiled filter gradient) against the paths they replace, in whole SSL
+ * steps: each round times the step with all of them off (XNNPACK forward and input gradient, the
+ * patches filter gradient), with the filter gradient alone, with the forward and input gradient
+ * (direct kernel only; then with Winograd's), and all on (the default), alternating in one
+ * process so that a shared machine's drift hits every variant; it prints the medians of the
  * rounds and each variant's ratio to "off".
  *
  * ```sh
@@ -17,7 +16,7 @@
 import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
-import { DIRECT_CONV } from "../lib/kernels/conv2d_direct_wasm.ts";
+import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
 import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
 
 /** The command's flags (`--help`). */
@@ -36,13 +35,31 @@ export const CONV_DIRECT_COMMAND = {
   },
 } as const satisfies CommandSpec;
 
-/** The variants, as the `DIRECT_CONV` switches they set. */
-export const VARIANTS: Readonly<Record<string, typeof DIRECT_CONV>> = {
-  off: { forward: false, inputGrad: false, filterGrad: false, everyShape: false },
-  forward: { forward: true, inputGrad: false, filterGrad: false, everyShape: false },
-  "filter gradient": { forward: false, inputGrad: false, filterGrad: true, everyShape: false },
-  "all on": { forward: true, inputGrad: true, filterGrad: true, everyShape: false },
-  "every shape": { forward: true, inputGrad: true, filterGrad: true, everyShape: true },
+/** The variants, as the `CONV_PATHS` switches they set. */
+export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
+  off: { forward: false, inputGrad: false, filterGrad: false, winograd: false, everyShape: false },
+  "filter gradient": {
+    forward: false,
+    inputGrad: false,
+    filterGrad: true,
+    winograd: false,
+    everyShape: false,
+  },
+  "forward + input gradient, direct only": {
+    forward: true,
+    inputGrad: true,
+    filterGrad: false,
+    winograd: false,
+    everyShape: false,
+  },
+  "forward + input gradient, Winograd": {
+    forward: true,
+    inputGrad: true,
+    filterGrad: false,
+    winograd: true,
+    everyShape: false,
+  },
+  "all on": { forward: true, inputGrad: true, filterGrad: true, winograd: true, everyShape: false },
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -62,14 +79,14 @@ if (import.meta.main) {
     for (let r = 0; r < opts.rounds; r++) {
       const line: string[] = [];
       for (const [name, flags] of Object.entries(VARIANTS)) {
-        Object.assign(DIRECT_CONV, flags);
+        Object.assign(CONV_PATHS, flags);
         const res = await benchSslStep(SSL_STEP_PAIRS[model], 2, 4, model);
         (ms[name] ??= []).push(res.msPerStep);
         line.push(`${name} ${res.msPerStep.toFixed(0)}`);
       }
       console.log(`  ${model} round ${r + 1} (ms/step): ${line.join(", ")}`);
     }
-    Object.assign(DIRECT_CONV, VARIANTS["all on"]);
+    Object.assign(CONV_PATHS, VARIANTS["all on"]);
     const off = median(ms.off);
     for (const name of Object.keys(VARIANTS)) {
       const m = median(ms[name]);

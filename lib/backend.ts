@@ -34,7 +34,7 @@ import { useReluGradWasm } from "./kernels/relu_grad_wasm.ts";
 import { conv2dBackpropFilterWasmConfig } from "./kernels/conv2d_backprop_filter_wasm.ts";
 import { conv2dBackpropInputWasmConfig } from "./kernels/conv2d_backprop_input_wasm.ts";
 import { explicitSamePaddingConfig } from "./kernels/conv_same_padding_wasm.ts";
-import { directConv2dConfig } from "./kernels/conv2d_direct_wasm.ts";
+import { fastConv2dConfig } from "./kernels/conv2d_paths_wasm.ts";
 import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
@@ -109,8 +109,8 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("Conv2D", (f) => explicitSamePaddingConfig("Conv2D", f));
   wrapWasmKernel("Conv2D", singleChannelConv2dConfig);
   wrapWasmKernel("FusedConv2D", (f) => explicitSamePaddingConfig("FusedConv2D", f));
-  wrapWasmKernel("Conv2D", (f) => directConv2dConfig("Conv2D", f));
-  wrapWasmKernel("FusedConv2D", (f) => directConv2dConfig("FusedConv2D", f));
+  wrapWasmKernel("Conv2D", (f) => fastConv2dConfig("Conv2D", f));
+  wrapWasmKernel("FusedConv2D", (f) => fastConv2dConfig("FusedConv2D", f));
   kernelsRegistered = true;
 }
 

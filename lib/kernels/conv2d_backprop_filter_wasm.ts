@@ -69,7 +69,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, type ConvBackpropAttrs, requireNhwc, Scratch } from "./call_kernel.ts";
 import { filterGradByPatches, patchesSupported } from "./conv2d_backprop_filter_patches_wasm.ts";
 import { directFilterGradApplies, filterGradDirect } from "./conv2d_backprop_filter_direct_wasm.ts";
-import { DIRECT_CONV } from "./conv2d_direct_wasm.ts";
+import { CONV_PATHS } from "./conv2d_paths_wasm.ts";
 
 /**
  * The ways this kernel computes `dW`: "direct" (stride 1, `conv2d_backprop_filter_direct_wasm.ts`),
@@ -117,7 +117,7 @@ export function conv2dBackpropFilterWasm(
   );
   const direct = directFilterGradApplies(info, x, dy);
   const chosen = path ??
-    (DIRECT_CONV.filterGrad && direct
+    (CONV_PATHS.filterGrad && direct
       ? "direct"
       : filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]));
   if (chosen === "direct" && direct) return filterGradDirect(backend, x, dy, info);

@@ -27,12 +27,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, type ConvBackpropAttrs, requireNhwc, Scratch } from "./call_kernel.ts";
-import {
-  DIRECT_CONV,
-  directConv2d,
-  directConvApplies,
-  directConvFaster,
-} from "./conv2d_direct_wasm.ts";
+import { CONV_PATHS, fastStride1Conv } from "./conv2d_paths_wasm.ts";
 
 /**
  * Builds the kernel config; `original` is the backend's own kernel, used for
@@ -75,12 +70,10 @@ export function conv2dBackpropInputWasmConfig(original: tf.KernelFunc): tf.Kerne
       const swapped = scratch.keep(
         callKernel("Transpose", backend, { x: flipped }, { perm: [0, 1, 3, 2] }),
       );
-      if (
-        DIRECT_CONV.inputGrad && directConvApplies(dy, swapped, 1, 1, "NHWC") &&
-        (DIRECT_CONV.everyShape || directConvFaster(dy.shape[3]))
-      ) {
-        return directConv2d(backend, dy, swapped, { top, bottom, left, right });
-      }
+      const fast = CONV_PATHS.inputGrad
+        ? fastStride1Conv(backend, dy, swapped, { top, bottom, left, right })
+        : undefined;
+      if (fast !== undefined) return fast;
       return callKernel("Conv2D", backend, { x: dy, filter: swapped }, {
         strides: [1, 1],
         pad: [[0, 0], [top, bottom], [left, right], [0, 0]],

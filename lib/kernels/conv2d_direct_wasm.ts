@@ -15,8 +15,9 @@
  * then differ from the unfused variant in the last bits, as in `simd_at_b_wasm.ts`). The input is
  * padded once, by a copy with zero borders.
  *
- * {@linkcode directConvApplies} says which convolutions it takes: stride 1, dilation 1, NHWC,
- * float32, output channels a multiple of 4.
+ * {@linkcode directConvApplies} says which convolutions it can take: stride 1, dilation 1, NHWC,
+ * float32, output channels a multiple of 4; `conv2d_paths_wasm.ts` says which it does take (where
+ * it measured faster than XNNPACK and Winograd's kernel does not apply).
  *
  * @example
  * ```ts
@@ -36,7 +37,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
@@ -49,25 +50,6 @@ import {
   op,
   V128,
 } from "./wasm_simd_builder.ts";
-
-/**
- * Which convolutions the direct kernels take (all on by default): `forward` (`Conv2D`, and
- * `FusedConv2D` without bias or activation), `inputGrad` (stride-1 `Conv2DBackpropInput`),
- * `filterGrad` (stride-1 `Conv2DBackpropFilter`, `conv2d_backprop_filter_direct_wasm.ts`).
- * Benchmarks switch them off to time the paths they replace.
- */
-export const DIRECT_CONV: {
-  forward: boolean;
-  inputGrad: boolean;
-  filterGrad: boolean;
-  /** Forward and input gradient on every shape they support, not only where they won (tests). */
-  everyShape: boolean;
-} = {
-  forward: true,
-  inputGrad: true,
-  filterGrad: true,
-  everyShape: false,
-};
 
 /** Output pixels per tile. */
 export const TILE_PIXELS = 3;
@@ -274,16 +256,6 @@ export function directConvModuleBytes(
   }]);
 }
 
-/**
- * Whether the direct kernel is the faster path for a convolution of `inChannels` input channels:
- * measured against XNNPACK in the ResNet's step (`bench/conv_direct.ts`, 2026-12-07), it won on the
- * stem (3 input channels: 13.0 → 9.2 ms) and tied on 16-64 channels (x0.90 to x1.07, within the
- * shared machine's noise), so it takes only few-channel inputs.
- */
-export function directConvFaster(inChannels: number): boolean {
-  return inChannels <= 4;
-}
-
 /** Whether {@linkcode directConv2d} computes a convolution with these settings. */
 export function directConvApplies(
   x: tf.TensorInfo,
@@ -367,38 +339,4 @@ export function directConv2d(
   } finally {
     if (padded !== x) backend.disposeData(padded.dataId);
   }
-}
-
-/** Builds the `Conv2D` or `FusedConv2D` kernel config around `original`, the backend's (wrapped) kernel. */
-export function directConv2dConfig(name: string, original: tf.KernelFunc): tf.KernelConfig {
-  const kernelFunc = (args: Parameters<tf.KernelFunc>[0]) => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<
-      string,
-      tf.TensorInfo | undefined
-    >;
-    const attrs = (args.attrs ?? {}) as Record<string, unknown>;
-    const plain = bias == null && preluActivationWeights == null &&
-      (attrs.activation === undefined || attrs.activation === "linear");
-    if (
-      !DIRECT_CONV.forward || !plain || x === undefined || filter === undefined ||
-      !directConvApplies(x, filter, attrs.strides, attrs.dilations, attrs.dataFormat) ||
-      !(DIRECT_CONV.everyShape || directConvFaster(x.shape[3])) ||
-      // A single input channel has its own kernel (conv2d_single_channel_wasm.ts).
-      x.shape[3] === 1
-    ) {
-      return original(args);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      1,
-      1,
-      attrs.pad as "valid",
-      attrs.dimRoundingMode as "floor" | undefined,
-    );
-    const { top, bottom, left, right } = info.padInfo;
-    if (Math.min(top, bottom, left, right) < 0) return original(args);
-    return directConv2d(args.backend as BackendWasm, x, filter, { top, bottom, left, right });
-  };
-  return { kernelName: name, backendName: "wasm", kernelFunc };
 }

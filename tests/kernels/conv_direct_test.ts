@@ -1,11 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { initBackend } from "../../lib/backend.ts";
-import {
-  DIRECT_CONV,
-  directConv2d,
-  directConvFaster,
-} from "../../lib/kernels/conv2d_direct_wasm.ts";
+import { directConv2d } from "../../lib/kernels/conv2d_direct_wasm.ts";
+import { CONV_PATHS, directConvFaster } from "../../lib/kernels/conv2d_paths_wasm.ts";
+import { winogradApplies, winogradConv2d } from "../../lib/kernels/conv2d_winograd_wasm.ts";
 import {
   directFilterGradApplies,
   filterGradDirect,
@@ -41,13 +39,17 @@ async function convAndGrads(
 }
 
 // Tails of every kind: 1 or 2 pixels after the tiles of 3, channel blocks of 4, 8 and 12 after
-// the blocks of 16, 1x1 and 5x5 filters, "valid", "same" and uneven explicit padding.
+// the blocks of 16, 1x1 and 5x5 filters, "valid", "same" and uneven explicit padding; for
+// Winograd's kernel, chunks of block rows with a last row of blocks after the tiles of 3.
 const cases: [Shape4, Shape4, Pad][] = [
   [[2, 7, 7, 3], [3, 3, 3, 16], "same"], // the ResNet stem's shape, small
   [[2, 8, 5, 3], [3, 3, 3, 20], "valid"],
   [[3, 6, 7, 4], [3, 3, 4, 8], "same"],
   [[2, 9, 8, 16], [3, 3, 16, 16], "same"],
   [[2, 5, 5, 32], [3, 3, 32, 64], "same"],
+  [[3, 8, 8, 16], [3, 3, 16, 32], "same"], // Winograd's: even outputs, 4k channels
+  [[2, 10, 6, 8], [3, 3, 8, 4], "valid"],
+  [[2, 8, 12, 12], [3, 3, 12, 20], [[0, 0], [2, 0], [1, 1], [0, 0]]],
   [[2, 6, 4, 8], [1, 1, 8, 12], "valid"],
   [[2, 7, 6, 2], [5, 5, 2, 4], "same"],
   [[2, 7, 7, 6], [3, 3, 6, 28], [[0, 0], [2, 0], [0, 1], [0, 0]]],
@@ -58,42 +60,32 @@ for (const [xShape, fShape, pad] of cases) {
   Deno.test(`direct convolution kernels match cpu, forward and gradients: ${label}`, async () => {
     await initBackend("wasm");
     const ref = await convAndGrads("cpu", xShape, fShape, pad);
-    // Every direct path on, whatever the speed rule says, then the rule's own choice.
-    const saved = { ...DIRECT_CONV };
-    for (const force of [true, false]) {
+    // The direct kernel on every shape it takes, the default choice (Winograd's kernel on 3x3
+    // layers of 4k channels with an even output), and the default without Winograd's kernel.
+    const saved = { ...CONV_PATHS };
+    for (const variant of ["every shape direct", "default", "no winograd"]) {
+      CONV_PATHS.everyShape = variant === "every shape direct";
+      CONV_PATHS.winograd = variant !== "no winograd";
       const before = tf.memory().numTensors;
-      const got = await (force
-        ? withEveryShape(() =>
-          convAndGrads("wasm", xShape, fShape, pad)
-        )
-        : convAndGrads("wasm", xShape, fShape, pad));
+      const got = await convAndGrads("wasm", xShape, fShape, pad).finally(() =>
+        Object.assign(CONV_PATHS, saved)
+      );
       for (const [i, name] of ["forward", "input gradient", "filter gradient"].entries()) {
         const e = relativeError(ref[i], got[i]);
-        assert(e < 1e-4, `${label} (forced ${force}): ${name} relative error ${e}`);
+        assert(e < 1e-4, `${label} (${variant}): ${name} relative error ${e}`);
       }
       assertEquals(tf.memory().numTensors, before, "tensors alive");
     }
-    Object.assign(DIRECT_CONV, saved);
   });
-}
-
-/** Runs `f` with the direct kernels taking every shape they support. */
-async function withEveryShape<T>(f: () => Promise<T>): Promise<T> {
-  DIRECT_CONV.everyShape = true;
-  try {
-    return await f();
-  } finally {
-    DIRECT_CONV.everyShape = false;
-  }
 }
 
 Deno.test("direct kernels: fused and unfused variants agree, no buffer left behind", async () => {
   await initBackend("wasm");
   const backend = tf.backend() as unknown as BackendWasm;
-  const x = tf.tensor4d(randomArray(2 * 6 * 7 * 16, 4), [2, 6, 7, 16]);
+  const x = tf.tensor4d(randomArray(2 * 6 * 8 * 16, 4), [2, 6, 8, 16]);
   const w = tf.tensor4d(randomArray(9 * 16 * 32, 5), [3, 3, 16, 32]);
-  const dy = tf.tensor4d(randomArray(2 * 6 * 7 * 32, 6), [2, 6, 7, 32]);
-  const info = tf.backend_util.computeConv2DInfo([2, 6, 7, 16], [3, 3, 16, 32], 1, 1, "same");
+  const dy = tf.tensor4d(randomArray(2 * 6 * 8 * 32, 6), [2, 6, 8, 32]);
+  const info = tf.backend_util.computeConv2DInfo([2, 6, 8, 16], [3, 3, 16, 32], 1, 1, "same");
   assert(directFilterGradApplies(info, x, dy), "a 3x3 stride-1 conv takes the direct path");
   const buffers = backend.numDataIds();
   const pad = { top: 1, bottom: 1, left: 1, right: 1 };
@@ -104,13 +96,22 @@ Deno.test("direct kernels: fused and unfused variants agree, no buffer left behi
     return v;
   };
   const ys = variants.map((fused) => read(directConv2d(backend, x, w, pad, fused)));
+  const ws = variants.map((fused) => read(winogradConv2d(backend, x, w, pad, fused)));
   const dws = variants.map((fused) => read(filterGradDirect(backend, x, dy, info, fused)));
   assert(relativeError(ys[0], ys.at(-1)!) < 1e-5, "forward variants");
+  assert(relativeError(ys[0], ws[0]) < 1e-5, "Winograd against direct");
+  assert(relativeError(ws[0], ws.at(-1)!) < 1e-5, "Winograd variants");
   assert(relativeError(dws[0], dws.at(-1)!) < 1e-5, "filter-gradient variants");
   assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
   tf.dispose([x, w, dy]);
 });
 
-Deno.test("the direct forward takes few-channel inputs, where it measured faster", () => {
+Deno.test("the direct forward takes few-channel inputs, Winograd's 3x3 stride-1 layers", () => {
   assertEquals([1, 3, 4, 8, 16, 64].map(directConvFaster), [true, true, true, false, false, false]);
+  const t = (shape: number[]) => ({ shape, dtype: "float32" }) as unknown as tf.TensorInfo;
+  const x = t([2, 8, 8, 16]);
+  assert(winogradApplies(x, t([3, 3, 16, 32]), 8, 8), "3x3, 16 → 32, 8x8 out");
+  assert(!winogradApplies(x, t([3, 3, 16, 32]), 7, 8), "odd output");
+  assert(!winogradApplies(x, t([1, 1, 16, 32]), 8, 8), "1x1");
+  assert(!winogradApplies(t([2, 8, 8, 3]), t([3, 3, 3, 16]), 8, 8), "3 input channels");
 });
