@@ -1,10 +1,12 @@
 /**
  * `deno task ablation`: the projection-head study (see lib/study/study.ts).
  *
- * Flags (`--help` lists them): `--part heads,temperature,labels` (default all), `--seeds a,b,c`
- * (default 0,1,2; quick 0,1), `--epochs N` and `--batch-size N` (the SSL budget of every
- * pre-training run), `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method of every
- * run; the temperature part is SimCLR's only), `--dataset mnist | fashion-mnist | folder:<path>`,
+ * Flags (`--help` lists them): `--part heads,temperature,labels,methods` (default the first
+ * three; `methods`, the projection head across SSL methods, runs only when named), `--seeds a,b,c`
+ * (default 0,1,2; quick 0,1; the methods part: 0), `--epochs N` and `--batch-size N` (the SSL
+ * budget of every pre-training run), `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method
+ * of every run; the temperature part is SimCLR's only; the methods part runs every method unless
+ * `--method` names one), `--dataset mnist | fashion-mnist | folder:<path>`,
  * `--quick` (or
  * `SSL_QUICK=1`), `--out FILE` (results JSON), `--backend wasm|webgpu|cpu|auto`, `--cache-dir DIR` (store
  * every finished run there; a rerun with the same settings resumes instead of starting over).
@@ -17,7 +19,7 @@ import { resultsJson } from "../lib/provenance.ts";
 import { writeFileSync } from "node:fs";
 import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.ts";
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
-import { fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
+import { ALL_PARTS, fullAblation, parseParts, PARTS, quickAblation } from "../lib/study/recipe.ts";
 import { runAblation } from "../lib/study/study.ts";
 import { ablationTables } from "../lib/study/report.ts";
 import {
@@ -53,7 +55,8 @@ export const ABLATION_COMMAND = {
       type: "string",
       value: "LIST",
       default: PARTS.join(","),
-      description: `parts of the study to run, any of ${PARTS.join(", ")}`,
+      description: `parts of the study to run, any of ${ALL_PARTS.join(", ")} (methods: the ` +
+        `projection head across SSL methods, one seed by default; only when named)`,
     },
     seeds: seedsFlag("0,1,2; quick 0,1"),
     method: METHOD_FLAG,
@@ -110,18 +113,35 @@ async function main(argv: readonly string[]): Promise<void> {
   if (seeds !== undefined) config.seeds = seeds;
   if (epochs !== undefined) config.pretrain.epochs = epochs;
   if (batchSize !== undefined) config.pretrain.batchSize = batchSize;
+  if (parts.includes("methods")) {
+    // The methods part: one seed unless --seeds says otherwise; every method unless --method
+    // names one; --epochs and --batch-size set its pre-training budget too.
+    if (seeds !== undefined) config.methods.seeds = seeds;
+    else if (parts.length === 1) config.seeds = [...config.methods.seeds];
+    if (argv.some((a) => a === "--method" || a.startsWith("--method="))) {
+      config.methods.methods = [method];
+    }
+    if (epochs !== undefined) config.methods.pretrain.epochs = epochs;
+    if (batchSize !== undefined) config.methods.pretrain.batchSize = batchSize;
+  }
   if (method !== "simclr") {
     // SimCLR's study stays as it was (its cached runs keep their keys).
     config.pretrain.method = method;
     config.base.pretrain.method = method;
     config.base.head = methodHead(method);
   }
+  // The methods part alone has its own pre-training budget: say that one.
+  const budget = parts.length === 1 && parts[0] === "methods"
+    ? config.methods.pretrain
+    : config.pretrain;
   console.log(
     `ablation: ${config.dataset}, method ${method}, parts ${config.parts.join(",")}, seeds ${
       config.seeds.join(",")
     }, ` +
-      `${config.quick ? "quick" : "full"} mode, SSL budget ${config.pretrain.epochs} epoch(s) at ` +
-      `batch ${config.pretrain.batchSize}, backend ${backend}`,
+      `${config.quick ? "quick" : "full"} mode, SSL budget ${budget.epochs} epoch(s) at ` +
+      `batch ${budget.batchSize}${
+        budget.maxStepsPerEpoch ? ` (at most ${budget.maxStepsPerEpoch} steps each)` : ""
+      }, backend ${backend}`,
   );
   let results;
   // The label curve trains the experiment's arms: side by side on every core, as the experiment.
@@ -151,7 +171,9 @@ async function main(argv: readonly string[]): Promise<void> {
       (results.timing_s.pretrain / 60).toFixed(1)
     } min; heads ${(results.timing_s.heads / 60).toFixed(1)}, temperature ${
       (results.timing_s.temperature / 60).toFixed(1)
-    }, labels ${(results.timing_s.labels / 60).toFixed(1)} min)`,
+    }, labels ${(results.timing_s.labels / 60).toFixed(1)}, methods ${
+      ((results.timing_s.methods ?? 0) / 60).toFixed(1)
+    } min)`,
   );
   if (out) {
     writeFileSync(out, resultsJson({ method, ...results, wall_s: wall }, "deno task ablation"));

@@ -21,6 +21,7 @@ import type { ImageDataset } from "../data/dataset.ts";
 import type { ProjectionHeadConfig } from "../models/heads/projection_heads.ts";
 import type { PretrainConfig } from "../train/pretrain.ts";
 import { type ExperimentConfig, recipeFor } from "../experiment/recipe.ts";
+import { fullMethodsPart, type MethodsPartConfig, quickMethodsPart } from "./methods_recipe.ts";
 
 /** The projection heads compared: none, linear, MLP with one and with two hidden layers. */
 export const HEAD_KINDS = ["none", "linear", "mlp1", "mlp2"] as const;
@@ -30,10 +31,15 @@ export type HeadKind = typeof HEAD_KINDS[number];
 export const FEATURES = ["h", "z"] as const;
 /** h or z. */
 export type FeatureKind = typeof FEATURES[number];
-/** The three parts of the study, in the order they run. */
+/** The three parts of the head study, in the order they run: what `--part` runs by default. */
 export const PARTS = ["heads", "temperature", "labels"] as const;
+/**
+ * Every part `--part` accepts: the head study's three and `methods`, the projection head
+ * across SSL methods (`methods.ts`), which runs only when asked for.
+ */
+export const ALL_PARTS = [...PARTS, "methods"] as const;
 /** One part of the study. */
-export type AblationPart = typeof PARTS[number];
+export type AblationPart = typeof ALL_PARTS[number];
 /** A number of labelled images, or every training label (the probes of parts 1 and 2). */
 export type LabelBudget = number | "all";
 
@@ -83,6 +89,8 @@ export interface AblationConfig {
   defaultHead: HeadKind;
   /** The label budgets of part 3 (the label curve, `label_curve.ts`). */
   labelBudgets: number[];
+  /** The `methods` part: methods x heads x fine-tuning (`methods_recipe.ts`). */
+  methods: MethodsPartConfig;
 }
 
 /**
@@ -107,6 +115,7 @@ export function fullAblation(dataset = "mnist", train?: ImageDataset): AblationC
     temperatures: [0.1, 0.2, 0.5, 1.0],
     defaultHead: "mlp2",
     labelBudgets: [10, 20, 50, 200, 1000],
+    methods: fullMethodsPart(),
   };
 }
 
@@ -124,6 +133,7 @@ export function quickAblation(dataset = "mnist", train?: ImageDataset): Ablation
     base: { ...base, probe: { ...base.probe, epochs: 60 } },
     pretrain: { ...full.pretrain, epochs: 1, batchSize: 128, maxStepsPerEpoch: 3 },
     labelBudgets: [10, 50],
+    methods: quickMethodsPart(),
   };
 }
 
@@ -148,14 +158,17 @@ export function headConfig(
   }
 }
 
-/** Parses `--part heads,temperature,labels` (any subset, any order; run in the study's order). */
+/**
+ * Parses `--part heads,temperature,labels,methods` (any subset, any order; run in the study's
+ * order).
+ */
 export function parseParts(spec: string): AblationPart[] {
   const asked = spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
   for (const p of asked) {
-    if (!(PARTS as readonly string[]).includes(p)) {
-      throw new Error(`unknown part "${p}"; use any of ${PARTS.join(", ")}`);
+    if (!(ALL_PARTS as readonly string[]).includes(p)) {
+      throw new Error(`unknown part "${p}"; use any of ${ALL_PARTS.join(", ")}`);
     }
   }
-  if (asked.length === 0) throw new Error(`no part given; use any of ${PARTS.join(", ")}`);
-  return PARTS.filter((p) => asked.includes(p));
+  if (asked.length === 0) throw new Error(`no part given; use any of ${ALL_PARTS.join(", ")}`);
+  return ALL_PARTS.filter((p) => asked.includes(p));
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Provenance } from "../provenance.ts";
+import { type MethodsPartResults, methodsTables } from "./methods_report.ts";
 import { meanAndSpread } from "../eval/metrics.ts";
 import { LABEL_CURVE_ARMS, type LabelCurveArm, type LabelCurvePoint } from "./label_curve.ts";
 import {
@@ -91,8 +92,17 @@ export interface AblationResults {
     temperature: number;
     budgets: LabelCurvePoint[];
   };
+  /** The `methods` part: the projection head across SSL methods (`methods_report.ts`). */
+  methods?: MethodsPartResults;
   /** Seconds: in all, in pre-training, and per part. */
-  timing_s: { total: number; pretrain: number; heads: number; temperature: number; labels: number };
+  timing_s: {
+    total: number;
+    pretrain: number;
+    heads: number;
+    temperature: number;
+    labels: number;
+    methods?: number;
+  };
   /** Every setting. */
   config: AblationConfig;
   /** The tfjs backend. */
@@ -258,7 +268,11 @@ export function labelsTable(r: AblationResults): string {
 
 /** Every table of the results, separated by blank lines. */
 export function ablationTables(r: AblationResults): string {
-  return [headsTable(r), temperatureTable(r), labelsTable(r)].filter((t) => t !== "").join(
-    "\n\n",
-  );
+  return [
+    headsTable(r),
+    temperatureTable(r),
+    labelsTable(r),
+    r.methods ? methodsTables(r.methods) : "",
+  ]
+    .filter((t) => t !== "").join("\n\n");
 }

@@ -55,6 +55,7 @@ import {
 
 import { drawLabelled } from "./splits.ts";
 import { runLabelCurve } from "./label_curve.ts";
+import { runMethodsPart } from "./methods.ts";
 import type { ArmPool } from "../experiment/arm_pool.ts";
 import { headSettingText } from "../models/heads/head_setting.ts";
 import type { ResultStore } from "./cache.ts";
@@ -188,7 +189,7 @@ export async function runAblation(
     return summarise(runs);
   };
 
-  const timing = { heads: 0, temperature: 0, labels: 0 };
+  const timing = { heads: 0, temperature: 0, labels: 0, methods: 0 };
   const results: Omit<AblationResults, "timing_s" | "date"> = {
     kind: "ablation",
     dataset: config.dataset,
@@ -286,6 +287,15 @@ export async function runAblation(
         for (const p of pres) p.dispose();
       }
       timing.labels = (performance.now() - tl) / 1000;
+    }
+
+    // Part 4 (only when asked for): the projection head across SSL methods.
+    if (config.parts.includes("methods")) {
+      const tm = performance.now();
+      const m = await runMethodsPart(config, data, log, cacheDir);
+      results.methods = m.results;
+      pretrainSeconds += m.pretrainSeconds;
+      timing.methods = (performance.now() - tm) / 1000;
     }
   } finally {
     for (const run of cache.values()) run.pre.dispose();

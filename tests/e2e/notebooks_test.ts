@@ -35,6 +35,8 @@ const expected: Record<
   "06_finetuning.ipynb": { charts: 5, tables: 4, bars: 2 },
   "07_evaluation.ipynb": { charts: 4, tables: 2, bars: 1 },
   "08_projection_head_study.ipynb": { charts: 4, bars: 1 },
+  // The methods grid live, its table, the six findings' charts, keep-or-discard, collapse, RankMe.
+  "09_why_the_head_helps.ipynb": { charts: 6, tables: 4, bars: 1 },
 };
 
 Deno.test({
