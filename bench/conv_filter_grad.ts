@@ -166,7 +166,7 @@ if (import.meta.main) {
       `(x${(before / after).toFixed(2)})`,
   );
   if (sslStep) {
-    const views: Record<FilterGradPath, number[]> = { direct: [], convolution: [], patches: [] };
+    const views: Record<"convolution" | "patches", number[]> = { convolution: [], patches: [] };
     for (let round = 0; round < rounds; round++) {
       for (const path of ["convolution", "patches"] as const) {
         useFilterGradPath(path);

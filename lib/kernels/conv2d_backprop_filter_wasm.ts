@@ -69,13 +69,19 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, type ConvBackpropAttrs, requireNhwc, Scratch } from "./call_kernel.ts";
 import { filterGradByPatches, patchesSupported } from "./conv2d_backprop_filter_patches_wasm.ts";
 import { directFilterGradApplies, filterGradDirect } from "./conv2d_backprop_filter_direct_wasm.ts";
+import {
+  filterGradWinograd,
+  winogradFilterGradApplies,
+} from "./conv2d_backprop_filter_winograd_wasm.ts";
 import { CONV_PATHS } from "./conv2d_paths_wasm.ts";
 
 /**
- * The ways this kernel computes `dW`: "direct" (stride 1, `conv2d_backprop_filter_direct_wasm.ts`),
- * else "patches" or "convolution" as {@linkcode filterGradPath} chooses.
+ * The ways this kernel computes `dW`: "winograd" (3x3 stride 1, 4k channels, even outputs:
+ * `conv2d_backprop_filter_winograd_wasm.ts`), else "direct" (stride 1,
+ * `conv2d_backprop_filter_direct_wasm.ts`), else "patches" or "convolution" as
+ * {@linkcode filterGradPath} chooses.
  */
-export type FilterGradPath = "direct" | "patches" | "convolution";
+export type FilterGradPath = "winograd" | "direct" | "patches" | "convolution";
 
 /**
  * The path for a conv with `inChannels` input channels, `outPixels` output
@@ -115,11 +121,15 @@ export function conv2dBackpropFilterWasm(
     attrs.pad,
     attrs.dimRoundingMode,
   );
+  const winograd = winogradFilterGradApplies(info, x, dy);
   const direct = directFilterGradApplies(info, x, dy);
   const chosen = path ??
-    (CONV_PATHS.filterGrad && direct
+    (CONV_PATHS.filterGrad && CONV_PATHS.winograd && winograd
+      ? "winograd"
+      : CONV_PATHS.filterGrad && direct
       ? "direct"
       : filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]));
+  if (chosen === "winograd" && winograd) return filterGradWinograd(backend, x, dy, info);
   if (chosen === "direct" && direct) return filterGradDirect(backend, x, dy, info);
   if (chosen === "patches" && x.dtype === "float32" && dy.dtype === "float32") {
     return filterGradByPatches(backend, x, dy, info);

@@ -1,7 +1,8 @@
 /**
  * Which kernel computes a convolution on the wasm backend: the choice between XNNPACK (the
- * backend's own `Conv2D`), Winograd's F(2x2, 3x3) (`conv2d_winograd_wasm.ts`), the direct SIMD
- * convolution (`conv2d_direct_wasm.ts`) and, for filter gradients, the tiled direct kernel
+ * backend's own `Conv2D`), Winograd's F(2x2, 3x3) (`conv2d_winograd_wasm.ts`, and for filter
+ * gradients `conv2d_backprop_filter_winograd_wasm.ts`), the direct SIMD convolution
+ * (`conv2d_direct_wasm.ts`) and, for filter gradients, the tiled direct kernel
  * (`conv2d_backprop_filter_direct_wasm.ts`), with the switches benchmarks use to time each path
  * against the one it replaced ({@linkcode CONV_PATHS}).
  *
@@ -33,8 +34,8 @@ import { winogradApplies, winogradConv2d } from "./conv2d_winograd_wasm.ts";
 /**
  * Which fast paths are on (all, by default): `forward` (`Conv2D`, and `FusedConv2D` without bias
  * or activation), `inputGrad` (stride-1 `Conv2DBackpropInput`), `filterGrad` (stride-1
- * `Conv2DBackpropFilter` by the tiled direct kernel), `winograd` (3x3 forward and input gradients
- * by Winograd's kernel; else the direct kernel or XNNPACK), `everyShape` (the direct kernel on
+ * `Conv2DBackpropFilter` by the tiled direct kernel), `winograd` (3x3 forward, input and filter
+ * gradients by Winograd's kernels; else the direct kernels or XNNPACK), `everyShape` (the direct kernel on
  * every shape it supports, not only where it won: tests).
  */
 export const CONV_PATHS: {

@@ -88,14 +88,14 @@ export function winogradApplies(
 // ---- the module ----------------------------------------------------------------------------
 
 /** `a + b`, `a - b` of two v128 locals, left on the stack. */
-const add = (a: number, b: number) => [...op.localGet(a), ...op.localGet(b), ...op.f32x4Add];
-const sub = (a: number, b: number) => [...op.localGet(a), ...op.localGet(b), ...op.f32x4Sub];
+export const add = (a: number, b: number) => [...op.localGet(a), ...op.localGet(b), ...op.f32x4Add];
+export const sub = (a: number, b: number) => [...op.localGet(a), ...op.localGet(b), ...op.f32x4Sub];
 
 /**
  * `inT(x, v, rows)`: the input transform of `rows` rows of blocks, from `x` (`&xPadded[b, 2·r0,
  * 0, 0]`) into `v` (`[16][chunk·blocksW][ci]`).
  */
-function inputTransformBody(s: WinogradShape): number[] {
+export function inputTransformBody(s: WinogradShape): number[] {
   const { ci, padW, blocksW, chunk } = s;
   const P = 3;
   const d = (i: number, j: number) => P + i * 4 + j; // 16 v128 locals: d, then rows transformed

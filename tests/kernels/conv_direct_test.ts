@@ -4,6 +4,7 @@ import { initBackend } from "../../lib/backend.ts";
 import { directConv2d } from "../../lib/kernels/conv2d_direct_wasm.ts";
 import { CONV_PATHS, directConvFaster } from "../../lib/kernels/conv2d_paths_wasm.ts";
 import { winogradApplies, winogradConv2d } from "../../lib/kernels/conv2d_winograd_wasm.ts";
+import { filterGradWinograd } from "../../lib/kernels/conv2d_backprop_filter_winograd_wasm.ts";
 import {
   directFilterGradApplies,
   filterGradDirect,
@@ -79,7 +80,7 @@ for (const [xShape, fShape, pad] of cases) {
   });
 }
 
-Deno.test("direct kernels: fused and unfused variants agree, no buffer left behind", async () => {
+Deno.test("direct and Winograd kernels: fused and unfused variants agree, no buffer left behind", async () => {
   await initBackend("wasm");
   const backend = tf.backend() as unknown as BackendWasm;
   const x = tf.tensor4d(randomArray(2 * 6 * 8 * 16, 4), [2, 6, 8, 16]);
@@ -98,10 +99,13 @@ Deno.test("direct kernels: fused and unfused variants agree, no buffer left behi
   const ys = variants.map((fused) => read(directConv2d(backend, x, w, pad, fused)));
   const ws = variants.map((fused) => read(winogradConv2d(backend, x, w, pad, fused)));
   const dws = variants.map((fused) => read(filterGradDirect(backend, x, dy, info, fused)));
+  const wdws = variants.map((fused) => read(filterGradWinograd(backend, x, dy, info, fused)));
   assert(relativeError(ys[0], ys.at(-1)!) < 1e-5, "forward variants");
   assert(relativeError(ys[0], ws[0]) < 1e-5, "Winograd against direct");
   assert(relativeError(ws[0], ws.at(-1)!) < 1e-5, "Winograd variants");
   assert(relativeError(dws[0], dws.at(-1)!) < 1e-5, "filter-gradient variants");
+  assert(relativeError(dws[0], wdws[0]) < 1e-5, "Winograd's filter gradient against direct");
+  assert(relativeError(wdws[0], wdws.at(-1)!) < 1e-5, "Winograd's filter-gradient variants");
   assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
   tf.dispose([x, w, dy]);
 });
