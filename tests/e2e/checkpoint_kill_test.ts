@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Checkpoint } from "../../lib/train/checkpoint.ts";
 import { assert, assertEquals } from "../assert.ts";
 
-const child = new URL("./fixtures/pretrain_child.ts", import.meta.url).pathname;
+const child = new URL("../train/fixtures/pretrain_child.ts", import.meta.url).pathname;
 const root = new URL("../..", import.meta.url).pathname;
 
 async function runChild(dir: string, epochs: number) {
