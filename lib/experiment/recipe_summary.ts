@@ -22,7 +22,8 @@
  */
 import { autoWorkers } from "../backend.ts";
 import type { ImageDataset } from "../data/dataset.ts";
-import { backboneSettingText } from "../models/backbones.ts";
+import { type BackboneConfig, backboneSettingText } from "../models/backbones.ts";
+import { MODERN_CNN_CHANNELS } from "../models/modern_cnn.ts";
 import { supervisedSteps } from "../train/supervised.ts";
 import { ARMS } from "./arm_table.ts";
 import { armRecipe, isFineTunedArm } from "./arms.ts";
@@ -40,6 +41,20 @@ export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   resnet: 180,
 });
 
+/**
+ * How many times the multiply-adds of the article-width modern CNN a CNN of these widths does per
+ * 28x28 image (3x3 convolutions, each block halving the resolution): the speeds above are for
+ * the default widths, and a wider CNN is that much slower (cnn-wide: about 9x).
+ */
+export function cnnCost(channels: readonly number[] | undefined): number {
+  const macs = (widths: readonly number[]) =>
+    widths.reduce(
+      (sum, c, i) => sum + (i === 0 ? 1 : widths[i - 1]) * c * 9 * (784 / 4 ** i),
+      0,
+    );
+  return channels ? macs(channels) / macs(MODERN_CNN_CHANNELS) : 1;
+}
+
 /** How much faster pre-training runs on two workers than on one thread (measured x1.2-1.6). */
 const WORKER_GAIN = 1.4;
 
@@ -49,7 +64,9 @@ const WORKER_GAIN = 1.4;
  */
 export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): number {
   const pixels = (train.height * train.width) / 784;
-  const speed = (kind: string) => (TRAINING_SPEED[kind] ?? TRAINING_SPEED.resnet) / pixels;
+  const speed = (backbone: BackboneConfig) =>
+    (TRAINING_SPEED[backbone.kind] ?? TRAINING_SPEED.resnet) /
+    (pixels * (backbone.kind === "cnn" ? cnnCost(backbone.channels) : 1));
   const labelled = config.labels - config.validation;
   const unlabelled = Math.min(train.count - config.labels, config.maxUnlabelled ?? Infinity);
   const p = config.pretrain;
@@ -60,18 +77,18 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
   const workers = p.workers === "auto" ? autoWorkers() : p.workers ?? 1;
   const gain = workers > 1 ? WORKER_GAIN : 1;
   const pretrainSeconds = (2 * p.batchSize * perEpoch * p.epochs) /
-    (speed(config.backbone.kind) * gain);
+    (speed(config.backbone) * gain);
   let seconds = 0;
   const ctx = { config } as Parameters<typeof armRecipe>[0];
   for (const arm of ARMS) {
     if (!isFineTunedArm(arm)) continue;
     const recipe = armRecipe(ctx, arm);
-    const kind = (recipe.backbone ?? config.backbone).kind;
+    const backbone = recipe.backbone ?? config.backbone;
     const student = arm === "ssl_distilled" || arm === "self_trained";
     const steps = student ? config.distill.steps : supervisedSteps(recipe.config, labelled);
     const batch = Math.min(recipe.config.batchSize, labelled);
     const extra = student ? config.distill.unlabelledBatch * (1 + 1 / 3) : 0;
-    seconds += (steps * (batch + extra)) / speed(kind);
+    seconds += (steps * (batch + extra)) / speed(backbone);
   }
   // The arms train side by side on the arm workers, one per core by default (`--arm-workers`).
   return pretrainSeconds + seconds / Math.max(1, autoWorkers());

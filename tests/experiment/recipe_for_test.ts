@@ -110,3 +110,18 @@ Deno.test("describeRecipe: a backbone set by hand is named as such, beside the d
   )[0];
   assert(/^backbone cnn-wide \(set by hand; the data would choose cnn: /.test(wide), wide);
 });
+
+Deno.test("estimateSeconds: a wider CNN takes as much longer as its multiply-adds say", async () => {
+  const { cnnCost, estimateSeconds } = await import("../../lib/experiment/recipe_summary.ts");
+  assertEquals(cnnCost(undefined), 1);
+  assertEquals(cnnCost([16, 16, 32]), 1);
+  const wide = cnnCost([32, 64, 128]);
+  assert(wide > 9 && wide < 10, `cnn-wide: ${wide}x`);
+  const grey = fakeDataset([30, 30], 2000, 1);
+  const base = estimateSeconds(fullRecipe(), grey);
+  const wider = estimateSeconds({
+    ...fullRecipe(),
+    backbone: { kind: "cnn", channels: [32, 64, 128] },
+  }, grey);
+  assert(wider > 8 * base && wider < 10 * base, `${base} s vs ${wider} s`);
+});
