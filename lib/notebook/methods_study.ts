@@ -144,15 +144,21 @@ export function methodsFindings(results: MethodsPartResults): string[] {
     );
   }
   for (const d of collapseDemos(results.runs)) {
+    const f = d.full;
+    const x = d.demo;
     lines.push(
-      `**${d.what}**: RankMe of h ${d.demo.rank_me.h.toFixed(1)} (full method ` +
-        `${d.full.rank_me.h.toFixed(1)}), probe on h ${pct(d.demo.probe.h.test)} (full ` +
-        `${pct(d.full.probe.h.test)}): ${d.demo.collapsed ? "collapsed" : "not collapsed"}.`,
+      `**${d.what}**: uncentred RankMe of h / z ${x.rank_me_uncentred.h.toFixed(1)} / ` +
+        `${x.rank_me_uncentred.z.toFixed(1)} (full method ${f.rank_me_uncentred.h.toFixed(1)} / ` +
+        `${f.rank_me_uncentred.z.toFixed(1)}), spread of z ${x.spread.z.toFixed(2)} (full ` +
+        `${f.spread.z.toFixed(2)}), probe on h ${pct(x.probe.h.test)} (full ` +
+        `${pct(f.probe.h.test)}): ${x.collapsed ? "collapsed" : "not collapsed"}` +
+        `${f.collapsed ? "; the full method is flagged too" : ""}.`,
     );
   }
   const collapsed = runMeans(results.runs).filter((r) => r.collapsed).map((r) => r.name);
   lines.push(
-    `**Collapsed runs** (RankMe of h or z below ${results.config.collapseRank}): ` +
+    `**Collapsed runs** (uncentred RankMe of h or z below ${results.config.collapseRank}, or ` +
+      `the spread of z below ${results.config.collapseSpread}): ` +
       `${collapsed.length ? collapsed.join("; ") : "none"}.`,
   );
   return lines;

@@ -9,8 +9,10 @@
  *    labelled images, measured on the dev holdout and the test set); RankMe and the spectrum
  *    of every layer from h to z on unlabelled images, and each layer's probe
  *    (`layerDiagnostics`); a probe of the applied quarter-turn and mirror at every layer
- *    (`transformProbe`, unlabelled images); a collapse flag (RankMe of h or z below the
- *    part's threshold);
+ *    (`transformProbe`, unlabelled images); a collapse flag: RankMe without centring (its
+ *    paper's) of h or z below the part's threshold, or the spread of the L2-normalised z
+ *    (SimSiam's measure, `collapseIndicator` x √width: about 1 spread out, 0 collapsed) below
+ *    its threshold;
  * 3. fine-tune it on the labelled images three ways (`fineTune`): discard the head, keep it
  *    as the classifier (only a head with one output per class), keep its first k layers;
  *    each scored on the dev holdout (which chooses) and the test set (reported).
@@ -36,6 +38,9 @@ import type { ImageDataset } from "../data/dataset.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
 import { accuracy } from "../eval/metrics.ts";
 import { layerDiagnostics } from "../eval/layer_diagnostics.ts";
+import { layerFeatures } from "../eval/layer_features.ts";
+import { collapseIndicator } from "../eval/monitor.ts";
+import { rankMe, singularValues } from "../eval/rank.ts";
 import { transformProbe } from "../eval/transform_probe.ts";
 import { headSettingText } from "../models/heads/head_setting.ts";
 import { featureDimOf, pretrain, type Pretrained } from "../pipeline/pretrain.ts";
@@ -91,7 +96,7 @@ export async function runMethodsPart(
   const splits = studySplits({ ...config, seeds: part.seeds }, train);
   const runs = methodRuns(part);
   const store = resultStore(cacheDir, {
-    version: 1,
+    version: 2,
     kind: "methods",
     dataset: config.dataset,
     backbone: base.backbone,
@@ -105,7 +110,15 @@ export async function runMethodsPart(
     maxTest: config.maxTest ?? null,
     probe: base.probe,
     knnK: base.knnK,
-    part: { ...part, methods: null, heads: null, seeds: null },
+    // The collapse thresholds only read the stored measures: a rerun may change them.
+    part: {
+      ...part,
+      methods: null,
+      heads: null,
+      seeds: null,
+      collapseRank: null,
+      collapseSpread: null,
+    },
   });
   let pretrainSeconds = 0;
 
@@ -149,13 +162,21 @@ export async function runMethodsPart(
     }
   };
 
+  /** The collapse flag of a run's measures, with the part's thresholds. */
+  const collapsedRun = (r: MethodRunResult) =>
+    isCollapsed(
+      { rankH: r.rank_me_uncentred.h, rankZ: r.rank_me_uncentred.z, spreadZ: r.spread.z },
+      part.collapseRank,
+      part.collapseSpread,
+    );
+
   /** One run of the grid for one seed: pre-train, score, fine-tune. */
   const oneRun = async (run: MethodRun, s: SeedSplit): Promise<MethodRunResult> => {
     const key = `methods-${runKey(run)}-seed${s.seed}`;
     const hit = store.get<MethodRunResult>(key);
     if (hit) {
       log(`  ${run.name}, seed ${s.seed}: read from ${store.dir}`);
-      return hit;
+      return { ...hit, collapsed: collapsedRun(hit) };
     }
     const t0 = performance.now();
     const setting = methodHeadSetting(run.method, run.head);
@@ -184,6 +205,7 @@ export async function runMethodsPart(
       const rankIdx = s.pool.subarray(0, Math.min(part.rankImages, s.pool.length));
       const layerTest = Math.min(part.layerTest, testCount);
       const probe = { epochs: part.probeEpochs, seed: s.seed, batchSize: Infinity };
+      const rankImages = gatherImages(train.images, size, rankIdx);
       const layers = await layerDiagnostics(pre.encoder, pre.head, {
         train: {
           images: gatherImages(train.images, size, s.labelled),
@@ -193,7 +215,16 @@ export async function runMethodsPart(
           images: testImages.subarray(0, layerTest * size),
           labels: testLabels.subarray(0, layerTest),
         },
-      }, { shape, numClasses, probe, rankImages: gatherImages(train.images, size, rankIdx) });
+      }, { shape, numClasses, probe, rankImages });
+      // Collapse, as the papers read it: RankMe without centring (its paper's) and the spread
+      // of the L2-normalised features (SimSiam's), of h and z on the same unlabelled images.
+      const feats = await layerFeatures(pre.encoder, pre.head, rankImages, rankIdx.length, shape);
+      const collapse = (f: (typeof feats)[number]) => ({
+        rank: rankMe(singularValues(f.features, f.count, f.dim, { centre: false })),
+        spread: collapseIndicator(f.features, f.count, f.dim) * Math.sqrt(f.dim),
+      });
+      const cH = collapse(feats[0]);
+      const cZ = collapse(feats[feats.length - 1]);
       // The transformation probes: unlabelled images from the end of the pool.
       const n = Math.min(part.transformImages, Math.floor(s.pool.length / 2));
       const tIdx = s.pool.subarray(s.pool.length - 2 * n);
@@ -261,8 +292,10 @@ export async function runMethodsPart(
         },
         knn: { h: scores.h.knn.test, z: scores.z.knn.test },
         rank_me: { h: rankH, z: rankZ },
+        rank_me_uncentred: { h: cH.rank, z: cZ.rank },
+        spread: { h: cH.spread, z: cZ.spread },
         zero_h: scores.zeroH,
-        collapsed: isCollapsed({ h: rankH, z: rankZ }, part.collapseRank),
+        collapsed: false,
         layers: layers.map((l) => ({
           layer: l.layer,
           depth: l.depth,
@@ -277,10 +310,13 @@ export async function runMethodsPart(
         pretrain_s: pretrainS,
         seconds: (performance.now() - t0) / 1000,
       };
+      result.collapsed = collapsedRun(result);
       store.set(key, result);
       const ft = fine.map((f) => `${f.mode} ${f.test === undefined ? "—" : pct(f.test)}`);
       log(
-        `  ${run.name}, seed ${s.seed}: RankMe h ${rankH.toFixed(1)} z ${rankZ.toFixed(1)}, ` +
+        `  ${run.name}, seed ${s.seed}: RankMe h ${rankH.toFixed(1)} z ${rankZ.toFixed(1)} ` +
+          `(uncentred ${cH.rank.toFixed(1)}, ${cZ.rank.toFixed(1)}), spread of z ` +
+          `${cZ.spread.toFixed(2)}, ` +
           `probe h ${pct(result.probe.h.test)} z ${pct(result.probe.z.test)}` +
           `${result.collapsed ? " (collapsed)" : ""}; fine-tuned ${ft.join(", ")} ` +
           `(${result.seconds.toFixed(0)} s)`,

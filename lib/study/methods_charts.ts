@@ -180,34 +180,47 @@ export function keepOrDiscardFigure(results: MethodsPartResults): PlotlyFigure {
   };
 }
 
-/** (6) The collapse demos beside their full methods: RankMe of h and probe on h. */
+/**
+ * (6) The collapse demos beside their full methods: the uncentred RankMe of h and z (about 1
+ * when every image gives the same direction) and the spread of the normalised z (SimSiam's
+ * measure: about 1 spread out, 0 collapsed).
+ */
 export function collapseFigure(results: MethodsPartResults): PlotlyFigure {
   const runs = collapseDemos(results.runs).flatMap((d) => [d.full, d.demo]);
+  const r1 = (v: number) => Math.round(v * 10) / 10;
   return {
     data: [
       {
         type: "bar",
-        name: "RankMe of h",
+        name: "RankMe of h (uncentred)",
         x: runs.map((r) => r.name),
-        y: runs.map((r) => Math.round(r.rank_me.h * 10) / 10),
+        y: runs.map((r) => r1(r.rank_me_uncentred.h)),
       },
       {
         type: "bar",
-        name: "linear probe on h (%)",
+        name: "RankMe of z (uncentred)",
         x: runs.map((r) => r.name),
-        y: runs.map((r) => pc(r.probe.h.test)),
+        y: runs.map((r) => r1(r.rank_me_uncentred.z)),
+      },
+      {
+        type: "scatter",
+        mode: "markers",
+        marker: { size: 12, symbol: "diamond" },
+        name: "spread of the normalised z (right axis)",
+        x: runs.map((r) => r.name),
+        y: runs.map((r) => Math.round(r.spread.z * 1000) / 1000),
         yaxis: "y2",
       },
     ],
     layout: {
       title: { text: "Collapse: SimSiam without its predictor, BYOL without head or predictor" },
       barmode: "group",
-      yaxis: { title: { text: "RankMe of h" } },
+      yaxis: { title: { text: "RankMe (uncentred)" } },
       yaxis2: {
-        title: { text: "probe on h (%)" },
+        title: { text: "spread of z (1: spread out, 0: collapsed)" },
         overlaying: "y",
         side: "right",
-        range: [0, 100],
+        rangemode: "tozero",
       },
       legend: { orientation: "h" },
     },

@@ -77,8 +77,10 @@ export interface MethodsPartConfig {
   transformImages: number;
   /** Epochs of the per-layer and transformation probes. */
   probeEpochs: number;
-  /** RankMe of h or z below this: the run is flagged as collapsed. */
+  /** Uncentred RankMe of h or z below this: the run is flagged as collapsed. */
   collapseRank: number;
+  /** The spread of the normalised z (SimSiam's measure, ~1 healthy) below this: collapsed. */
+  collapseSpread: number;
 }
 
 /** One pre-training of the grid. */
@@ -116,6 +118,7 @@ export function fullMethodsPart(): MethodsPartConfig {
     transformImages: 300,
     probeEpochs: 200,
     collapseRank: 2,
+    collapseSpread: 0.1,
   };
 }
 

@@ -13,8 +13,9 @@
  * @example
  * ```ts
  * import { isCollapsed } from "./methods_report.ts";
- * isCollapsed({ h: 1.1, z: 1.0 }, 2); // true: h and z span about one direction
- * isCollapsed({ h: 18.4, z: 7.2 }, 2); // false
+ * isCollapsed({ rankH: 1.1, rankZ: 1.0, spreadZ: 0.8 }, 2, 0.1); // true: about one direction
+ * isCollapsed({ rankH: 18.4, rankZ: 7.2, spreadZ: 0.02 }, 2, 0.1); // true: every z alike
+ * isCollapsed({ rankH: 18.4, rankZ: 7.2, spreadZ: 0.8 }, 2, 0.1); // false
  * ```
  *
  * @module
@@ -78,11 +79,18 @@ export interface MethodRunResult {
   probe: { h: ValTest; z: ValTest };
   /** kNN on h and z, test. */
   knn: { h: number; z: number };
-  /** RankMe of h and z on unlabelled images. */
+  /** RankMe of h and z on unlabelled images, centred (as `layerDiagnostics`). */
   rank_me: { h: number; z: number };
+  /** RankMe without centring (its paper's): about 1 when every image gives the same features. */
+  rank_me_uncentred: { h: number; z: number };
+  /**
+   * SimSiam's collapse measure: the mean per-dimension std of the L2-normalised features
+   * times √width (about 1 spread out, 0 when every image gives the same direction).
+   */
+  spread: { h: number; z: number };
   /** Share of test images whose h is all zeros. */
   zero_h: number;
-  /** RankMe of h or z below the part's threshold. */
+  /** Uncentred RankMe of h or z below the part's threshold, or the spread of z below its. */
   collapsed: boolean;
   /** h, every block of the head, z. */
   layers: MethodLayerRow[];
@@ -120,9 +128,16 @@ export interface MethodsPartResults {
   label_free: { probe: LabelFreeChoice; fine_tune: LabelFreeChoice };
 }
 
-/** Collapse: RankMe of h or of z below `threshold` (they span about one direction or none). */
-export function isCollapsed(rank: { h: number; z: number }, threshold: number): boolean {
-  return rank.h < threshold || rank.z < threshold;
+/**
+ * Collapse: the uncentred RankMe of h or of z below `rankThreshold` (every image gives about
+ * one direction), or the spread of z below `spreadThreshold` (SimSiam's measure).
+ */
+export function isCollapsed(
+  m: { rankH: number; rankZ: number; spreadZ: number },
+  rankThreshold: number,
+  spreadThreshold: number,
+): boolean {
+  return m.rankH < rankThreshold || m.rankZ < rankThreshold || m.spreadZ < spreadThreshold;
 }
 
 /** A run averaged over its seeds (same name). */
@@ -136,6 +151,8 @@ export interface RunMean {
   seeds: number;
   probe: { h: ValTest; z: ValTest };
   rank_me: { h: number; z: number };
+  rank_me_uncentred: { h: number; z: number };
+  spread: { h: number; z: number };
   collapsed: boolean;
   /** Mean accuracies per mode; `skipped` when the mode does not apply. */
   fine_tune: Record<FineTuneMode, { validation: number; test: number } | { skipped: string }>;
@@ -175,6 +192,11 @@ export function runMeans(runs: readonly MethodRunResult[]): RunMean[] {
       seeds: g.length,
       probe: { h: vt((r) => r.probe.h), z: vt((r) => r.probe.z) },
       rank_me: { h: mean(g.map((r) => r.rank_me.h)), z: mean(g.map((r) => r.rank_me.z)) },
+      rank_me_uncentred: {
+        h: mean(g.map((r) => r.rank_me_uncentred.h)),
+        z: mean(g.map((r) => r.rank_me_uncentred.z)),
+      },
+      spread: { h: mean(g.map((r) => r.spread.h)), z: mean(g.map((r) => r.spread.z)) },
       collapsed: g.some((r) => r.collapsed),
       fine_tune: fineTune,
       layers: first.layers,
@@ -284,9 +306,9 @@ const pred = (p: boolean | null) => (p === null ? "—" : p ? "on" : "off");
 /** The whole sweep: one row a run. */
 export function methodsRunsTable(results: MethodsPartResults): string {
   const rows = [
-    "| method | head | predictor | RankMe h | RankMe z | probe h | probe z | collapsed | " +
-    "discard | keep | keep-k |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| method | head | predictor | RankMe h | RankMe z | spread z | probe h | probe z | " +
+    "collapsed | discard | keep | keep-k |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of runMeans(results.runs)) {
     const ft = (m: FineTuneMode) => {
@@ -296,16 +318,16 @@ export function methodsRunsTable(results: MethodsPartResults): string {
     rows.push(
       `| ${r.method} | ${r.head_setting} | ${pred(r.predictor)} | ${rank(r.rank_me.h)} | ${
         rank(r.rank_me.z)
-      } | ${pct(r.probe.h.test)} | ${pct(r.probe.z.test)} | ${r.collapsed ? "**yes**" : "no"} | ${
-        ft("discard")
-      } | ${ft("keep")} | ${ft("keep-k")} |`,
+      } | ${r.spread.z.toFixed(2)} | ${pct(r.probe.h.test)} | ${pct(r.probe.z.test)} | ${
+        r.collapsed ? "**yes**" : "no"
+      } | ${ft("discard")} | ${ft("keep")} | ${ft("keep-k")} |`,
     );
   }
   const strong = results.strong.map((s) => `${pct(mean(s.test))} at ${s.steps} steps (${s.what})`)
     .join(", ");
   return [
     `Methods: ${results.data.labels} labels, test accuracy on ${results.data.test} images ` +
-    `(RankMe on unlabelled images; fine-tunes of ${results.config.finetune.steps} steps; keep: ` +
+    `(RankMe, centred, and the spread of the normalised z on unlabelled images; fine-tunes of ${results.config.finetune.steps} steps; keep: ` +
     `the head is the classifier; keep-k: its first ${results.config.keepLayers} layer(s) + a new ` +
     `classifier; — : does not apply). ${seedWords(results.seeds.length)}. The strong ` +
     `supervised baseline: ${strong}.`,
@@ -351,21 +373,26 @@ export function collapseTable(results: MethodsPartResults): string {
   const demos = collapseDemos(results.runs);
   if (demos.length === 0) return "";
   const rows = [
-    "| run | RankMe h | RankMe z | probe h | collapsed |",
-    "| --- | --- | --- | --- | --- |",
+    "| run | RankMe h | RankMe z | uncentred RankMe h | uncentred RankMe z | spread h | " +
+    "spread z | probe h | collapsed |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const d of demos) {
     for (const r of [d.full, d.demo]) {
       rows.push(
-        `| ${r.name} | ${rank(r.rank_me.h)} | ${rank(r.rank_me.z)} | ${pct(r.probe.h.test)} | ${
-          r.collapsed ? "**yes**" : "no"
-        } |`,
+        `| ${r.name} | ${rank(r.rank_me.h)} | ${rank(r.rank_me.z)} | ${
+          rank(r.rank_me_uncentred.h)
+        } | ${rank(r.rank_me_uncentred.z)} | ${r.spread.h.toFixed(2)} | ${
+          r.spread.z.toFixed(2)
+        } | ${pct(r.probe.h.test)} | ${r.collapsed ? "**yes**" : "no"} |`,
       );
     }
   }
   return [
-    `Collapse demos (collapsed: RankMe of h or z below ${results.config.collapseRank}; ` +
-    "chance is 10%)",
+    `Collapse demos (collapsed: uncentred RankMe of h or z below ` +
+    `${results.config.collapseRank}, or the spread of the normalised z below ` +
+    `${results.config.collapseSpread}: about 1 spread out, 0 when every image gives the same ` +
+    "direction; the probe's chance is 10%)",
     "",
     ...rows,
   ].join("\n");

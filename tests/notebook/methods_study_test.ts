@@ -59,7 +59,11 @@ Deno.test("methodsFindings: h against z, 90% on h, the collapse demos, the colla
     lines[1],
     "**Linear probe on h ≥ 90%**: simclr; below: simsiam 88.0%, byol 86.0%.",
   );
-  assert(lines[2].includes("SimSiam without its predictor**: RankMe of h 1.1"), lines[2]);
+  assert(
+    lines[2].includes("SimSiam without its predictor**: uncentred RankMe of h / z 0.6 / 0.5"),
+    lines[2],
+  );
+  assert(lines[2].includes("spread of z 0.02 (full 0.80)"), lines[2]);
   assert(lines[2].endsWith("collapsed."), lines[2]);
   assert(lines[4].includes("simsiam, mlp head, no predictor; byol, none head, no predictor"));
 });

@@ -16,7 +16,10 @@ const layer = (layer: string, depth: number, dim: number, rank: number, probe: n
   probe,
 });
 
-/** A run: `h`/`z` probe test accuracies and RankMe, fine-tunes as [validation, test] or skipped. */
+/**
+ * A run: `h`/`z` probe test accuracies and RankMe (the uncentred RankMe is half of it), the
+ * spread of z (default 0.8), fine-tunes as [validation, test] or skipped.
+ */
 export function fakeRun(
   key: string,
   o: {
@@ -25,6 +28,7 @@ export function fakeRun(
     z: number;
     rankH: number;
     rankZ: number;
+    spreadZ?: number;
     discard: [number, number];
     keep?: [number, number];
     keepK?: [number, number];
@@ -45,8 +49,14 @@ export function fakeRun(
     probe: { h: { validation: o.h, test: o.h }, z: { validation: o.z, test: o.z } },
     knn: { h: o.h, z: o.z },
     rank_me: { h: o.rankH, z: o.rankZ },
+    rank_me_uncentred: { h: o.rankH / 2, z: o.rankZ / 2 },
+    spread: { h: 0.5, z: o.spreadZ ?? 0.8 },
     zero_h: 0,
-    collapsed: isCollapsed({ h: o.rankH, z: o.rankZ }, 2),
+    collapsed: isCollapsed(
+      { rankH: o.rankH / 2, rankZ: o.rankZ / 2, spreadZ: o.spreadZ ?? 0.8 },
+      2,
+      0.1,
+    ),
     layers: [
       layer("h", 0, 32, o.rankH, o.h),
       layer("block 1", 1, 128, 50, 0.8),
@@ -97,6 +107,7 @@ export function fakeResults(): MethodsPartResults {
       z: 0.11,
       rankH: 1.1,
       rankZ: 1.0,
+      spreadZ: 0.02,
       discard: [0.5, 0.5],
       keepK: [0.4, 0.4],
     }),

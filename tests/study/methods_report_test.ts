@@ -19,9 +19,10 @@ import { assert, assertAlmostEquals, assertEquals } from "../assert.ts";
 import { fakeResults, fakeRun } from "./methods_fixtures.ts";
 
 Deno.test("isCollapsed and runMeans: seeds averaged run by run, in the grid's order", () => {
-  assertEquals(isCollapsed({ h: 1.5, z: 9 }, 2), true);
-  assertEquals(isCollapsed({ h: 15, z: 1.9 }, 2), true);
-  assertEquals(isCollapsed({ h: 15, z: 9 }, 2), false);
+  assertEquals(isCollapsed({ rankH: 1.5, rankZ: 9, spreadZ: 1 }, 2, 0.1), true);
+  assertEquals(isCollapsed({ rankH: 15, rankZ: 1.9, spreadZ: 1 }, 2, 0.1), true);
+  assertEquals(isCollapsed({ rankH: 15, rankZ: 9, spreadZ: 0.05 }, 2, 0.1), true);
+  assertEquals(isCollapsed({ rankH: 15, rankZ: 9, spreadZ: 0.5 }, 2, 0.1), false);
   const a = fakeRun("simclr-mlp", {
     h: 0.9,
     z: 0.8,
@@ -86,12 +87,14 @@ Deno.test("methodsTables: every table, the skips as dashes; ablationTables inclu
   const r = fakeResults();
   const md = methodsTables(r);
   assert(
-    md.includes("| simclr | mlp | — | 20.0 | 7.0 | 90.0% | 80.0% | no | 91.0% | 92.0% | 93.0% |"),
+    md.includes(
+      "| simclr | mlp | — | 20.0 | 7.0 | 0.80 | 90.0% | 80.0% | no | 91.0% | 92.0% | 93.0% |",
+    ),
     md,
   );
   assert(
     md.includes(
-      "| simsiam | mlp | off | 1.1 | 1.0 | 12.0% | 11.0% | **yes** | 50.0% | — | 40.0% |",
+      "| simsiam | mlp | off | 1.1 | 1.0 | 0.02 | 12.0% | 11.0% | **yes** | 50.0% | — | 40.0% |",
     ),
     md,
   );
@@ -102,7 +105,12 @@ Deno.test("methodsTables: every table, the skips as dashes; ablationTables inclu
     ),
     md,
   );
-  assert(md.includes("| byol, none head, no predictor | 0.0 | 0.0 | 10.0% | **yes** |"), md);
+  assert(
+    md.includes(
+      "| byol, none head, no predictor | 0.0 | 0.0 | 0.0 | 0.0 | 0.50 | 0.80 | 10.0% | **yes** |",
+    ),
+    md,
+  );
   assert(md.includes("| RankMe (no labels) | byol, mlp head | 22.0 |"), md);
   const all = ablationTables({ methods: r } as Parameters<typeof ablationTables>[0]);
   assertEquals(all, md);
