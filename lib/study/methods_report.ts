@@ -224,15 +224,18 @@ export function bestMode(run: RunMean): { mode: FineTuneMode; score: ValTest } {
 /**
  * The label-free choice over the sweep: RankMe of h against the validation accuracy of the
  * linear probe on h, and against the validation accuracy of the best fine-tune of each run.
+ * RankMe centred (`"centred"`, as `layerDiagnostics`; what the results JSON stores) or without
+ * centring (`"uncentred"`, RankMe's paper).
  */
 export function methodsLabelFreeChoice(
   runs: readonly MethodRunResult[],
+  rank: "centred" | "uncentred" = "centred",
 ): { probe: LabelFreeChoice; fine_tune: LabelFreeChoice } {
   const means = runMeans(runs);
   const sweep = (score: (r: RunMean) => ValTest) =>
     labelFreeChoice(means.map((r) => ({
       name: r.name,
-      rankMe: r.rank_me.h,
+      rankMe: rank === "centred" ? r.rank_me.h : r.rank_me_uncentred.h,
       validationAccuracy: score(r).validation,
       testAccuracy: score(r).test,
     })));
@@ -398,16 +401,29 @@ export function collapseTable(results: MethodsPartResults): string {
   ].join("\n");
 }
 
-/** The label-free choices as Markdown. */
+/**
+ * The label-free choices as Markdown: with RankMe centred (stored in the results) and without
+ * centring (its paper's, computed from the runs), against the probe on h and the best fine-tune.
+ */
 export function labelFreeTable(results: MethodsPartResults): string {
+  const paper = methodsLabelFreeChoice(results.runs, "uncentred");
   return [
-    "Label-free choice over the sweep, by the linear probe on h:",
+    "Label-free choice over the sweep, RankMe centred, by the linear probe on h:",
     "",
     labelFreeChoiceMarkdown(results.label_free.probe),
     "",
-    "Label-free choice over the sweep, by each run's best fine-tune:",
+    "The same, by each run's best fine-tune:",
     "",
     labelFreeChoiceMarkdown(results.label_free.fine_tune),
+    "",
+    "Label-free choice over the sweep, RankMe without centring (its paper's), by the linear " +
+    "probe on h:",
+    "",
+    labelFreeChoiceMarkdown(paper.probe),
+    "",
+    "The same, by each run's best fine-tune:",
+    "",
+    labelFreeChoiceMarkdown(paper.fine_tune),
   ].join("\n");
 }
 

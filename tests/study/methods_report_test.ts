@@ -7,9 +7,7 @@ import {
   collapseDemos,
   isCollapsed,
   keepOrDiscard,
-  type MethodRunResult,
   methodsLabelFreeChoice,
-  type MethodsPartResults,
   methodsTables,
   runMeans,
 } from "../../lib/study/methods_report.ts";
@@ -81,6 +79,10 @@ Deno.test("collapseDemos and the label-free choice over the sweep", () => {
   // By each run's best fine-tune: simclr keeps its head (validation 93%).
   assertEquals(r.label_free.fine_tune.validationPick.name, "simclr, mlp head");
   assertAlmostEquals(r.label_free.fine_tune.validationPick.testAccuracy, 0.92, 1e-12);
+  // RankMe without centring (its paper's): the fixtures' uncentred RankMe is half the centred.
+  const paper = methodsLabelFreeChoice(r.runs, "uncentred");
+  assertEquals(paper.probe.rankMePick.name, "byol, mlp head");
+  assertEquals(paper.probe.rankMePick.rankMe, 11);
 });
 
 Deno.test("methodsTables: every table, the skips as dashes; ablationTables includes them", () => {
@@ -112,6 +114,8 @@ Deno.test("methodsTables: every table, the skips as dashes; ablationTables inclu
     md,
   );
   assert(md.includes("| RankMe (no labels) | byol, mlp head | 22.0 |"), md);
+  assert(md.includes("RankMe without centring (its paper's)"), md);
+  assert(md.includes("| RankMe (no labels) | byol, mlp head | 11.0 |"), md);
   const all = ablationTables({ methods: r } as Parameters<typeof ablationTables>[0]);
   assertEquals(all, md);
 });
