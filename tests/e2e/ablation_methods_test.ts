@@ -96,3 +96,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "runMethodsPart leaks no tensors (SimSiam, linear head, predictor on and off)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tf = await import("@tensorflow/tfjs");
+    const { initBackend } = await import("../../lib/backend.ts");
+    const { loadMnist } = await import("../../lib/data/mnist.ts");
+    const { runMethodsPart } = await import("../../lib/study/methods.ts");
+    const { quickAblation } = await import("../../lib/study/recipe.ts");
+    await initBackend();
+    const data = await loadMnist();
+    const config = { ...quickAblation("mnist"), parts: ["methods" as const] };
+    config.methods = { ...config.methods, methods: ["simsiam"], heads: ["linear"] };
+    const before = tf.memory().numTensors;
+    const { results } = await runMethodsPart(config, data);
+    assertEquals(tf.memory().numTensors, before, "tensors left behind");
+    assertEquals(results.runs.map((r) => r.key), ["simsiam-linear-pred", "simsiam-linear-nopred"]);
+    assertEquals(results.runs[0].fine_tune[1].skipped, "z has 64 outputs, not one per class (10)");
+  },
+});
