@@ -34,11 +34,15 @@ import type { ExperimentConfig } from "./recipe.ts";
 /**
  * Images per second one core trains (forward + backward + optimiser) at 28x28, by backbone
  * kind, with the wasm backend on the 2-core machine; inference is about three times as fast.
+ * The ResNet's went from 180 to 260 with the Winograd kernels of 2026-12-07
+ * (`docs/performance.md`), measured on a 6,000-image colour folder (`docs/your-images.md`): the
+ * quick run took 3.5 minutes (260 estimates 4.0, 180 estimated 6), one seed of a 20-minute colour
+ * recipe 15.7 minutes (260 estimates 14.7, 180 estimated 21).
  */
 export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   article: 3000,
   cnn: 2600,
-  resnet: 180,
+  resnet: 260,
 });
 
 /**
