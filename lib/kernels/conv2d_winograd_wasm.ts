@@ -269,6 +269,7 @@ function productBody(s: WinogradShape, fused: boolean): number[] {
   const P = 4;
   const ROWS = 3;
   const VEC = 4;
+  const UNROLL = 4; // channels per trip of the inner loop (ci is a multiple of 4)
   const acc = (r: number, v: number) => P + r * VEC + v;
   const splat = (r: number) => P + ROWS * VEC + r;
   const wv = P + ROWS * VEC + ROWS;
@@ -314,20 +315,30 @@ function productBody(s: WinogradShape, fused: boolean): number[] {
       ...op.localSet(vk),
       ...op.localGet(uX),
       ...op.localSet(uk),
-      ...op.i32Const(ci),
+      ...op.i32Const(ci / UNROLL),
       ...op.localSet(kLeft),
       ...op.loop,
     );
-    for (let r = 0; r < rows; r++) {
-      code.push(...op.localGet(vk), ...op.v128Load32Splat(4 * r * ci), ...op.localSet(splat(r)));
-    }
-    for (let v = 0; v < vectors; v++) {
-      code.push(...op.localGet(uk), ...op.v128Load(4 * c0 + 16 * v), ...op.localSet(wv));
-      for (let r = 0; r < rows; r++) code.push(...madd(r, v), ...op.localSet(acc(r, v)));
+    for (let u = 0; u < UNROLL; u++) {
+      for (let r = 0; r < rows; r++) {
+        code.push(
+          ...op.localGet(vk),
+          ...op.v128Load32Splat(4 * (r * ci + u)),
+          ...op.localSet(splat(r)),
+        );
+      }
+      for (let v = 0; v < vectors; v++) {
+        code.push(
+          ...op.localGet(uk),
+          ...op.v128Load(4 * (u * co + c0) + 16 * v),
+          ...op.localSet(wv),
+        );
+        for (let r = 0; r < rows; r++) code.push(...madd(r, v), ...op.localSet(acc(r, v)));
+      }
     }
     code.push(
-      ...advanceBy(vk, 4),
-      ...advanceBy(uk, 4 * co),
+      ...advanceBy(vk, 4 * UNROLL),
+      ...advanceBy(uk, 4 * UNROLL * co),
       ...loopWhileCountingDown(kLeft),
       ...op.end,
     );
