@@ -1,5 +1,5 @@
 /**
- * Executes the eight notebooks of `notebooks/` in a real Jupyter kernel (`deno`), quick mode,
+ * Executes the nine notebooks of `notebooks/` in a real Jupyter kernel (`deno`), quick mode,
  * and checks that each produced its key outputs with no error, weighs at most 3 MB, and
  * carries outputs every front end can show (the plotly MIME type beside each chart's HTML,
  * rendered HTML beside each Markdown output); then opens notebook 7's HTML export in headless
