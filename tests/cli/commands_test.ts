@@ -54,6 +54,11 @@ const COMMANDS = [
   { script: "bin/export.ts", name: "export", flags: ["--from", "--out", "--dataset"] },
   { script: "bin/embed.ts", name: "embed", flags: ["--model", "--out", "--split", "--k"] },
   { script: "bin/serve.ts", name: "serve", flags: ["--model", "--reference", "--port"] },
+  {
+    script: "tools/collapse_demo.ts",
+    name: "collapse_demo",
+    flags: ["--method", "--epochs", "--seed"],
+  },
 ];
 
 Deno.test("every command answers --help and -h with its flags, exit 0", async () => {
