@@ -28,8 +28,11 @@ import { ntXentLoss } from "../lib/loss/ntxent.ts";
 import { convBnRelu } from "../lib/models/batch_norm.ts";
 import {
   CHANNEL_AFFINE,
+  CHANNEL_AFFINE_RELU,
   CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_INPUT_RELU,
   CHANNEL_GRAD_SUMS,
+  CHANNEL_GRAD_SUMS_RELU,
   CHANNEL_MOMENTS,
 } from "../lib/kernels/batch_norm_wasm.ts";
 
@@ -161,9 +164,12 @@ export async function benchSslStep(
   const filterGrad = kernelMs("Conv2DBackpropFilter");
   const inputGrad = kernelMs("Conv2DBackpropInput");
   const poolGrad = kernelMs("MaxPoolGrad");
-  // Batch normalisation's own kernels (wasm): its forward passes and its backward passes.
-  const bnForward = kernelMs(CHANNEL_MOMENTS) + kernelMs(CHANNEL_AFFINE);
-  const bnBackward = kernelMs(CHANNEL_GRAD_SUMS) + kernelMs(CHANNEL_GRAD_INPUT);
+  // Batch normalisation's own kernels (wasm): its forward passes and its backward passes (with
+  // the ReLU fused into them in the ResNet's BN + ReLU layers).
+  const bnForward = kernelMs(CHANNEL_MOMENTS) + kernelMs(CHANNEL_AFFINE) +
+    kernelMs(CHANNEL_AFFINE_RELU);
+  const bnBackward = kernelMs(CHANNEL_GRAD_SUMS) + kernelMs(CHANNEL_GRAD_INPUT) +
+    kernelMs(CHANNEL_GRAD_SUMS_RELU) + kernelMs(CHANNEL_GRAD_INPUT_RELU);
   const backwardOther = Math.max(
     0,
     msPerStep - forward - lossMs - optimizerMs - filterGrad - inputGrad - poolGrad - bnBackward,

@@ -4,7 +4,9 @@
  * biased variance), `SslChannelAffine` (`(x - mean) · scale + shift`), `SslChannelGradSums`
  * (`Σ dy`, `Σ dy · (x - mean)`) and `SslChannelGradInput` (`a · dy + b · (x - mean) + d`), each
  * one pass over channels-last float32 data where it lies on the backend's heap, on WebAssembly
- * SIMD (`batch_norm_simd_wasm.ts`).
+ * SIMD (`batch_norm_simd_wasm.ts`); and the last three with a ReLU after the affine pass
+ * (`SslChannelAffineRelu`, `SslChannelGradSumsRelu`, `SslChannelGradInputRelu`: `dy` masked where
+ * the ReLU cut, the mask recomputed from `x`, `mean`, the scale and the shift).
  *
  * Channels need not be a multiple of 4: a SIMD row then holds 2 or 4 pixels (per-channel operands
  * tiled to match) and the leftover pixels run in JavaScript. Sums are float32 over blocks of
@@ -41,6 +43,12 @@ export const CHANNEL_AFFINE = "SslChannelAffine";
 export const CHANNEL_GRAD_SUMS = "SslChannelGradSums";
 /** See {@linkcode CHANNEL_MOMENTS}. */
 export const CHANNEL_GRAD_INPUT = "SslChannelGradInput";
+/** `max((x - mean) · scale + shift, 0)`: the affine pass with a ReLU after it. */
+export const CHANNEL_AFFINE_RELU = "SslChannelAffineRelu";
+/** The two sums of {@linkcode CHANNEL_GRAD_SUMS} of `dy` masked by that ReLU (inputs + scale, shift). */
+export const CHANNEL_GRAD_SUMS_RELU = "SslChannelGradSumsRelu";
+/** {@linkcode CHANNEL_GRAD_INPUT} of `dy` masked by that ReLU (inputs + shift; `a` is its scale). */
+export const CHANNEL_GRAD_INPUT_RELU = "SslChannelGradInputRelu";
 
 /** Pixels summed in float32 before their sums join the float64 totals. */
 export const BLOCK_ROWS = 512;
@@ -168,7 +176,10 @@ function channelRows(
   return { at: rows.map((_, i) => w.byteOffset + 4 * i * plan.width), free: work.free };
 }
 
-function affineWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+/** `1` where the ReLU after the affine pass lets its gradient through (`z > 0`, as the SIMD mask). */
+const passes = (z: number) => (z > 0 ? 1 : 0);
+
+function affineWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, mean, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
   const plan = planOf(x);
@@ -178,11 +189,12 @@ function affineWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
     const xs = backend.typedArrayFromHeap(x) as Float32Array;
     const ys = backend.typedArrayFromHeap(out) as Float32Array;
     const [m, s, b] = per.at;
-    affineRows(backend, xs.byteOffset, m, s, b, ys.byteOffset, plan.rows, plan.vecs);
+    affineRows(backend, xs.byteOffset, m, s, b, ys.byteOffset, plan.rows, plan.vecs, relu);
     const [mv, sv, bv] = [mean, scale, shift].map((t) => backend.typedArrayFromHeap(t));
     for (let i = plan.tailFrom * plan.c; i < xs.length; i++) {
       const k = i % plan.c;
-      ys[i] = (xs[i] - mv[k]) * sv[k] + bv[k];
+      const z = Math.fround((xs[i] - mv[k]) * sv[k] + bv[k]);
+      ys[i] = relu && z <= 0 ? 0 : z; // NaN stays NaN, as SIMD max and tfjs's ReLU
     }
   } finally {
     per.free();
@@ -190,14 +202,14 @@ function affineWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   return out;
 }
 
-function gradSumsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+function gradSumsWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
-  const { dy, x, mean } = args.inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, mean, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
   const plan = planOf(x);
   const { c, width, vecs, rows, period } = plan;
   const sdyInfo = backend.makeOutput([c], "float32");
   const sdyxInfo = backend.makeOutput([c], "float32");
-  const per = channelRows(backend, plan, [mean]);
+  const per = channelRows(backend, plan, relu ? [mean, scale, shift] : [mean]);
   const work = scratch(backend, 2 * width);
   try {
     const xs = backend.typedArrayFromHeap(x) as Float32Array;
@@ -221,14 +233,17 @@ function gradSumsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
         base + 4 * width,
         n,
         vecs,
+        relu ? { scale: per.at[1], shift: per.at[2] } : undefined,
       );
       fold(sdy, w, 0, period);
       fold(sdyx, w, width, period);
     }
+    const [sv, bv] = relu ? [scale, shift].map((t) => backend.typedArrayFromHeap(t)) : [];
     for (let i = plan.tailFrom * c; i < xs.length; i++) {
       const k = i % c;
-      sdy[k] += gs[i];
-      sdyx[k] += gs[i] * (xs[i] - mv[k]);
+      const g = relu ? gs[i] * passes(Math.fround((xs[i] - mv[k]) * sv[k] + bv[k])) : gs[i];
+      sdy[k] += g;
+      sdyx[k] += g * (xs[i] - mv[k]);
     }
     (backend.typedArrayFromHeap(sdyInfo) as Float32Array).set(sdy);
     (backend.typedArrayFromHeap(sdyxInfo) as Float32Array).set(sdyx);
@@ -239,30 +254,32 @@ function gradSumsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   return [sdyInfo, sdyxInfo];
 }
 
-function gradInputWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+function gradInputWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { dy, x, mean, a, b, d } = args.inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, mean, a, b, d, shift } = args.inputs as Record<string, tf.TensorInfo>;
   const plan = planOf(x);
   const out = backend.makeOutput(x.shape, "float32");
-  const per = channelRows(backend, plan, [mean, a, b, d]);
+  const per = channelRows(backend, plan, relu ? [mean, a, b, d, shift] : [mean, a, b, d]);
   try {
     const xs = backend.typedArrayFromHeap(x) as Float32Array;
     const gs = backend.typedArrayFromHeap(dy) as Float32Array;
     const os = backend.typedArrayFromHeap(out) as Float32Array;
-    const [m, av, bv, dv] = per.at;
+    const [m, av, bv, dv, sv] = per.at;
     gradInputRows(
       backend,
       gs.byteOffset,
       xs.byteOffset,
-      { mean: m, a: av, b: bv, d: dv },
+      { mean: m, a: av, b: bv, d: dv, ...(relu ? { shift: sv } : {}) },
       os.byteOffset,
       plan.rows,
       plan.vecs,
     );
     const [mt, at, bt, dt] = [mean, a, b, d].map((t) => backend.typedArrayFromHeap(t));
+    const st = relu ? backend.typedArrayFromHeap(shift) : undefined;
     for (let i = plan.tailFrom * plan.c; i < xs.length; i++) {
       const k = i % plan.c;
-      os[i] = at[k] * gs[i] + (bt[k] * (xs[i] - mt[k]) + dt[k]);
+      const g = st ? gs[i] * passes(Math.fround((xs[i] - mt[k]) * at[k] + st[k])) : gs[i];
+      os[i] = at[k] * g + (bt[k] * (xs[i] - mt[k]) + dt[k]);
     }
   } finally {
     per.free();
@@ -270,12 +287,17 @@ function gradInputWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   return out;
 }
 
-/** The four kernels' registrations (wasm), for `tf.registerKernel`. */
+type Args = Parameters<tf.KernelFunc>[0];
+
+/** The kernels' registrations (wasm), for `tf.registerKernel`. */
 export const batchNormWasmKernels: tf.KernelConfig[] = [
   [CHANNEL_MOMENTS, momentsWasm],
-  [CHANNEL_AFFINE, affineWasm],
-  [CHANNEL_GRAD_SUMS, gradSumsWasm],
-  [CHANNEL_GRAD_INPUT, gradInputWasm],
+  [CHANNEL_AFFINE, (args: Args) => affineWasm(args)],
+  [CHANNEL_GRAD_SUMS, (args: Args) => gradSumsWasm(args)],
+  [CHANNEL_GRAD_INPUT, (args: Args) => gradInputWasm(args)],
+  [CHANNEL_AFFINE_RELU, (args: Args) => affineWasm(args, true)],
+  [CHANNEL_GRAD_SUMS_RELU, (args: Args) => gradSumsWasm(args, true)],
+  [CHANNEL_GRAD_INPUT_RELU, (args: Args) => gradInputWasm(args, true)],
 ].map(([kernelName, kernelFunc]) => ({
   kernelName: kernelName as string,
   backendName: "wasm",

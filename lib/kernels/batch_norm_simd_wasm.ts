@@ -1,5 +1,5 @@
 /**
- * The four passes of batch normalisation over channels-last float32 data on WebAssembly SIMD,
+ * The passes of batch normalisation over channels-last float32 data on WebAssembly SIMD,
  * four channels at a time, for the wasm kernels of `batch_norm_wasm.ts`. Data is `rows` rows of
  * `4·vecs` floats (a row holds one or more pixels' channels, so that it is a whole number of
  * vectors); every per-channel operand (`shift`, `mean`, `scale`, ...) is one such row, laid out
@@ -9,7 +9,11 @@
  *   so that the variance does not cancel);
  * - `affine`: `out = (x - mean) · scale + shift` (normalise and scale in one pass);
  * - `gradStats`: `sdy += dy`, `sdyx += dy · (x - mean)` (the backward pass's two sums);
- * - `gradInput`: `out = a · dy + b · (x - mean) + d` (the input gradient in one pass).
+ * - `gradInput`: `out = a · dy + b · (x - mean) + d` (the input gradient in one pass);
+ * - `affineRelu`, `gradStatsRelu`, `gradInputRelu`: the same three with a ReLU after the affine
+ *   pass (BN + ReLU as one layer): `max(affine, 0)` forward, and backward `dy` masked by
+ *   `(x - mean) · scale + shift > 0`, the forward value recomputed from `x` (same instructions,
+ *   same bits), so the ReLU costs no pass and no tensor of its own.
  *
  * The two summing passes walk the rows once per group of up to 4 vectors (`stats1`..`stats4`,
  * `gradStats1`..`gradStats4`), keeping the group's sums in locals: no store-to-load chain through
@@ -63,12 +67,14 @@ import {
  * (advanced 16 bytes per vector, row after row), the per-channel row pointers `perChannel`
  * (read, or accumulated into, at the same offset within their one row), then `rows` and `vecs`.
  * `inner` is the work on one vector; it reads a per-channel operand with `at(p)` (its address)
- * and the local `OFF` (the byte offset of the vector within its row).
+ * and the local `OFF` (the byte offset of the vector within its row); its `v128Locals` scratch
+ * vectors are the locals from `scratch` on.
  */
 function rowsFunction(
   streams: number,
   perChannel: number,
-  inner: (at: (param: number) => number[]) => number[],
+  inner: (at: (param: number) => number[], scratch: number) => number[],
+  v128Locals = 0,
 ): { body: number[]; params: number[] } {
   const count = streams + perChannel;
   const ROWS = count;
@@ -76,7 +82,8 @@ function rowsFunction(
   const OFF = count + 2;
   const LEFT = count + 3;
   const at = (p: number) => [...op.localGet(p), ...op.localGet(OFF), ...op.i32Add];
-  const body = functionBody([[2, I32]], [
+  const locals: [number, number][] = v128Locals > 0 ? [[2, I32], [v128Locals, V128]] : [[2, I32]];
+  const body = functionBody(locals, [
     ...blockUnlessAnyZero(ROWS, VECS),
     ...op.loop, // rows
     ...op.i32Const(0),
@@ -84,7 +91,7 @@ function rowsFunction(
     ...op.localGet(VECS),
     ...op.localSet(LEFT),
     ...op.loop, // vectors
-    ...inner(at),
+    ...inner(at, count + 4),
     ...Array.from({ length: streams }, (_, s) => advanceBy(s, 16)).flat(),
     ...advanceBy(OFF, 16),
     ...loopWhileCountingDown(LEFT),
@@ -156,10 +163,14 @@ function statsGroupFunction(g: number) {
   return { body, params: new Array(6).fill(I32) };
 }
 
-/** affine(x, out, mean, scale, shift, rows, vecs): out = (x - mean) · scale + shift. */
-function affineFunction() {
+/**
+ * affine(x, out, mean, scale, shift, rows, vecs): out = (x - mean) · scale + shift; with `relu`,
+ * `max(that, 0)` (NaN stays NaN, as tfjs's ReLU).
+ */
+function affineFunction(relu: boolean) {
   const [X, OUT, MEAN, SCALE, SHIFT] = [0, 1, 2, 3, 4];
-  return rowsFunction(2, 3, (at) => [
+  // `zero`: a v128 local never set (wasm zeroes locals), the ReLU's 0 without a splat a vector.
+  return rowsFunction(2, 3, (at, zero) => [
     ...op.localGet(OUT),
     ...op.localGet(X),
     ...op.v128Load(0),
@@ -171,51 +182,87 @@ function affineFunction() {
     ...at(SHIFT),
     ...op.v128Load(0),
     ...op.f32x4RelaxedMadd,
+    ...(relu ? [...op.localGet(zero), ...op.f32x4Max] : []),
     ...op.v128Store(0),
-  ]);
+  ], relu ? 1 : 0);
 }
 
 /**
  * gradStats`g`(dy, x, mean, sdy, sdyx, rows, stride), for a group of `g` vectors of each row:
- * sdy += dy; sdyx += dy · (x - mean), the sums kept in locals over the rows.
+ * sdy += dy; sdyx += dy · (x - mean), the sums kept in locals over the rows. With `relu`, two more
+ * parameters, scale and shift, and dy counts only where the ReLU let its input through:
+ * `dy · [(x - mean) · scale + shift > 0]` (the forward pass's `affine` recomputed, same bits).
  */
-function gradStatsGroupFunction(g: number) {
-  const [DY, X, MEAN, SDY, SDYX, ROWS, STRIDE] = [0, 1, 2, 3, 4, 5, 6];
-  const m = (j: number) => 7 + j;
-  const a = (j: number) => 7 + g + j;
-  const b = (j: number) => 7 + 2 * g + j;
-  const G = 7 + 3 * g;
+function gradStatsGroupFunction(g: number, relu: boolean) {
+  const [DY, X, MEAN, SDY, SDYX, ROWS, STRIDE, SCALE, SHIFT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const first = relu ? 9 : 7;
+  const m = (j: number) => first + j;
+  const a = (j: number) => first + g + j;
+  const b = (j: number) => first + 2 * g + j;
+  const G = first + 3 * g;
+  const sc = (j: number) => G + 1 + j;
+  const sh = (j: number) => G + 1 + g + j;
+  const D = G + 1 + 2 * g;
+  const ZERO = D + 1;
   const each = (f: (j: number) => number[]) => Array.from({ length: g }, (_, j) => f(j)).flat();
-  const body = functionBody([[3 * g + 1, V128]], [
+  const load = (from: number, j: number, into: number) => [
+    ...op.localGet(from),
+    ...op.v128Load(16 * j),
+    ...op.localSet(into),
+  ];
+  const plain = (j: number) => [
+    ...op.localGet(DY),
+    ...op.v128Load(16 * j),
+    ...op.localTee(G),
+    ...op.localGet(a(j)),
+    ...op.f32x4Add,
+    ...op.localSet(a(j)),
+    ...op.localGet(G),
+    ...op.localGet(X),
+    ...op.v128Load(16 * j),
+    ...op.localGet(m(j)),
+    ...op.f32x4Sub,
+    ...op.localGet(b(j)),
+    ...op.f32x4RelaxedMadd,
+    ...op.localSet(b(j)),
+  ];
+  const masked = (j: number) => [
+    // D = x - mean; G = dy & ((D · scale + shift) > 0)
+    ...op.localGet(X),
+    ...op.v128Load(16 * j),
+    ...op.localGet(m(j)),
+    ...op.f32x4Sub,
+    ...op.localTee(D),
+    ...op.localGet(DY),
+    ...op.v128Load(16 * j),
+    ...op.localGet(D),
+    ...op.localGet(sc(j)),
+    ...op.localGet(sh(j)),
+    ...op.f32x4RelaxedMadd,
+    ...op.localGet(ZERO),
+    ...op.f32x4Gt,
+    ...op.v128And,
+    ...op.localTee(G),
+    ...op.localGet(a(j)),
+    ...op.f32x4Add,
+    ...op.localSet(a(j)),
+    // stack: D; b = G · D + b
+    ...op.localGet(G),
+    ...op.localGet(b(j)),
+    ...op.f32x4RelaxedMadd,
+    ...op.localSet(b(j)),
+  ];
+  const body = functionBody([[relu ? 5 * g + 3 : 3 * g + 1, V128]], [
     ...each((j) => [
-      ...op.localGet(MEAN),
-      ...op.v128Load(16 * j),
-      ...op.localSet(m(j)),
-      ...op.localGet(SDY),
-      ...op.v128Load(16 * j),
-      ...op.localSet(a(j)),
-      ...op.localGet(SDYX),
-      ...op.v128Load(16 * j),
-      ...op.localSet(b(j)),
+      ...load(MEAN, j, m(j)),
+      ...load(SDY, j, a(j)),
+      ...load(SDYX, j, b(j)),
+      ...(relu ? [...load(SCALE, j, sc(j)), ...load(SHIFT, j, sh(j))] : []),
     ]),
+    ...(relu ? [...op.f32Const(0), ...op.f32x4Splat, ...op.localSet(ZERO)] : []),
     ...blockUnlessAnyZero(ROWS),
     ...op.loop,
-    ...each((j) => [
-      ...op.localGet(DY),
-      ...op.v128Load(16 * j),
-      ...op.localTee(G),
-      ...op.localGet(a(j)),
-      ...op.f32x4Add,
-      ...op.localSet(a(j)),
-      ...op.localGet(G),
-      ...op.localGet(X),
-      ...op.v128Load(16 * j),
-      ...op.localGet(m(j)),
-      ...op.f32x4Sub,
-      ...op.localGet(b(j)),
-      ...op.f32x4RelaxedMadd,
-      ...op.localSet(b(j)),
-    ]),
+    ...each(relu ? masked : plain),
     ...advance(DY, STRIDE),
     ...advance(X, STRIDE),
     ...loopWhileCountingDown(ROWS),
@@ -230,27 +277,53 @@ function gradStatsGroupFunction(g: number) {
       ...op.v128Store(16 * j),
     ]),
   ]);
-  return { body, params: new Array(7).fill(I32) };
+  return { body, params: new Array(relu ? 9 : 7).fill(I32) };
 }
 
-/** gradInput(dy, x, out, mean, a, b, d, rows, vecs): out = a · dy + (b · (x - mean) + d). */
-function gradInputFunction() {
-  const [DY, X, OUT, MEAN, A, B, D] = [0, 1, 2, 3, 4, 5, 6];
+/**
+ * gradInput(dy, x, out, mean, a, b, d, rows, vecs): out = a · dy + (b · (x - mean) + d). With
+ * `relu`, one more per-channel operand, shift (after d), and dy counts only where
+ * `(x - mean) · a + shift > 0` (`a` is the forward pass's scale: its `affine` recomputed).
+ */
+function gradInputFunction(relu: boolean) {
+  const [DY, X, OUT, MEAN, A, B, D, SHIFT] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const load = (p: number, at: (p: number) => number[]) => [...at(p), ...op.v128Load(0)];
+  if (relu) {
+    return rowsFunction(3, 5, (at, scratch) => [
+      ...op.localGet(OUT),
+      ...load(A, at),
+      ...op.localGet(DY),
+      ...op.v128Load(0),
+      ...op.localGet(X),
+      ...op.v128Load(0),
+      ...load(MEAN, at),
+      ...op.f32x4Sub,
+      ...op.localTee(scratch),
+      ...load(A, at),
+      ...load(SHIFT, at),
+      ...op.f32x4RelaxedMadd,
+      ...op.localGet(scratch + 1), // never set: zero
+      ...op.f32x4Gt,
+      ...op.v128And,
+      ...load(B, at),
+      ...op.localGet(scratch),
+      ...load(D, at),
+      ...op.f32x4RelaxedMadd,
+      ...op.f32x4RelaxedMadd,
+      ...op.v128Store(0),
+    ], 2);
+  }
   return rowsFunction(3, 4, (at) => [
     ...op.localGet(OUT),
-    ...at(A),
-    ...op.v128Load(0),
+    ...load(A, at),
     ...op.localGet(DY),
     ...op.v128Load(0),
-    ...at(B),
-    ...op.v128Load(0),
+    ...load(B, at),
     ...op.localGet(X),
     ...op.v128Load(0),
-    ...at(MEAN),
-    ...op.v128Load(0),
+    ...load(MEAN, at),
     ...op.f32x4Sub,
-    ...at(D),
-    ...op.v128Load(0),
+    ...load(D, at),
     ...op.f32x4RelaxedMadd,
     ...op.f32x4RelaxedMadd,
     ...op.v128Store(0),
@@ -262,39 +335,19 @@ export function batchNormModuleBytes(shared: boolean): Uint8Array {
   const groups = Array.from({ length: GROUP }, (_, i) => i + 1);
   return moduleBytes(shared, 0, [
     ...groups.map((g) => ({ name: `stats${g}`, ...statsGroupFunction(g) })),
-    { name: "affine", ...affineFunction() },
-    ...groups.map((g) => ({ name: `gradStats${g}`, ...gradStatsGroupFunction(g) })),
-    { name: "gradInput", ...gradInputFunction() },
+    { name: "affine", ...affineFunction(false) },
+    { name: "affineRelu", ...affineFunction(true) },
+    ...groups.map((g) => ({ name: `gradStats${g}`, ...gradStatsGroupFunction(g, false) })),
+    ...groups.map((g) => ({ name: `gradStatsRelu${g}`, ...gradStatsGroupFunction(g, true) })),
+    { name: "gradInput", ...gradInputFunction(false) },
+    { name: "gradInputRelu", ...gradInputFunction(true) },
   ]);
 }
 
-type GroupFn = (...args: number[]) => void;
+type Fn = (...args: number[]) => void;
 
-type Fns = Record<string, GroupFn> & {
-  affine: (
-    x: number,
-    out: number,
-    mean: number,
-    scale: number,
-    shift: number,
-    rows: number,
-    vecs: number,
-  ) => void;
-  gradInput: (
-    dy: number,
-    x: number,
-    out: number,
-    mean: number,
-    a: number,
-    b: number,
-    d: number,
-    rows: number,
-    vecs: number,
-  ) => void;
-};
-
-function fns(backend: BackendWasm): Fns {
-  return instantiateOnHeap<Fns>(backend, "batchNorm", batchNormModuleBytes);
+function fns(backend: BackendWasm): Record<string, Fn> {
+  return instantiateOnHeap<Record<string, Fn>>(backend, "batchNorm", batchNormModuleBytes);
 }
 
 /** `sum += x - shift`, `sq += (x - shift)²` over `rows` rows of `4·vecs` floats (heap addresses). */
@@ -314,7 +367,10 @@ export function statsRows(
   }
 }
 
-/** `out = (x - mean) · scale + shift` over `rows` rows of `4·vecs` floats (heap addresses). */
+/**
+ * `out = (x - mean) · scale + shift` over `rows` rows of `4·vecs` floats (heap addresses); with
+ * `relu`, `max(that, 0)`.
+ */
 export function affineRows(
   backend: BackendWasm,
   x: number,
@@ -324,11 +380,16 @@ export function affineRows(
   out: number,
   rows: number,
   vecs: number,
+  relu = false,
 ): void {
-  fns(backend).affine(x, out, mean, scale, shift, rows, vecs);
+  fns(backend)[relu ? "affineRelu" : "affine"](x, out, mean, scale, shift, rows, vecs);
 }
 
-/** `sdy += dy`, `sdyx += dy · (x - mean)` over `rows` rows of `4·vecs` floats (heap addresses). */
+/**
+ * `sdy += dy`, `sdyx += dy · (x - mean)` over `rows` rows of `4·vecs` floats (heap addresses).
+ * With `relu` (the forward pass's `scale` and `shift` rows), dy counts only where
+ * `(x - mean) · scale + shift > 0`.
+ */
 export function gradStatsRows(
   backend: BackendWasm,
   dy: number,
@@ -338,32 +399,33 @@ export function gradStatsRows(
   sdyx: number,
   rows: number,
   vecs: number,
+  relu?: { scale: number; shift: number },
 ): void {
   const f = fns(backend);
   for (let j = 0; j < vecs; j += GROUP) {
     const o = 16 * j;
-    f[`gradStats${Math.min(GROUP, vecs - j)}`](
-      dy + o,
-      x + o,
-      mean + o,
-      sdy + o,
-      sdyx + o,
-      rows,
-      16 * vecs,
-    );
+    const g = Math.min(GROUP, vecs - j);
+    const args = [dy + o, x + o, mean + o, sdy + o, sdyx + o, rows, 16 * vecs];
+    if (relu) f[`gradStatsRelu${g}`](...args, relu.scale + o, relu.shift + o);
+    else f[`gradStats${g}`](...args);
   }
 }
 
-/** `out = a · dy + b · (x - mean) + d` over `rows` rows of `4·vecs` floats (heap addresses). */
+/**
+ * `out = a · dy + b · (x - mean) + d` over `rows` rows of `4·vecs` floats (heap addresses). With
+ * a `shift` row (a ReLU after the forward pass's affine, whose scale was `a`), dy counts only
+ * where `(x - mean) · a + shift > 0`.
+ */
 export function gradInputRows(
   backend: BackendWasm,
   dy: number,
   x: number,
-  coefficients: { mean: number; a: number; b: number; d: number },
+  coefficients: { mean: number; a: number; b: number; d: number; shift?: number },
   out: number,
   rows: number,
   vecs: number,
 ): void {
-  const { mean, a, b, d } = coefficients;
-  fns(backend).gradInput(dy, x, out, mean, a, b, d, rows, vecs);
+  const { mean, a, b, d, shift } = coefficients;
+  if (shift === undefined) fns(backend).gradInput(dy, x, out, mean, a, b, d, rows, vecs);
+  else fns(backend).gradInputRelu(dy, x, out, mean, a, b, d, shift, rows, vecs);
 }

@@ -19,7 +19,9 @@
  * The training op's forward pass computes the batch's mean and variance and
  * `y = gamma · (x - mean) / sqrt(var + eps) + beta`; its gradient is the standard one,
  * `dx = gamma · invstd / N · (N·dy - Σdy - x̂ · Σ(dy·x̂))`, `dgamma = Σ dy·x̂`, `dbeta = Σ dy`
- * (N the pixels per channel, x̂ the normalised input): two passes over the data on wasm.
+ * (N the pixels per channel, x̂ the normalised input): two passes over the data on wasm. With
+ * `relu`, the op is BN + ReLU in the same passes (the `SslChannel*Relu` kernels): `dy` counts
+ * only where the ReLU let the output through.
  *
  * @example
  * ```ts
@@ -43,16 +45,22 @@ import * as tf from "@tensorflow/tfjs";
 import {
   batchNormWasmKernels,
   CHANNEL_AFFINE,
+  CHANNEL_AFFINE_RELU,
   CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_INPUT_RELU,
   CHANNEL_GRAD_SUMS,
+  CHANNEL_GRAD_SUMS_RELU,
   CHANNEL_MOMENTS,
 } from "./batch_norm_kernels_wasm.ts";
 
 export {
   BLOCK_ROWS,
   CHANNEL_AFFINE,
+  CHANNEL_AFFINE_RELU,
   CHANNEL_GRAD_INPUT,
+  CHANNEL_GRAD_INPUT_RELU,
   CHANNEL_GRAD_SUMS,
+  CHANNEL_GRAD_SUMS_RELU,
   CHANNEL_MOMENTS,
 } from "./batch_norm_kernels_wasm.ts";
 
@@ -78,6 +86,22 @@ export function registerBatchNormWasmKernels(): void {
       const zeros = tf.zerosLike(scale);
       return {
         x: () => channelGradInput(g, x, mean, scale, zeros, zeros),
+        mean: () => tf.neg(tf.mul(scale, sdy)),
+        scale: () => sdyx,
+        shift: () => sdy,
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: CHANNEL_AFFINE_RELU,
+    inputsToSave: ["x", "mean", "scale", "shift"],
+    gradFunc: (dy, saved) => {
+      const [x, mean, scale, shift] = saved;
+      const g = dy as tf.Tensor;
+      const [sdy, sdyx] = channelGradSums(g, x, mean, { scale, shift });
+      const zeros = tf.zerosLike(scale);
+      return {
+        x: () => channelGradInput(g, x, mean, scale, zeros, zeros, shift),
         mean: () => tf.neg(tf.mul(scale, sdy)),
         scale: () => sdyx,
         shift: () => sdy,
@@ -114,36 +138,74 @@ export function channelMoments(x: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
   });
 }
 
-/** `(x - mean) · scale + shift`, the `[c]` operands broadcast along the last axis. */
+/**
+ * `(x - mean) · scale + shift`, the `[c]` operands broadcast along the last axis; with `relu`,
+ * `relu` of that in the same pass (differentiable on wasm: the kernel has its gradient).
+ */
 export function channelAffine(
   x: tf.Tensor,
   mean: tf.Tensor,
   scale: tf.Tensor,
   shift: tf.Tensor,
+  relu = false,
 ): tf.Tensor {
-  if (onWasm(x)) return run(CHANNEL_AFFINE, { x, mean, scale, shift }) as tf.Tensor;
-  return tf.tidy(() => tf.add(tf.mul(tf.sub(x, mean), scale), shift));
+  if (onWasm(x)) {
+    return run(relu ? CHANNEL_AFFINE_RELU : CHANNEL_AFFINE, { x, mean, scale, shift }) as tf.Tensor;
+  }
+  return tf.tidy(() => {
+    const z = tf.add(tf.mul(tf.sub(x, mean), scale), shift);
+    return relu ? tf.relu(z) : z;
+  });
 }
 
-/** Per channel, `Σ dy` and `Σ dy · (x - mean)`, each of shape `[c]`. */
+/**
+ * `dy` where the ReLU after `(x - mean) · scale + shift` let it through, 0 elsewhere (tfjs ops: the
+ * other backends' path of the masked passes).
+ */
+function maskedByRelu(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  scale: tf.Tensor,
+  shift: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const z = tf.add(tf.mul(tf.sub(x, mean), scale), shift);
+    return tf.mul(dy, tf.cast(tf.greater(z, 0), "float32"));
+  });
+}
+
+/**
+ * Per channel, `Σ dy` and `Σ dy · (x - mean)`, each of shape `[c]`. With `relu` (the scale and
+ * shift of a forward pass `relu((x - mean) · scale + shift)`), of `dy` where that ReLU let it
+ * through.
+ */
 export function channelGradSums(
   dy: tf.Tensor,
   x: tf.Tensor,
   mean: tf.Tensor,
+  relu?: { scale: tf.Tensor; shift: tf.Tensor },
 ): [tf.Tensor1D, tf.Tensor1D] {
   if (onWasm(x) && dy.dtype === "float32") {
-    return run(CHANNEL_GRAD_SUMS, { dy, x, mean }) as [tf.Tensor1D, tf.Tensor1D];
+    return (relu
+      ? run(CHANNEL_GRAD_SUMS_RELU, { dy, x, mean, scale: relu.scale, shift: relu.shift })
+      : run(CHANNEL_GRAD_SUMS, { dy, x, mean })) as [tf.Tensor1D, tf.Tensor1D];
   }
   return tf.tidy(() => {
     const axes = leadingAxes(x);
-    return [tf.sum(dy, axes), tf.sum(tf.mul(dy, tf.sub(x, mean)), axes)] as [
+    const g = relu ? maskedByRelu(dy, x, mean, relu.scale, relu.shift) : dy;
+    return [tf.sum(g, axes), tf.sum(tf.mul(g, tf.sub(x, mean)), axes)] as [
       tf.Tensor1D,
       tf.Tensor1D,
     ];
   });
 }
 
-/** `a · dy + (b · (x - mean) + d)`, the `[c]` operands broadcast along the last axis. */
+/**
+ * `a · dy + (b · (x - mean) + d)`, the `[c]` operands broadcast along the last axis. With `shift`
+ * (of a forward pass `relu((x - mean) · a + shift)`), `dy` counts only where that ReLU let it
+ * through.
+ */
 export function channelGradInput(
   dy: tf.Tensor,
   x: tf.Tensor,
@@ -151,11 +213,17 @@ export function channelGradInput(
   a: tf.Tensor,
   b: tf.Tensor,
   d: tf.Tensor,
+  shift?: tf.Tensor,
 ): tf.Tensor {
   if (onWasm(x) && dy.dtype === "float32") {
-    return run(CHANNEL_GRAD_INPUT, { dy, x, mean, a, b, d }) as tf.Tensor;
+    return (shift
+      ? run(CHANNEL_GRAD_INPUT_RELU, { dy, x, mean, a, b, d, shift })
+      : run(CHANNEL_GRAD_INPUT, { dy, x, mean, a, b, d })) as tf.Tensor;
   }
-  return tf.tidy(() => tf.add(tf.mul(a, dy), tf.add(tf.mul(b, tf.sub(x, mean)), d)));
+  return tf.tidy(() => {
+    const g = shift ? maskedByRelu(dy, x, mean, a, shift) : dy;
+    return tf.add(tf.mul(a, g), tf.add(tf.mul(b, tf.sub(x, mean)), d));
+  });
 }
 
 /**
@@ -166,6 +234,10 @@ export function channelGradInput(
  * forward pass, where nothing is recorded for the gradient (a layer updates its moving
  * statistics there); the tensors are disposed after it returns. Throws when `x` has fewer than
  * two values per channel.
+ *
+ * With `relu`, the op is `relu(batchNorm(x))`: on wasm the ReLU is applied in the normalising pass
+ * and its mask in both backward passes (recomputed from `x`: nothing more is kept), so BN + ReLU
+ * cost what BN alone did; elsewhere `tf.relu` follows the plain op.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -173,6 +245,7 @@ export function batchNormTraining(
   beta: tf.Tensor,
   epsilon: number,
   onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  relu = false,
 ): tf.Tensor {
   const c = x.shape[x.rank - 1];
   const pixels = c > 0 ? x.size / c : 0;
@@ -181,35 +254,39 @@ export function batchNormTraining(
       `batch normalisation in training mode needs more than one value per channel, got [${x.shape}]`,
     );
   }
+  // Off wasm the ReLU is a tfjs op after the plain one (the same math as the masked passes).
+  const fused = relu && onWasm(x);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xt, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const [mean, variance] = channelMoments(xt);
     const invstd = tf.rsqrt(tf.add(variance, epsilon));
-    const y = channelAffine(xt, mean, tf.mul(g, invstd), b);
+    const scale = tf.mul(g, invstd); // gamma · invstd
+    const y = channelAffine(xt, mean, scale, b, fused);
     onStats?.(mean, variance);
-    save([xt, mean, invstd, g]);
+    save([xt, mean, invstd, scale, b]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [sx, sm, si, sg] = saved;
-          const [sdy, sdyx] = channelGradSums(dy, sx, sm);
+          const [sx, sm, si, k, sb] = saved;
+          const mask = fused ? { scale: k, shift: sb } : undefined;
+          const [sdy, sdyx] = channelGradSums(dy, sx, sm, mask);
           const dgamma = tf.mul(sdyx, si); // Σ dy · x̂
-          const k = tf.mul(sg, si); // gamma · invstd
           const bCoef = tf.mul(k, tf.mul(si, tf.div(dgamma, -pixels)));
           const dCoef = tf.mul(k, tf.div(sdy, -pixels));
-          return [channelGradInput(dy, sx, sm, k, bCoef, dCoef), dgamma, sdy];
+          return [channelGradInput(dy, sx, sm, k, bCoef, dCoef, mask?.shift), dgamma, sdy];
         }),
     };
   });
-  return op(x, gamma, beta);
+  if (!relu || fused) return op(x, gamma, beta);
+  return tf.tidy(() => tf.relu(op(x, gamma, beta)));
 }
 
 /**
  * Batch normalisation with given statistics (inference mode):
  * `gamma · (x - mean) / sqrt(variance + epsilon) + beta` over the last axis, differentiable
- * to every input. One pass over `x` on wasm.
+ * to every input; with `relu`, `relu` of that. One pass over `x` on wasm.
  */
 export function batchNormInference(
   x: tf.Tensor,
@@ -218,8 +295,9 @@ export function batchNormInference(
   gamma: tf.Tensor,
   beta: tf.Tensor,
   epsilon: number,
+  relu = false,
 ): tf.Tensor {
   return tf.tidy(() =>
-    channelAffine(x, mean, tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon))), beta)
+    channelAffine(x, mean, tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon))), beta, relu)
   );
 }

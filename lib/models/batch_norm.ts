@@ -23,7 +23,9 @@
  *   Keras: a frozen backbone keeps its statistics.
  *
  * On `wasm` the forward pass is two passes over the data and the backward pass two more, on
- * WebAssembly SIMD; on cpu and webgpu the same math runs as tfjs ops. `epsilon` is 1e-5
+ * WebAssembly SIMD; on cpu and webgpu the same math runs as tfjs ops. With `relu: true` the layer
+ * is BN followed by a ReLU, which on wasm costs no pass of its own (the ResNet uses it: a ReLU
+ * layer's forward pass and its gradient's pass saved per convolution). `epsilon` is 1e-5
  * (PyTorch's). Registered with `tf.serialization.registerClass` (class name `SslBatchNorm`), so
  * models with it save and load (`model.toJSON`, `tf.models.modelFromJSON`,
  * `lib/train/checkpoint.ts`) and are rebuilt in the pre-training workers, who send their moving
@@ -65,6 +67,11 @@ export interface BatchNormConfig {
   scale?: boolean;
   /** Start `gamma` at 0 instead of 1 (a residual branch that starts as nothing; default false). */
   zeroGamma?: boolean;
+  /**
+   * Apply a ReLU to the output (default false): BN + ReLU as one layer, whose ReLU costs no pass
+   * of its own on wasm (applied while normalising, its mask inside BN's backward passes).
+   */
+  relu?: boolean;
 }
 
 /** tfjs's own layer settings (`name`, `trainable`, `inputShape`, ...). */
@@ -84,6 +91,8 @@ export class BatchNorm extends tf.layers.Layer {
   readonly scale: boolean;
   /** Whether `gamma` starts at 0. */
   readonly zeroGamma: boolean;
+  /** Whether a ReLU follows the normalisation, in this layer. */
+  readonly relu: boolean;
   #gamma?: tf.LayerVariable;
   #beta?: tf.LayerVariable;
   #movingMean?: tf.LayerVariable;
@@ -96,6 +105,7 @@ export class BatchNorm extends tf.layers.Layer {
     this.center = config.center ?? true;
     this.scale = config.scale ?? true;
     this.zeroGamma = config.zeroGamma ?? false;
+    this.relu = config.relu ?? false;
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
       throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${config.momentum}`);
     }
@@ -170,6 +180,7 @@ export class BatchNorm extends tf.layers.Layer {
           gamma,
           beta,
           this.epsilon,
+          this.relu,
         );
       }
       const n = x.size / c;
@@ -179,7 +190,7 @@ export class BatchNorm extends tf.layers.Layer {
         movingVariance.write(
           tf.add(tf.mul(movingVariance.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))),
         );
-      });
+      }, this.relu);
     });
   }
 
@@ -190,6 +201,8 @@ export class BatchNorm extends tf.layers.Layer {
       center: this.center,
       scale: this.scale,
       zeroGamma: this.zeroGamma,
+      // Only when set: the topology of a layer without it stays as it was.
+      ...(this.relu ? { relu: true } : {}),
       ...super.getConfig(),
     };
   }

@@ -9,7 +9,10 @@
  * input (the "skip"; a 1x1 convolution + BN when the stride or width
  * changes), then ReLU — with our {@linkcode BatchNorm} (`batch_norm.ts`),
  * which trains with batch statistics in training calls and updates its moving
- * statistics, in every training loop of this project and its workers. The
+ * statistics, in every training loop of this project and its workers. A BN
+ * followed by a ReLU is one layer (`<conv>_bn`, `relu: true`; before
+ * 2026-12-07 a separate `<conv>_relu` layer, which had no weights: checkpoints
+ * of either kind load, their weights are the same tensors in the same order). The
  * last BN of every residual branch starts with gamma 0 ("zero-init
  * residual", Goyal et al. 2017): every block starts as the identity.
  *
@@ -140,11 +143,12 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
       name,
     }).apply(x) as tf.SymbolicTensor;
     if (bn) {
+      // BN and its ReLU as one layer (`relu`): on wasm the ReLU then costs no pass of its own.
       y = batchNorm({
         name: `${name}_bn`,
         ...(opts.zero ? { zeroGamma: true } : {}),
+        ...(opts.relu ? { relu: true } : {}),
       }).apply(y) as tf.SymbolicTensor;
-      if (opts.relu) y = tf.layers.reLU({ name: `${name}_relu` }).apply(y) as tf.SymbolicTensor;
     }
     return y;
   };

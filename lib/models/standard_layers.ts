@@ -9,10 +9,14 @@
  *   `moving_mean`, `moving_variance`), so the same weight file loads into either topology. At
  *   inference both compute `gamma · (x - movingMean) / sqrt(movingVariance + epsilon) + beta`.
  * - `SslDropout` → `Dropout` with the same rate and seed: both are the identity at inference.
+ * - `SslBatchNorm` with `relu` (BN and its ReLU as one layer, as the ResNet has them) →
+ *   `BatchNormalization`, then a `ReLU` layer named `<layer>_relu` that takes its place as the
+ *   input of the layers after it (and as a model output).
  *
  * Training differs (tfjs's BatchNormalization is slow and our training loops refuse it), so
  * {@linkcode fromStandardTopology} turns an exported topology back into ours when this library
- * loads an export. Nested models (a `Sequential` inside a functional model) are converted too.
+ * loads an export (a BN + ReLU pair stays two layers, the same math). Nested models (a
+ * `Sequential` inside a functional model) are converted too.
  *
  * @example
  * ```ts
@@ -144,9 +148,74 @@ function mapLayers(topology: object, convert: (layer: Json) => Json): Json {
   return visit(t);
 }
 
+/** A name not in `taken`: `wanted`, else `wanted_2`, `wanted_3`, ... */
+function freshName(wanted: string, taken: Set<string>): string {
+  let name = wanted;
+  for (let i = 2; taken.has(name); i++) name = `${wanted}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * A model node whose `SslBatchNorm` layers with `relu` are each split into the BN (without
+ * `relu`) and a tfjs `ReLU` layer after it; in a functional model, every reference to the BN's
+ * output (other layers' inbound nodes, the model's outputs) moves to the ReLU's.
+ */
+function splitBnRelu(node: Json): Json {
+  const config = node.config as Json | undefined;
+  const layers = config?.layers;
+  if (!Array.isArray(layers)) return node;
+  const fused = (l: Json) => l.class_name === "SslBatchNorm" && (l.config as Json)?.relu === true;
+  if (!layers.some((l) => fused(l as Json))) return node;
+  const taken = new Set(layers.map((l) => String(((l as Json).config as Json)?.name)));
+  const renamed = new Map<string, string>();
+  const inserted = new Set<Json>();
+  const out: Json[] = [];
+  for (const item of layers as Json[]) {
+    if (!fused(item)) {
+      out.push(item);
+      continue;
+    }
+    const { relu: _, ...bnConfig } = item.config as Json;
+    const bnName = String(bnConfig.name);
+    const reluName = freshName(`${bnName}_relu`, taken);
+    out.push({ ...item, config: bnConfig });
+    const relu: Json = {
+      class_name: "ReLU",
+      config: { max_value: null, name: reluName, trainable: bnConfig.trainable ?? true },
+    };
+    const inbound = item.inbound_nodes;
+    if (Array.isArray(inbound)) {
+      renamed.set(bnName, reluName);
+      relu.name = reluName;
+      relu.inbound_nodes = inbound.map((_, k) => [[bnName, k, 0, {}]]);
+    }
+    out.push(relu);
+    inserted.add(relu);
+  }
+  const moved = (ref: unknown) =>
+    Array.isArray(ref) && renamed.has(ref[0]) ? [renamed.get(ref[0]), ...ref.slice(1)] : ref;
+  // Every layer but the inserted ReLUs now reads the ReLU's output where it read the BN's.
+  const rewired = out.map((l) =>
+    inserted.has(l) || !Array.isArray(l.inbound_nodes) ? l : {
+      ...l,
+      inbound_nodes: (l.inbound_nodes as unknown[][]).map((n) => n.map(moved)),
+    }
+  );
+  const outputs = config!.output_layers;
+  return {
+    ...node,
+    config: {
+      ...config,
+      layers: rewired,
+      ...(Array.isArray(outputs) ? { output_layers: outputs.map(moved) } : {}),
+    },
+  };
+}
+
 /** The topology with our layers replaced by tfjs's standard ones (see the module doc). */
 export function toStandardTopology(topology: object): Json {
-  return mapLayers(topology, standardLayer);
+  return mapLayers(mapLayers(topology, splitBnRelu), standardLayer);
 }
 
 /** The topology of an export with tfjs's BatchNormalization and Dropout as ours again. */
