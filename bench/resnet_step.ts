@@ -5,8 +5,10 @@
  *
  * - **before**: every BN followed by a separate ReLU layer (the topology of
  *   `toStandardTopology` → `fromStandardTopology`: the same math, the layers of before
- *   2026-12-07);
- * - **now**: `resnetBackbone` as it is (BN + ReLU as one layer).
+ *   2026-12-07), and tfjs's fused convolutions, whose gradient computes the images' gradient
+ *   (`LAZY_CONV_GRADIENTS.enabled = false`);
+ * - **now**: `resnetBackbone` as it is (BN + ReLU as one layer), no gradient of the images
+ *   (`lib/kernels/conv2d_lazy_gradients_wasm.ts`).
  *
  * Both start from the same weights. It prints each round and the medians, and their ratio.
  *
@@ -29,6 +31,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
+import { LAZY_CONV_GRADIENTS } from "../lib/kernels/conv2d_lazy_gradients_wasm.ts";
 import { ntXentLoss } from "../lib/loss/ntxent.ts";
 import { articleHead } from "../lib/models/heads/projection_heads.ts";
 import { resnetBackbone } from "../lib/models/resnet.ts";
@@ -86,15 +89,17 @@ export async function compareResnetSteps(
   const now = resnetBackbone({ inputShape: [32, 32, 3], width: 16, depth: 3, seed: 0 });
   const before = await splitModel(now);
   const views = tf.randomUniform([2 * pairs, 32, 32, 3], 0, 1, "float32", 7);
-  const variants: [string, () => Promise<void>][] = [
-    ["before", stepOf(before, views)],
-    ["now", stepOf(now, views)],
+  const variants: [string, () => Promise<void>, boolean][] = [
+    ["before", stepOf(before, views), false],
+    ["now", stepOf(now, views), true],
   ];
   const ms: Record<string, number[]> = { before: [], now: [] };
+  const lazy = LAZY_CONV_GRADIENTS.enabled;
   try {
     for (let r = 0; r < rounds; r++) {
       const line: string[] = [];
-      for (const [name, step] of variants) {
+      for (const [name, step, lazyGradients] of variants) {
+        LAZY_CONV_GRADIENTS.enabled = lazyGradients;
         if (r === 0) { for (let i = 0; i < 2; i++) await step(); }
         const t0 = performance.now();
         for (let i = 0; i < 4; i++) await step();
@@ -104,6 +109,7 @@ export async function compareResnetSteps(
       log(`round ${r + 1} (ms/step): ${line.join(", ")}`);
     }
   } finally {
+    LAZY_CONV_GRADIENTS.enabled = lazy;
     views.dispose();
     now.dispose();
     before.dispose();

@@ -38,6 +38,7 @@ import { fastConv2dConfig } from "./kernels/conv2d_paths_wasm.ts";
 import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
+import { useLazyConvGradients } from "./kernels/conv2d_lazy_gradients_wasm.ts";
 
 import { gpuProbe, startWebgpu } from "./backend_webgpu.ts";
 export { onHostBackend } from "./backend_webgpu.ts";
@@ -92,7 +93,9 @@ function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.Kern
  * (the backend's own loop for them is ten times slower), a one-pass bias add
  * and ReLU gradient on SIMD, a SIMD convolution of single-channel images, a
  * zero-copy Identity, and explicit
- * "same" padding for `Conv2D` / `FusedConv2D`.
+ * "same" padding for `Conv2D` / `FusedConv2D`; and convolutions whose gradient
+ * computes only what is asked for (no gradient of the images:
+ * `kernels/conv2d_lazy_gradients_wasm.ts`).
  */
 export function registerWasmTrainingKernels(): void {
   if (kernelsRegistered) return;
@@ -111,6 +114,7 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("FusedConv2D", (f) => explicitSamePaddingConfig("FusedConv2D", f));
   wrapWasmKernel("Conv2D", (f) => fastConv2dConfig("Conv2D", f));
   wrapWasmKernel("FusedConv2D", (f) => fastConv2dConfig("FusedConv2D", f));
+  useLazyConvGradients();
   kernelsRegistered = true;
 }
 

@@ -1,0 +1,93 @@
+/**
+ * Convolutions whose gradient computes only what is asked for, on wasm: the image's gradient of
+ * a model's first convolution is never computed.
+ *
+ * tfjs's layers run every convolution through `tf.fused.conv2d`. Under a gradient tape, with no
+ * activation, tfjs-core runs it as a `customGrad` op whose gradient function computes the input
+ * gradient and the filter gradient together, before the engine looks at which it needs: the first
+ * convolution of a model (the ResNet's stem, 3 → 16 channels on 32x32 views: about 4% of an SSL
+ * step) computes the gradient of the images, which nothing uses. tfjs's plain `tf.conv2d` has a
+ * registered gradient with one function per input, and the engine calls only those of inputs
+ * that lead from what is differentiated (a variable, or an input passed to `tf.grad`), so an
+ * image's gradient is computed only when asked for (a saliency map still gets it).
+ *
+ * {@linkcode useLazyConvGradients} replaces `tf.fused.conv2d` (a plain object in the tfjs build
+ * Deno loads; where it cannot be replaced, nothing changes) by a function that runs the plain
+ * `tf.conv2d` instead when the call has nothing to fuse (no bias, no activation, no PReLU
+ * weights, NHWC), the backend is wasm and a gradient tape is recording; every other call goes to
+ * tfjs's own. The result is the same convolution: on wasm `Conv2D` and `FusedConv2D` take the
+ * same kernels of ours (`conv2d_paths_wasm.ts`), except single-channel inputs, which take the
+ * SIMD kernel of `conv2d_single_channel_wasm.ts` (equal within float32 rounding). Inference,
+ * other backends and convolutions with a bias or an activation are as they were.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("wasm"); // calls useLazyConvGradients()
+ * const x = tf.randomNormal([2, 8, 8, 3]);
+ * const w = tf.variable(tf.randomNormal([3, 3, 3, 4]));
+ * // Only the filter gradient runs: no Conv2DBackpropInput for the image.
+ * const { grads } = tf.variableGrads(() =>
+ *   tf.sum(tf.fused.conv2d({ x, filter: w, strides: 1, pad: "same" }))
+ * );
+ * tf.dispose([x, w, grads[w.name]]);
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+type FusedConv2d = typeof tf.fused.conv2d;
+type FusedArgs = Parameters<FusedConv2d>[0];
+
+let installed = false;
+
+/** The switch benchmarks turn off to time tfjs's fused path (on by default). */
+export const LAZY_CONV_GRADIENTS: { enabled: boolean } = { enabled: true };
+
+/** Whether a gradient tape is recording (tfjs's own test before it fuses an op). */
+function recording(): boolean {
+  const state = tf.engine().state as unknown as { gradientDepth?: number };
+  return (state.gradientDepth ?? 0) > 0;
+}
+
+/** True when `args` has nothing to fuse: no bias, no activation, no PReLU weights, NHWC. */
+export function nothingToFuse(args: FusedArgs): boolean {
+  return args.bias == null && args.preluActivationWeights == null &&
+    (args.activation ?? "linear") === "linear" && (args.dataFormat ?? "NHWC") === "NHWC";
+}
+
+/**
+ * Installs, once, the `tf.fused.conv2d` of the module documentation; true when it is in place
+ * (false where tfjs's `fused` object cannot be changed).
+ */
+export function useLazyConvGradients(): boolean {
+  if (installed) return true;
+  const fused = tf.fused as { conv2d: FusedConv2d };
+  const original = fused.conv2d;
+  const lazy = ((args: FusedArgs) => {
+    if (
+      !LAZY_CONV_GRADIENTS.enabled || !nothingToFuse(args) || tf.getBackend() !== "wasm" ||
+      !recording()
+    ) {
+      return original(args);
+    }
+    return tf.conv2d(
+      args.x,
+      args.filter,
+      args.strides,
+      args.pad,
+      "NHWC",
+      args.dilations,
+      args.dimRoundingMode,
+    );
+  }) as FusedConv2d;
+  try {
+    fused.conv2d = lazy;
+  } catch {
+    return false; // a frozen module namespace: tfjs's own stays
+  }
+  installed = fused.conv2d === lazy;
+  return installed;
+}
