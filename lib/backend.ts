@@ -38,6 +38,7 @@ import { fastConv2dConfig } from "./kernels/conv2d_paths_wasm.ts";
 import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
+import { castSharedWasmConfig } from "./kernels/cast_shared_wasm.ts";
 import { useLazyConvGradients } from "./kernels/conv2d_lazy_gradients_wasm.ts";
 
 import { gpuProbe, startWebgpu } from "./backend_webgpu.ts";
@@ -92,7 +93,7 @@ function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.Kern
  * gradient, a fast bias-gradient sum, transposed matrix products on XNNPACK
  * (the backend's own loop for them is ten times slower), a one-pass bias add
  * and ReLU gradient on SIMD, a SIMD convolution of single-channel images, a
- * zero-copy Identity, and explicit
+ * zero-copy Identity and same-dtype Cast, and explicit
  * "same" padding for `Conv2D` / `FusedConv2D`; and convolutions whose gradient
  * computes only what is asked for (no gradient of the images:
  * `kernels/conv2d_lazy_gradients_wasm.ts`).
@@ -109,6 +110,7 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("Add", biasAddWasmConfig);
   useReluGradWasm();
   wrapWasmKernel("Identity", () => identitySharedWasmConfig);
+  wrapWasmKernel("Cast", castSharedWasmConfig);
   wrapWasmKernel("Conv2D", (f) => explicitSamePaddingConfig("Conv2D", f));
   wrapWasmKernel("Conv2D", singleChannelConv2dConfig);
   wrapWasmKernel("FusedConv2D", (f) => explicitSamePaddingConfig("FusedConv2D", f));
