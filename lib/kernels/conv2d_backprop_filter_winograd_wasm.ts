@@ -38,7 +38,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { padOnHeap } from "./conv2d_direct_wasm.ts";
+import { PaddedRows } from "./padded_rows_wasm.ts";
 import {
   add,
   chunkRows,
@@ -329,13 +329,14 @@ export function filterGradWinograd(
   const blocksH = outH / 2;
   const chunk = chunkRows(blocksW, blocksH, ci, co);
   const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
-  const padded = padOnHeap(backend, x, pad);
-  const temps = [padded];
+  // The padded input, a chunk's rows at a time (in cache; no padded copy of the whole tensor).
+  const source = new PaddedRows(backend, x, pad, 2 * chunk + 2);
+  const temps: tf.TensorInfo[] = [];
   try {
     for (const s of [[16, chunk * blocksW, ci], [16, chunk * blocksW, co], [16, ci, co]]) {
       temps.push(backend.makeOutput(s, "float32"));
     }
-    const [, v, y, du] = temps;
+    const [v, y, du] = temps;
     const dw = backend.makeOutput([3, 3, ci, co], "float32");
     const fns = instantiateOnHeap<Fns>(
       backend,
@@ -343,7 +344,6 @@ export function filterGradWinograd(
       (shared) => winogradFilterGradModuleBytes(shared, shape, fused),
     );
     (backend.typedArrayFromHeap(du) as Float32Array).fill(0);
-    const xAt = backend.typedArrayFromHeap(padded).byteOffset;
     const dyAt = backend.typedArrayFromHeap(dy).byteOffset;
     const vAt = backend.typedArrayFromHeap(v).byteOffset;
     const yAt = backend.typedArrayFromHeap(y).byteOffset;
@@ -351,7 +351,7 @@ export function filterGradWinograd(
     for (let b = 0; b < batch; b++) {
       for (let r0 = 0; r0 < blocksH; r0 += chunk) {
         const rows = Math.min(chunk, blocksH - r0);
-        fns.inT(xAt + 4 * ((b * padH + 2 * r0) * padW) * ci, vAt, rows);
+        fns.inT(source.at(b, 2 * r0, 2 * rows + 2), vAt, rows);
         fns.dyT(dyAt + 4 * ((b * outH + 2 * r0) * outW) * co, yAt, rows);
         fns.atb(vAt, yAt, duAt, rows * blocksW);
       }
@@ -363,6 +363,7 @@ export function filterGradWinograd(
     );
     return dw;
   } finally {
+    source.free();
     for (const t of temps) backend.disposeData(t.dataId);
   }
 }

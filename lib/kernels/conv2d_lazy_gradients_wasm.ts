@@ -25,8 +25,8 @@
  * import * as tf from "@tensorflow/tfjs";
  * import { initBackend } from "../backend.ts";
  * await initBackend("wasm"); // calls useLazyConvGradients()
- * const x = tf.randomNormal([2, 8, 8, 3]);
- * const w = tf.variable(tf.randomNormal([3, 3, 3, 4]));
+ * const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+ * const w = tf.variable(tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D);
  * // Only the filter gradient runs: no Conv2DBackpropInput for the image.
  * const { grads } = tf.variableGrads(() =>
  *   tf.sum(tf.fused.conv2d({ x, filter: w, strides: 1, pad: "same" }))

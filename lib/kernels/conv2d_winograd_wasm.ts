@@ -39,7 +39,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { type Padding, padOnHeap } from "./conv2d_direct_wasm.ts";
+import type { Padding } from "./conv2d_direct_wasm.ts";
+import { PaddedRows } from "./padded_rows_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
   advanceBy,
@@ -483,8 +484,9 @@ export function winogradConv2d(
   const blocksH = outH / 2;
   const chunk = chunkRows(blocksW, blocksH, ci, co);
   const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
-  const padded = padOnHeap(backend, x, pad);
-  const temps = [padded];
+  // The padded input, a chunk's rows at a time (in cache; no padded copy of the whole tensor).
+  const source = new PaddedRows(backend, x, pad, 2 * chunk + 2);
+  const temps: tf.TensorInfo[] = [];
   try {
     const u = backend.makeOutput([16, ci, co], "float32");
     temps.push(u);
@@ -504,7 +506,6 @@ export function winogradConv2d(
       co,
       backend.typedArrayFromHeap(u) as Float32Array,
     );
-    const xAt = backend.typedArrayFromHeap(padded).byteOffset;
     const uAt = backend.typedArrayFromHeap(u).byteOffset;
     const vAt = backend.typedArrayFromHeap(v).byteOffset;
     const mAt = backend.typedArrayFromHeap(m).byteOffset;
@@ -512,13 +513,14 @@ export function winogradConv2d(
     for (let b = 0; b < batch; b++) {
       for (let r0 = 0; r0 < blocksH; r0 += chunk) {
         const rows = Math.min(chunk, blocksH - r0);
-        fns.inT(xAt + 4 * ((b * padH + 2 * r0) * padW) * ci, vAt, rows);
+        fns.inT(source.at(b, 2 * r0, 2 * rows + 2), vAt, rows);
         fns.mm(vAt, uAt, mAt, rows * blocksW);
         fns.outT(mAt, oAt + 4 * ((b * outH + 2 * r0) * outW) * co, rows);
       }
     }
     return out;
   } finally {
+    source.free();
     for (const t of temps) backend.disposeData(t.dataId);
   }
 }
