@@ -40,6 +40,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
+import { PaddedRows } from "./padded_rows_wasm.ts";
 import {
   advanceBy,
   functionBody,
@@ -321,7 +322,8 @@ export function directConv2d(
   const padW = w + pad.left + pad.right;
   const shape: DirectConvShape = { ci, co, kh, kw, padW, outH: padH - kh + 1, outW: padW - kw + 1 };
   const unpadded = pad.top === 0 && pad.bottom === 0 && pad.left === 0 && pad.right === 0;
-  const padded = unpadded ? x : padOnHeap(backend, x, pad);
+  // Padded, one image at a time into a small buffer that stays in cache.
+  const source = unpadded ? undefined : new PaddedRows(backend, x, pad, padH);
   try {
     const out = backend.makeOutput([batch, shape.outH, shape.outW, co], "float32");
     const { image } = instantiateOnHeap<{ image: ImageFn }>(
@@ -329,14 +331,16 @@ export function directConv2d(
       `directConv-${JSON.stringify(shape)}-${fused}-${pixels}-${vectors}-${holdFilter}`,
       (shared) => directConvModuleBytes(shared, shape, fused, pixels, vectors, holdFilter),
     );
-    const xAt = backend.typedArrayFromHeap(padded).byteOffset;
+    const xAt = backend.typedArrayFromHeap(x).byteOffset;
     const wAt = backend.typedArrayFromHeap(filter).byteOffset;
     const oAt = backend.typedArrayFromHeap(out).byteOffset;
     const xImage = 4 * padH * padW * ci;
     const oImage = 4 * shape.outH * shape.outW * co;
-    for (let b = 0; b < batch; b++) image(xAt + b * xImage, wAt, oAt + b * oImage);
+    for (let b = 0; b < batch; b++) {
+      image(source ? source.at(b, 0, padH) : xAt + b * xImage, wAt, oAt + b * oImage);
+    }
     return out;
   } finally {
-    if (padded !== x) backend.disposeData(padded.dataId);
+    source?.free();
   }
 }

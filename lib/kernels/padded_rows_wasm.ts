@@ -1,6 +1,7 @@
 /**
  * A few zero-padded rows of an image at a time, for the Winograd kernels (forward, input gradient,
- * filter gradient), instead of a zero-padded copy of the whole tensor.
+ * filter gradient) and the direct convolution (one image at a time), instead of a zero-padded copy
+ * of the whole tensor.
  *
  * The kernels read their input a few rows of 2x2 blocks at a time (`chunkRows`), each chunk from
  * `2·rows + 2` rows of the zero-padded image. Padding the whole `[B, H, W, C]` tensor first
@@ -32,7 +33,14 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { Padding } from "./conv2d_direct_wasm.ts";
+
+/** Zero rows and columns around the image (`Padding` of `conv2d_direct_wasm.ts`). */
+interface Padding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
 
 /** Rows of a `[B, H, W, C]` tensor zero-padded by `pad`, a few at a time in one heap buffer. */
 export class PaddedRows {
