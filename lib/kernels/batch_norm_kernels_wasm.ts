@@ -194,7 +194,7 @@ function affineWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.Tensor
     for (let i = plan.tailFrom * plan.c; i < xs.length; i++) {
       const k = i % plan.c;
       const z = Math.fround((xs[i] - mv[k]) * sv[k] + bv[k]);
-      ys[i] = relu && z <= 0 ? 0 : z; // NaN stays NaN, as SIMD max and tfjs's ReLU
+      ys[i] = relu && z < 0 ? 0 : z; // NaN stays NaN, as the SIMD pmax and tfjs's ReLU
     }
   } finally {
     per.free();
