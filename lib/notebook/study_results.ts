@@ -27,6 +27,7 @@
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { meanAndSpread } from "../eval/metrics.ts";
 import {
   LABEL_CURVE_ARMS,
@@ -127,16 +128,32 @@ export function studyFromJson(value: unknown, source = "the saved run"): SavedSt
 }
 
 /**
- * Reads a study's results JSON from `path` (see {@linkcode studyFromJson}). A missing file is
- * `{ notes: [] }`; a file that does not parse, or is not a study's results, says so in a note.
+ * Where the committed full study of `dataset` lives under the project `root`:
+ * `results/ablation.json` for MNIST, `results/ablation-fashion-mnist.json` for Fashion-MNIST;
+ * `undefined` for a folder (nothing is committed for your own images).
  */
-export function readSavedStudy(path: string): SavedStudy {
+export function savedStudyPath(root: string, dataset: string): string | undefined {
+  if (dataset === "mnist") return join(root, "results", "ablation.json");
+  if (dataset === "fashion-mnist") return join(root, "results", "ablation-fashion-mnist.json");
+  return undefined;
+}
+
+/**
+ * Reads a study's results JSON from `path` (see {@linkcode studyFromJson}). A missing file is
+ * `{ notes: [] }`; a file that does not parse, is not a study's results, or (given `dataset`)
+ * holds another dataset's study says so in a note.
+ */
+export function readSavedStudy(path: string, dataset?: string): SavedStudy {
   if (!existsSync(path)) return { notes: [] };
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
     return { notes: [`\`${path}\` is not valid JSON (${(e as Error).message}); it is not shown.`] };
+  }
+  const held = isObject(value) ? value.dataset : undefined;
+  if (dataset !== undefined && typeof held === "string" && held !== dataset) {
+    return { notes: [`\`${path}\` is a study of ${held}, not ${dataset}; it is not shown.`] };
   }
   return studyFromJson(value, `\`${path}\``);
 }

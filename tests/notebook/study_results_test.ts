@@ -5,6 +5,7 @@ import { studyFigures } from "../../lib/study/charts.ts";
 import {
   labelCurveLines,
   readSavedStudy,
+  savedStudyPath,
   studyFromJson,
 } from "../../lib/notebook/study_results.ts";
 import { assert, assertEquals } from "../assert.ts";
@@ -110,9 +111,28 @@ Deno.test("readSavedStudy: a missing file is nothing; a broken or foreign one is
     const good = join(dir, "ablation.json");
     await Deno.writeTextFile(good, JSON.stringify(study(undefined)));
     assertEquals(readSavedStudy(good).results!.parts, ["heads", "temperature"]);
+    // Another dataset's study is not shown as this one's.
+    const fashion = join(dir, "ablation-fashion-mnist.json");
+    await Deno.writeTextFile(
+      fashion,
+      JSON.stringify({ ...study(undefined), dataset: "fashion-mnist" }),
+    );
+    assertEquals(readSavedStudy(fashion, "fashion-mnist").results!.parts, ["heads", "temperature"]);
+    const wrong = readSavedStudy(fashion, "mnist");
+    assertEquals(wrong.results, undefined);
+    assert(wrong.notes[0].includes("a study of fashion-mnist, not mnist"), wrong.notes[0]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("savedStudyPath: MNIST's and Fashion-MNIST's committed studies; none for a folder", () => {
+  assertEquals(savedStudyPath("/p", "mnist"), join("/p", "results", "ablation.json"));
+  assertEquals(
+    savedStudyPath("/p", "fashion-mnist"),
+    join("/p", "results", "ablation-fashion-mnist.json"),
+  );
+  assertEquals(savedStudyPath("/p", "folder:/data/digits"), undefined);
 });
 
 Deno.test("labelCurveLines: the best SSL arm against strong supervised and self-training", () => {
