@@ -43,6 +43,7 @@ import {
   add,
   chunkRows,
   inputTransformBody,
+  planeBytes,
   sub,
   type WinogradShape,
 } from "./conv2d_winograd_wasm.ts";
@@ -80,7 +81,7 @@ export function winogradFilterGradApplies(
  * into `y` (`[16][chunk·blocksW][co]`).
  */
 function gradTransformBody(s: WinogradShape): number[] {
-  const { co, blocksW, chunk } = s;
+  const { co, blocksW } = s;
   const outW = 2 * blocksW;
   const P = 3;
   const y = (p: number, q: number) => P + p * 2 + q; // the 2x2 block
@@ -95,7 +96,7 @@ function gradTransformBody(s: WinogradShape): number[] {
   const dc = next++;
   const yc = next++;
   const cLeft = next++;
-  const plane = 4 * chunk * blocksW * co;
+  const plane = planeBytes(s, co);
   const code: number[] = [
     ...op.localGet(0),
     ...op.localSet(dRow),
@@ -166,7 +167,7 @@ function gradTransformBody(s: WinogradShape): number[] {
  * tiles of 3 (a tail of 1 or 2) input channels x 16 (a tail of 4 to 12) output channels.
  */
 function productBody(s: WinogradShape, fused: boolean): number[] {
-  const { ci, co, blocksW, chunk } = s;
+  const { ci, co } = s;
   const P = 4;
   const ROWS = 3;
   const VEC = 4;
@@ -181,8 +182,8 @@ function productBody(s: WinogradShape, fused: boolean): number[] {
   const vq = next++;
   const yq = next++;
   const tLeft = next++;
-  const vPlane = 4 * chunk * blocksW * ci;
-  const yPlane = 4 * chunk * blocksW * co;
+  const vPlane = planeBytes(s, ci);
+  const yPlane = planeBytes(s, co);
   const madd = (r: number, v: number) =>
     fused
       ? [
@@ -333,7 +334,8 @@ export function filterGradWinograd(
   const source = new PaddedRows(backend, x, pad, 2 * chunk + 2);
   const temps: tf.TensorInfo[] = [];
   try {
-    for (const s of [[16, chunk * blocksW, ci], [16, chunk * blocksW, co], [16, ci, co]]) {
+    // 16 planes of transformed input, of transformed dy, and dU.
+    for (const s of [[4 * planeBytes(shape, ci)], [4 * planeBytes(shape, co)], [16, ci, co]]) {
       temps.push(backend.makeOutput(s, "float32"));
     }
     const [v, y, du] = temps;
