@@ -134,14 +134,25 @@ export function methodsFindings(results: MethodsPartResults): string[] {
           `${r.rank_me.h.toFixed(1)} / ${r.rank_me.z.toFixed(1)}`
         ).join("; ") + ".",
     );
-    const reach = own.filter((r) => r.probe.h.test >= 0.9).map((r) => r.method);
-    const below = own.filter((r) => r.probe.h.test < 0.9).map((r) =>
-      `${r.method} ${pct(r.probe.h.test)}`
+    const reaching = (score: (r: (typeof own)[number]) => number | undefined, what: string) => {
+      const scored = own.filter((r) => score(r) !== undefined);
+      if (scored.length === 0) return;
+      const reach = scored.filter((r) => score(r)! >= 0.9).map((r) => r.method);
+      const below = scored.filter((r) => score(r)! < 0.9).map((r) =>
+        `${r.method} ${pct(score(r)!)}`
+      );
+      lines.push(
+        `**${what} ≥ 90%**: ${reach.length ? reach.join(", ") : "none"}` +
+          (below.length ? `; below: ${below.join(", ")}` : "") + ".",
+      );
+    };
+    const images = own[0].linear_eval?.images;
+    reaching(
+      (r) => r.linear_eval?.h.test,
+      `Linear evaluation of h (a linear classifier trained with ${images} labelled pool ` +
+        `images, the SSL papers' protocol)`,
     );
-    lines.push(
-      `**Linear probe on h ≥ 90%**: ${reach.length ? reach.join(", ") : "none"}` +
-        (below.length ? `; below: ${below.join(", ")}` : "") + ".",
-    );
+    reaching((r) => r.probe.h.test, `Linear probe on h with the ${results.data.labels} labels`);
   }
   for (const d of collapseDemos(results.runs)) {
     const f = d.full;

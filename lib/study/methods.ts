@@ -6,7 +6,9 @@
  *
  * 1. pre-train on the unlabelled pool (`pretrain` with `method`, `head`, `predictor`);
  * 2. score the frozen model: linear probe and kNN on h and on z (`scores.ts`: trained on the
- *    labelled images, measured on the dev holdout and the test set); RankMe and the spectrum
+ *    labelled images, measured on the dev holdout and the test set), and the SSL papers'
+ *    linear evaluation of h and z (`linearEvaluation`: trained on many labelled pool images,
+ *    whether the pre-training learned at all, apart from the few labels); RankMe and the spectrum
  *    of every layer from h to z on unlabelled images, and each layer's probe
  *    (`layerDiagnostics`); a probe of the applied quarter-turn and mirror at every layer
  *    (`transformProbe`, unlabelled images); a collapse flag: RankMe without centring (its
@@ -34,6 +36,7 @@
  *
  * @module
  */
+import type * as tf from "@tensorflow/tfjs";
 import type { ImageDataset } from "../data/dataset.ts";
 import { gatherImages, gatherLabels } from "../train/batches.ts";
 import { accuracy } from "../eval/metrics.ts";
@@ -63,7 +66,7 @@ import {
   type MethodsPartResults,
   type StrongBaseline,
 } from "./methods_report.ts";
-import { type ScoreData, scoreModel } from "./scores.ts";
+import { linearEvaluation, type ScoreData, scoreModel } from "./scores.ts";
 import { type SeedSplit, studySplits } from "./splits.ts";
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -96,7 +99,7 @@ export async function runMethodsPart(
   const splits = studySplits({ ...config, seeds: part.seeds }, train);
   const runs = methodRuns(part);
   const store = resultStore(cacheDir, {
-    version: 2,
+    version: 3,
     kind: "methods",
     dataset: config.dataset,
     backbone: base.backbone,
@@ -181,9 +184,11 @@ export async function runMethodsPart(
     const t0 = performance.now();
     const setting = methodHeadSetting(run.method, run.head);
     let pre: Pretrained | undefined;
+    const learningRate = part.learningRates[run.method] ?? part.pretrain.learningRate;
     try {
       pre = await pretrain(train, {
         ...part.pretrain,
+        ...(learningRate === undefined ? {} : { learningRate }),
         method: run.method,
         indices: s.pool,
         backbone: base.backbone,
@@ -201,6 +206,22 @@ export async function runMethodsPart(
       pretrainSeconds += pretrainS;
       const hasHead = run.head !== "none";
       const scores = await scoreModel(pre.encoder, hasHead ? pre.head : undefined, s, scoreData);
+      const encoder = pre.encoder;
+      const head = pre.head;
+      const evalH = await linearEvaluation(
+        (x) => encoder.apply(x) as tf.Tensor,
+        s,
+        scoreData,
+        part.linearEvalImages,
+      );
+      const evalZ = hasHead
+        ? await linearEvaluation(
+          (x) => head.apply(encoder.apply(x)) as tf.Tensor,
+          s,
+          scoreData,
+          part.linearEvalImages,
+        )
+        : evalH;
       // Per layer, h to z: rank and spectrum on unlabelled images, probe on the test images.
       const rankIdx = s.pool.subarray(0, Math.min(part.rankImages, s.pool.length));
       const layerTest = Math.min(part.layerTest, testCount);
@@ -290,6 +311,12 @@ export async function runMethodsPart(
           h: { validation: scores.h.probe.dev, test: scores.h.probe.test },
           z: { validation: scores.z.probe.dev, test: scores.z.probe.test },
         },
+        linear_eval: {
+          images: evalH.images,
+          h: { validation: evalH.dev, test: evalH.test },
+          z: { validation: evalZ.dev, test: evalZ.test },
+        },
+        ...(learningRate === undefined ? {} : { learning_rate: learningRate }),
         knn: { h: scores.h.knn.test, z: scores.z.knn.test },
         rank_me: { h: rankH, z: rankZ },
         rank_me_uncentred: { h: cH.rank, z: cZ.rank },
@@ -317,7 +344,8 @@ export async function runMethodsPart(
         `  ${run.name}, seed ${s.seed}: RankMe h ${rankH.toFixed(1)} z ${rankZ.toFixed(1)} ` +
           `(uncentred ${cH.rank.toFixed(1)}, ${cZ.rank.toFixed(1)}), spread of z ` +
           `${cZ.spread.toFixed(2)}, ` +
-          `probe h ${pct(result.probe.h.test)} z ${pct(result.probe.z.test)}` +
+          `probe h ${pct(result.probe.h.test)} z ${pct(result.probe.z.test)}, linear eval h ` +
+          `${pct(evalH.test)}` +
           `${result.collapsed ? " (collapsed)" : ""}; fine-tuned ${ft.join(", ")} ` +
           `(${result.seconds.toFixed(0)} s)`,
       );

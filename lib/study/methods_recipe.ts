@@ -11,7 +11,9 @@
  *
  * The full preset is sized for one dataset in about half an hour on the 2-core machine, one
  * seed: every pre-training sees 51,200 augmented pairs (2 epochs of 100 steps at batch 256 on
- * both cores, about a ninth of the experiment's 8 epochs of 58,800 images), every fine-tune
+ * both cores, about a ninth of the experiment's 8 epochs of 58,800 images) at the method's own
+ * learning rate ({@linkcode METHOD_LEARNING_RATES}), then the SSL papers' linear evaluation of
+ * h and z (a linear classifier on 20,000 labelled pool images), every fine-tune
  * 300 optimiser steps of the strong recipe (a fifth of its 1,500), and the strong supervised
  * baseline trains at the same 300 steps and at its own 1,500.
  *
@@ -63,6 +65,13 @@ export interface MethodsPartConfig {
   seeds: number[];
   /** The budget of every pre-training (the method is set per run). */
   pretrain: PretrainConfig;
+  /**
+   * Each method's pre-training learning rate; a method not named uses `pretrain.learningRate`
+   * ({@linkcode METHOD_LEARNING_RATES}: chosen on the dev holdout by tools/methods_lr_sweep.ts).
+   */
+  learningRates: Partial<Record<SslMethod, number>>;
+  /** Labelled pool images of the linear evaluation of h and z (`linearEvaluation`). */
+  linearEvalImages: number;
   /** The budget of every fine-tune (the strong recipe's settings, fewer steps). */
   finetune: SupervisedConfig & { steps: number };
   /** Also train the strong supervised baseline at its own recipe's budget (1,500 steps). */
@@ -93,6 +102,21 @@ export interface MethodRun {
   predictor: boolean | null;
 }
 
+/**
+ * Each method's learning rate at the full part's budget (Adam, 200 steps of 256 pairs, falling
+ * tenfold), chosen on the dev holdout among 0.001, 0.003, 0.01 and 0.03 by the linear
+ * evaluation of h (`deno run -A tools/methods_lr_sweep.ts --rates 0.001,0.003,0.01,0.03`,
+ * results/methods-lr-sweep.json: MNIST, seed 0, 2026-12-07). At 1e-3, the experiment's rate for
+ * 8 epochs, 200 steps leave every method short (linear evaluation 75.6-92.0% on dev).
+ */
+export const METHOD_LEARNING_RATES: Readonly<Record<SslMethod, number>> = Object.freeze({
+  simclr: 0.01,
+  byol: 0.01,
+  simsiam: 0.003,
+  barlow: 0.01,
+  vicreg: 0.003,
+});
+
 /** The full part (see the module doc for its time budget). */
 export function fullMethodsPart(): MethodsPartConfig {
   const epochs = 2;
@@ -110,6 +134,8 @@ export function fullMethodsPart(): MethodsPartConfig {
       softmaxBeforeLoss: false,
       workers: "auto",
     },
+    learningRates: { ...METHOD_LEARNING_RATES },
+    linearEvalImages: 20_000,
     finetune: { ...FINE_TUNE_DEFAULTS, steps: 300 },
     strongAtRecipe: true,
     keepLayers: 1,
@@ -136,6 +162,7 @@ export function quickMethodsPart(): MethodsPartConfig {
       workers: 1,
     },
     finetune: { ...full.finetune, steps: 20 },
+    linearEvalImages: 256,
     strongAtRecipe: false,
     rankImages: 256,
     layerTest: 200,

@@ -77,6 +77,13 @@ export interface MethodRunResult {
   seed: number;
   /** Linear probe on h and on z (for no head, z = h). */
   probe: { h: ValTest; z: ValTest };
+  /**
+   * The SSL papers' linear evaluation: a linear classifier on h (and z) trained with `images`
+   * labelled pool images (`linearEvaluation`); absent in results of earlier versions.
+   */
+  linear_eval?: { images: number; h: ValTest; z: ValTest };
+  /** The run's pre-training learning rate (absent in results of earlier versions). */
+  learning_rate?: number;
   /** kNN on h and z, test. */
   knn: { h: number; z: number };
   /** RankMe of h and z on unlabelled images, centred (as `layerDiagnostics`). */
@@ -150,6 +157,8 @@ export interface RunMean {
   predictor: boolean | null;
   seeds: number;
   probe: { h: ValTest; z: ValTest };
+  /** The linear evaluation (see {@linkcode MethodRunResult}), when every seed has it. */
+  linear_eval?: { images: number; h: ValTest; z: ValTest };
   rank_me: { h: number; z: number };
   rank_me_uncentred: { h: number; z: number };
   spread: { h: number; z: number };
@@ -191,6 +200,15 @@ export function runMeans(runs: readonly MethodRunResult[]): RunMean[] {
       predictor: first.predictor,
       seeds: g.length,
       probe: { h: vt((r) => r.probe.h), z: vt((r) => r.probe.z) },
+      ...(g.every((r) => r.linear_eval)
+        ? {
+          linear_eval: {
+            images: first.linear_eval!.images,
+            h: vt((r) => r.linear_eval!.h),
+            z: vt((r) => r.linear_eval!.z),
+          },
+        }
+        : {}),
       rank_me: { h: mean(g.map((r) => r.rank_me.h)), z: mean(g.map((r) => r.rank_me.z)) },
       rank_me_uncentred: {
         h: mean(g.map((r) => r.rank_me_uncentred.h)),
@@ -308,12 +326,15 @@ const pred = (p: boolean | null) => (p === null ? "—" : p ? "on" : "off");
 
 /** The whole sweep: one row a run. */
 export function methodsRunsTable(results: MethodsPartResults): string {
+  const means = runMeans(results.runs);
+  const evalImages = means.every((r) => r.linear_eval) ? means[0]?.linear_eval?.images : undefined;
   const rows = [
     "| method | head | predictor | RankMe h | RankMe z | spread z | probe h | probe z | " +
-    "collapsed | discard | keep | keep-k |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    (evalImages ? "linear eval h | " : "") + "collapsed | discard | keep | keep-k |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | " + (evalImages ? "--- | " : "") +
+    "--- | --- | --- | --- |",
   ];
-  for (const r of runMeans(results.runs)) {
+  for (const r of means) {
     const ft = (m: FineTuneMode) => {
       const s = modeScore(r, m);
       return s ? pct(s.test) : "—";
@@ -322,15 +343,20 @@ export function methodsRunsTable(results: MethodsPartResults): string {
       `| ${r.method} | ${r.head_setting} | ${pred(r.predictor)} | ${rank(r.rank_me.h)} | ${
         rank(r.rank_me.z)
       } | ${r.spread.z.toFixed(2)} | ${pct(r.probe.h.test)} | ${pct(r.probe.z.test)} | ${
-        r.collapsed ? "**yes**" : "no"
-      } | ${ft("discard")} | ${ft("keep")} | ${ft("keep-k")} |`,
+        evalImages ? `${pct(r.linear_eval!.h.test)} | ` : ""
+      }${r.collapsed ? "**yes**" : "no"} | ${ft("discard")} | ${ft("keep")} | ${ft("keep-k")} |`,
     );
   }
   const strong = results.strong.map((s) => `${pct(mean(s.test))} at ${s.steps} steps (${s.what})`)
     .join(", ");
   return [
     `Methods: ${results.data.labels} labels, test accuracy on ${results.data.test} images ` +
-    `(RankMe, centred, and the spread of the normalised z on unlabelled images; fine-tunes of ${results.config.finetune.steps} steps; keep: ` +
+    `(RankMe, centred, and the spread of the normalised z on unlabelled images; ` +
+    (evalImages
+      ? `linear eval: the SSL papers' linear evaluation, a linear classifier on h trained with ` +
+        `${evalImages} labelled pool images; `
+      : "") +
+    `fine-tunes of ${results.config.finetune.steps} steps; keep: ` +
     `the head is the classifier; keep-k: its first ${results.config.keepLayers} layer(s) + a new ` +
     `classifier; — : does not apply). ${seedWords(results.seeds.length)}. The strong ` +
     `supervised baseline: ${strong}.`,

@@ -3,7 +3,10 @@
  * on its frozen features h (backbone) and z (head), trained on the labelled
  * images, measured on the dev holdout (which chooses) and on the test set
  * (which is only reported); plus the share of test images whose h is all
- * zeros (collapsed features).
+ * zeros (collapsed features). And the SSL papers' linear evaluation
+ * ({@linkcode linearEvaluation}): the probe trained on many labelled images of
+ * the unlabelled pool (their labels only ever train this probe), the
+ * representation's quality apart from how few labels the study has.
  *
  * @example
  * ```ts
@@ -113,6 +116,54 @@ export async function scoreModel(
   }
   const z = g ? score(await featuresOf((x) => g.apply(backbone.apply(x)) as tf.Tensor)) : h;
   return { h, z, zeroH: zero / testCount };
+}
+
+/** Labelled pool images the linear evaluation trains on (the full study's). */
+export const LINEAR_EVALUATION_IMAGES = 20_000;
+
+/**
+ * The SSL papers' linear evaluation of frozen features: a linear classifier trained on the
+ * first `images` images of the seed's unlabelled pool with their labels (minibatches of 1,024,
+ * the recipe's probe epochs, learning rate and weight decay), scored on the dev holdout and
+ * the test set. `model` maps images to features (h, or z through the head).
+ */
+export async function linearEvaluation(
+  model: (x: tf.Tensor4D) => tf.Tensor,
+  s: SeedSplit,
+  d: ScoreData,
+  images = LINEAR_EVALUATION_IMAGES,
+): Promise<{ dev: number; test: number; images: number }> {
+  const { train, testImages, testLabels, base } = d;
+  const shape: [number, number, number] = [train.height, train.width, train.channels];
+  const size = shape[0] * shape[1] * shape[2];
+  const idx = s.pool.subarray(0, Math.min(images, s.pool.length));
+  const run = async (x: Float32Array, n: number) =>
+    (await extractFeatures(model, x, n, shape)).features;
+  const fTrain = await run(gatherImages(train.images, size, idx), idx.length);
+  const dim = fTrain.length / idx.length;
+  const probe = trainLinearProbe(
+    fTrain,
+    gatherLabels(train.labels, idx),
+    dim,
+    train.classNames.length,
+    {
+      epochs: Math.min(base.probe.epochs, 100),
+      learningRate: base.probe.learningRate,
+      weightDecay: base.probe.weightDecay,
+      seed: s.seed,
+      batchSize: 1024,
+    },
+  );
+  try {
+    const dev = accuracy(
+      probe.predict(await run(gatherImages(train.images, size, s.dev), s.dev.length)),
+      gatherLabels(train.labels, s.dev),
+    );
+    const test = accuracy(probe.predict(await run(testImages, testLabels.length)), testLabels);
+    return { dev, test, images: idx.length };
+  } finally {
+    probe.dispose();
+  }
 }
 
 /** Averages a list of per-seed runs into the JSON summary. */

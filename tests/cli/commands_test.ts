@@ -59,6 +59,11 @@ const COMMANDS = [
     name: "collapse_demo",
     flags: ["--method", "--epochs", "--seed"],
   },
+  {
+    script: "tools/methods_lr_sweep.ts",
+    name: "methods_lr_sweep",
+    flags: ["--dataset", "--methods", "--rates", "--out"],
+  },
 ];
 
 Deno.test("every command answers --help and -h with its flags, exit 0", async () => {

@@ -57,7 +57,7 @@ Deno.test("methodsFindings: h against z, 90% on h, the collapse demos, the colla
   assert(lines[0].includes("for 3 of 3 methods"), lines[0]);
   assertEquals(
     lines[1],
-    "**Linear probe on h ≥ 90%**: simclr; below: simsiam 88.0%, byol 86.0%.",
+    "**Linear probe on h with the 200 labels ≥ 90%**: simclr; below: simsiam 88.0%, byol 86.0%.",
   );
   assert(
     lines[2].includes("SimSiam without its predictor**: uncentred RankMe of h / z 0.6 / 0.5"),
@@ -66,4 +66,14 @@ Deno.test("methodsFindings: h against z, 90% on h, the collapse demos, the colla
   assert(lines[2].includes("spread of z 0.02 (full 0.80)"), lines[2]);
   assert(lines[2].endsWith("collapsed."), lines[2]);
   assert(lines[4].includes("simsiam, mlp head, no predictor; byol, none head, no predictor"));
+});
+
+Deno.test("methodsFindings: the linear evaluation of h against 90%, when the runs have it", () => {
+  const lines = methodsFindings(fakeResults(true));
+  assertEquals(
+    lines[1],
+    "**Linear evaluation of h (a linear classifier trained with 20000 labelled pool images, the " +
+      "SSL papers' protocol) ≥ 90%**: simclr, simsiam; below: byol 89.0%.",
+  );
+  assert(lines[2].startsWith("**Linear probe on h with the 200 labels ≥ 90%**"), lines[2]);
 });

@@ -17,7 +17,7 @@ const layer = (layer: string, depth: number, dim: number, rank: number, probe: n
 });
 
 /**
- * A run: `h`/`z` probe test accuracies and RankMe (the uncentred RankMe is half of it), the
+ * A run: `h`/`z` probe test accuracies, `evalH` the linear evaluation of h and RankMe (the uncentred RankMe is half of it), the
  * spread of z (default 0.8), fine-tunes as [validation, test] or skipped.
  */
 export function fakeRun(
@@ -29,6 +29,8 @@ export function fakeRun(
     rankH: number;
     rankZ: number;
     spreadZ?: number;
+    /** Linear evaluation of h (test); z gets 0.05 less. Absent: an earlier version's run. */
+    evalH?: number;
     discard: [number, number];
     keep?: [number, number];
     keepK?: [number, number];
@@ -47,6 +49,13 @@ export function fakeRun(
     predictor,
     seed: o.seed ?? 0,
     probe: { h: { validation: o.h, test: o.h }, z: { validation: o.z, test: o.z } },
+    ...(o.evalH === undefined ? {} : {
+      linear_eval: {
+        images: 20000,
+        h: { validation: o.evalH, test: o.evalH },
+        z: { validation: o.evalH - 0.05, test: o.evalH - 0.05 },
+      },
+    }),
     knn: { h: o.h, z: o.z },
     rank_me: { h: o.rankH, z: o.rankZ },
     rank_me_uncentred: { h: o.rankH / 2, z: o.rankZ / 2 },
@@ -79,13 +88,16 @@ export function fakeRun(
   };
 }
 
-export function fakeResults(): MethodsPartResults {
+/** The part with five runs; `withEval`: each run has its linear evaluation (this version). */
+export function fakeResults(withEval = false): MethodsPartResults {
+  const ev = (v: number) => (withEval ? { evalH: v } : {});
   const config = {
     ...fullMethodsPart(),
     methods: ["simclr", "simsiam", "byol"],
   } as MethodsPartResults["config"];
   const runs = [
     fakeRun("simclr-mlp", {
+      ...ev(0.95),
       h: 0.9,
       z: 0.8,
       rankH: 20,
@@ -95,6 +107,7 @@ export function fakeResults(): MethodsPartResults {
       keepK: [0.92, 0.93],
     }),
     fakeRun("simsiam-mlp-pred", {
+      ...ev(0.92),
       h: 0.88,
       z: 0.85,
       rankH: 18,
@@ -103,6 +116,7 @@ export function fakeResults(): MethodsPartResults {
       keepK: [0.89, 0.91],
     }),
     fakeRun("simsiam-mlp-nopred", {
+      ...ev(0.3),
       h: 0.12,
       z: 0.11,
       rankH: 1.1,
@@ -112,6 +126,7 @@ export function fakeResults(): MethodsPartResults {
       keepK: [0.4, 0.4],
     }),
     fakeRun("byol-mlp-pred", {
+      ...ev(0.89),
       h: 0.86,
       z: 0.8,
       rankH: 22,
@@ -119,7 +134,14 @@ export function fakeResults(): MethodsPartResults {
       discard: [0.88, 0.89],
       keepK: [0.87, 0.86],
     }),
-    fakeRun("byol-none-nopred", { h: 0.1, z: 0.1, rankH: 0, rankZ: 0, discard: [0.3, 0.3] }),
+    fakeRun("byol-none-nopred", {
+      ...ev(0.2),
+      h: 0.1,
+      z: 0.1,
+      rankH: 0,
+      rankZ: 0,
+      discard: [0.3, 0.3],
+    }),
   ];
   return {
     config,

@@ -118,6 +118,25 @@ Deno.test("methodsTables: every table, the skips as dashes; ablationTables inclu
   assert(md.includes("| RankMe (no labels) | byol, mlp head | 11.0 |"), md);
   const all = ablationTables({ methods: r } as Parameters<typeof ablationTables>[0]);
   assertEquals(all, md);
+  assert(!md.includes("linear eval"), "no linear-evaluation column for an earlier version's runs");
+});
+
+Deno.test("methodsRunsTable: the linear evaluation's column when every run has it", () => {
+  const md = methodsTables(fakeResults(true));
+  assert(
+    md.includes(
+      "| simclr | mlp | — | 20.0 | 7.0 | 0.80 | 90.0% | 80.0% | 95.0% | no | 91.0% | 92.0% | 93.0% |",
+    ),
+    md,
+  );
+  assert(md.includes("a linear classifier on h trained with 20000 labelled pool images"), md);
+  const means = runMeans(fakeResults(true).runs);
+  assertAlmostEquals(means[0].linear_eval!.z.test, 0.9, 1e-12);
+  // One run without it (an earlier version's): no column rather than a wrong one.
+  const mixed = fakeResults(true);
+  delete mixed.runs[0].linear_eval;
+  assert(!methodsTables(mixed).includes("linear eval h"));
+  assertEquals(runMeans(mixed.runs)[0].linear_eval, undefined);
 });
 
 Deno.test("methodsFigures: six plain-JSON figures of each method's own run", () => {
