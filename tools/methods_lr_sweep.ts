@@ -1,16 +1,16 @@
 /**
  * The pre-training learning rate of each SSL method in the methods study
  * (`deno task ablation --part methods`), chosen on the dev holdout: every method with its own
- * head (and predictor) is pre-trained at the study's budget (200 steps of 256 pairs) at each
- * rate, then scored by the SSL papers' linear evaluation of h (`linearEvaluation`: a linear
- * classifier trained on 20,000 labelled pool images); the rate with the best dev accuracy is
+ * head (and predictor) is pre-trained at the study's budget (600 steps of 256 pairs; `--epochs`
+ * sets another) at each rate, then scored by the SSL papers' linear evaluation of h
+ * (`linearEvaluation`: a linear classifier trained on 20,000 labelled pool images); the rate with the best dev accuracy is
  * the method's. The test accuracy is printed beside it and chooses nothing. The study's
  * defaults (`METHOD_LEARNING_RATES` in lib/study/methods_recipe.ts) come from this sweep
- * (results/methods-lr-sweep.json).
+ * (results/methods-lr-sweep.json, made at 200 steps: `--epochs 2`).
  *
  * ```sh
- * deno run -A tools/methods_lr_sweep.ts --out results/methods-lr-sweep.json
- * deno run -A tools/methods_lr_sweep.ts --methods simsiam --rates 0.003 --epochs 6  # 600 steps
+ * deno run -A tools/methods_lr_sweep.ts --epochs 2 --rates 0.001,0.003,0.01,0.03 --out FILE
+ * deno run -A tools/methods_lr_sweep.ts --methods simsiam --rates 0.003  # the study's 600 steps
  * ```
  *
  * @example
@@ -71,7 +71,7 @@ export const METHODS_LR_SWEEP_COMMAND = {
     epochs: {
       type: "string",
       value: "N",
-      description: "epochs of 100 steps of every pre-training (default the study's, 2)",
+      description: "epochs of 100 steps of every pre-training (default the study's, 6)",
     },
     seed: { type: "string", value: "N", default: "0", description: "seed of the split and runs" },
     out: { type: "string", value: "FILE", description: "write the sweep as JSON to FILE" },
