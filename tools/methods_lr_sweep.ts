@@ -3,10 +3,11 @@
  * (`deno task ablation --part methods`), chosen on the dev holdout: every method with its own
  * head (and predictor) is pre-trained at the study's budget (600 steps of 256 pairs; `--epochs`
  * sets another) at each rate, then scored by the SSL papers' linear evaluation of h
- * (`linearEvaluation`: a linear classifier trained on 20,000 labelled pool images); the rate with the best dev accuracy is
- * the method's. The test accuracy is printed beside it and chooses nothing. The study's
- * defaults (`METHOD_LEARNING_RATES` in lib/study/methods_recipe.ts) come from this sweep
- * (results/methods-lr-sweep.json, made at 200 steps: `--epochs 2`).
+ * (`linearEvaluation`: a linear classifier trained on 20,000 labelled pool images); the rate
+ * with the best dev accuracy is the method's. The test accuracy is printed beside it and
+ * chooses nothing. The study's defaults (`METHOD_LEARNING_RATES` in
+ * lib/study/methods_recipe.ts) come from this sweep (results/methods-lr-sweep.json, made at
+ * 200 steps: `--epochs 2`).
  *
  * ```sh
  * deno run -A tools/methods_lr_sweep.ts --epochs 2 --rates 0.001,0.003,0.01,0.03 --out FILE

@@ -106,9 +106,10 @@ export interface MethodRun {
 /**
  * Each method's learning rate (Adam, falling tenfold over the pre-training), chosen at 200 steps
  * of 256 pairs (the part's budget then; it is 600 now) on the dev holdout among 0.001, 0.003,
- * 0.01 and 0.03 by the linear evaluation of h (`deno run -A tools/methods_lr_sweep.ts --rates 0.001,0.003,0.01,0.03`,
- * results/methods-lr-sweep.json: MNIST, seed 0, 2026-12-07). At 1e-3, the experiment's rate for
- * 8 epochs, 200 steps leave every method short (linear evaluation 75.6-92.0% on dev).
+ * 0.01 and 0.03 by the linear evaluation of h (`deno run -A tools/methods_lr_sweep.ts --epochs 2
+ * --rates 0.001,0.003,0.01,0.03`, results/methods-lr-sweep.json: MNIST, seed 0, 2026-12-07).
+ * At 1e-3, the experiment's rate for 8 epochs, 200 steps left every method short (linear
+ * evaluation 75.6-92.0% on dev).
  */
 export const METHOD_LEARNING_RATES: Readonly<Record<SslMethod, number>> = Object.freeze({
   simclr: 0.01,
