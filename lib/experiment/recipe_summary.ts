@@ -36,13 +36,15 @@ import type { ExperimentConfig } from "./recipe.ts";
  * kind, with the wasm backend on the 2-core machine; inference is about three times as fast.
  * The ResNet's went from 180 to 260 with the Winograd kernels of 2026-12-07
  * (`docs/performance.md`), measured on a 6,000-image colour folder (`docs/your-images.md`): the
- * quick run took 3.5 minutes (260 estimates 4.0, 180 estimated 6), one seed of a 20-minute colour
- * recipe 15.7 minutes (260 estimates 14.7, 180 estimated 21).
+ * quick run took 3.5 minutes at load 3 (260 estimated 4.0, 180 estimated 6), one seed of a
+ * 20-minute colour recipe 15.7 minutes (260 estimated 14.7); then to 400 with the fused batch
+ * norm + ReLU and the padding-free kernels: the quick run took 2.1 minutes on the idle machine
+ * (400 estimates 2.6, 260 estimated 4.0).
  */
 export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   article: 3000,
   cnn: 2600,
-  resnet: 260,
+  resnet: 400,
 });
 
 /**
