@@ -37,12 +37,20 @@ export const CONV_DIRECT_COMMAND = {
 
 /** The variants, as the `CONV_PATHS` switches they set. */
 export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
-  off: { forward: false, inputGrad: false, filterGrad: false, winograd: false, everyShape: false },
+  off: {
+    forward: false,
+    inputGrad: false,
+    filterGrad: false,
+    winograd: false,
+    winograd4: false,
+    everyShape: false,
+  },
   "filter gradient": {
     forward: false,
     inputGrad: false,
     filterGrad: true,
     winograd: false,
+    winograd4: false,
     everyShape: false,
   },
   "forward + input gradient, direct only": {
@@ -50,6 +58,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     inputGrad: true,
     filterGrad: false,
     winograd: false,
+    winograd4: false,
     everyShape: false,
   },
   "forward + input gradient, Winograd": {
@@ -57,9 +66,17 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     inputGrad: true,
     filterGrad: false,
     winograd: true,
+    winograd4: false,
     everyShape: false,
   },
-  "all on": { forward: true, inputGrad: true, filterGrad: true, winograd: true, everyShape: false },
+  "all on": {
+    forward: true,
+    inputGrad: true,
+    filterGrad: true,
+    winograd: true,
+    winograd4: true,
+    everyShape: false,
+  },
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -1,6 +1,7 @@
 /**
  * Which kernel computes a convolution on the wasm backend: the choice between XNNPACK (the
- * backend's own `Conv2D`), Winograd's F(2x2, 3x3) (`conv2d_winograd_wasm.ts`, and for filter
+ * backend's own `Conv2D`), Winograd's F(4x4, 3x3) (`conv2d_winograd_f4_wasm.ts`: outputs of 4k
+ * pixels a side) and F(2x2, 3x3) (`conv2d_winograd_wasm.ts`, and for filter
  * gradients `conv2d_backprop_filter_winograd_wasm.ts`), the direct SIMD convolution
  * (`conv2d_direct_wasm.ts`) and, for filter gradients, the tiled direct kernel
  * (`conv2d_backprop_filter_direct_wasm.ts`), with the switches benchmarks use to time each path
@@ -30,25 +31,30 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { directConv2d, directConvApplies, type Padding } from "./conv2d_direct_wasm.ts";
 import { winogradApplies, winogradConv2d } from "./conv2d_winograd_wasm.ts";
+import { winograd4Applies, winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts";
 
 /**
  * Which fast paths are on (all, by default): `forward` (`Conv2D`, and `FusedConv2D` without bias
  * or activation), `inputGrad` (stride-1 `Conv2DBackpropInput`), `filterGrad` (stride-1
  * `Conv2DBackpropFilter` by the tiled direct kernel), `winograd` (3x3 forward, input and filter
- * gradients by Winograd's kernels; else the direct kernels or XNNPACK), `everyShape` (the direct kernel on
- * every shape it supports, not only where it won: tests).
+ * gradients by Winograd's kernels; else the direct kernels or XNNPACK), `winograd4` (Winograd's
+ * F(4x4, 3x3) for the forward pass and input gradient of 3x3 layers whose output sides are
+ * multiples of 4, `conv2d_winograd_f4_wasm.ts`; else F(2x2, 3x3)), `everyShape` (the direct kernel
+ * on every shape it supports, not only where it won: tests).
  */
 export const CONV_PATHS: {
   forward: boolean;
   inputGrad: boolean;
   filterGrad: boolean;
   winograd: boolean;
+  winograd4: boolean;
   everyShape: boolean;
 } = {
   forward: true,
   inputGrad: true,
   filterGrad: true,
   winograd: true,
+  winograd4: true,
   everyShape: false,
 };
 
@@ -75,7 +81,11 @@ export function fastStride1Conv(
   if (!directConvApplies(x, filter, 1, 1, "NHWC")) return undefined;
   const outH = x.shape[1] + pad.top + pad.bottom - filter.shape[0] + 1;
   const outW = x.shape[2] + pad.left + pad.right - filter.shape[1] + 1;
-  if (CONV_PATHS.winograd && !CONV_PATHS.everyShape && winogradApplies(x, filter, outH, outW)) {
+  const winograd = CONV_PATHS.winograd && !CONV_PATHS.everyShape;
+  if (winograd && CONV_PATHS.winograd4 && winograd4Applies(x, filter, outH, outW)) {
+    return winograd4Conv2d(backend, x, filter, pad);
+  }
+  if (winograd && winogradApplies(x, filter, outH, outW)) {
     return winogradConv2d(backend, x, filter, pad);
   }
   if (CONV_PATHS.everyShape || directConvFaster(x.shape[3])) {

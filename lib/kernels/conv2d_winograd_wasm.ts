@@ -273,11 +273,11 @@ function outputTransformBody(s: WinogradShape): number[] {
 }
 
 /**
- * `mm(v, u, m, blocks)`: `M[ξ] = V[ξ]·U[ξ]` for the 16 positions, `blocks` rows each (`V[ξ]`:
+ * `mm(v, u, m, blocks)`: `M[ξ] = V[ξ]·U[ξ]` for the 16 positions (`positions`: 36 for F(4x4, 3x3)), `blocks` rows each (`V[ξ]`:
  * `[blocks, ci]` at `v + ξ·plane`, `U[ξ]`: `[ci, co]`, `M[ξ]`: `[blocks, co]`), in tiles of 3 rows
  * x 16 columns (a tail of 1 row, and of 4 to 12 columns).
  */
-function productBody(s: WinogradShape, fused: boolean): number[] {
+export function productBody(s: WinogradShape, fused: boolean, positions = 16): number[] {
   const { ci, co } = s;
   const P = 4;
   const ROWS = 3;
@@ -373,7 +373,7 @@ function productBody(s: WinogradShape, fused: boolean): number[] {
     ...op.localSet(uX),
     ...op.localGet(2),
     ...op.localSet(mX),
-    ...op.i32Const(16),
+    ...op.i32Const(positions),
     ...op.localSet(xi),
     ...op.loop, // ξ
   ];

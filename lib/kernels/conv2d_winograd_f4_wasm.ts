@@ -1,0 +1,480 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) (Lavin & Gray 2016, interpolation points
+ * 0, ±1, ±2 and ∞) on WebAssembly SIMD: each 4x4 block of output pixels comes from the 6x6 block
+ * of (zero-padded) input around it with 36 multiplies per channel pair, where F(2x2, 3x3)
+ * (`conv2d_winograd_wasm.ts`) takes 64 for the same 16 pixels and a direct convolution 144. The
+ * ResNet's 3x3 layers (outputs of 32, 16 and 8 pixels a side) take it for the forward pass and the
+ * input gradient.
+ *
+ * The input block `d` becomes `V = Bᵀ·d·B`, the filter `g` becomes `U = G·g·Gᵀ` (both 6x6), the
+ * 36 positions `ξ` are 36 matrix products `M[ξ] = V[ξ]·U[ξ]` over the channels (the product
+ * kernel of `conv2d_winograd_wasm.ts`, tiles of 3 blocks x 16 channels) and the outputs are
+ * `Aᵀ·M·A`:
+ *
+ * ```text
+ * Bᵀ = [4  0 -5  0  1  0]    G = [ 1/4     0     0]    Aᵀ = [1  1  1  1  1  0]
+ *      [0 -4 -4  1  1  0]        [-1/6 -1/6  -1/6]         [0  1 -1  2 -2  0]
+ *      [0  4 -4 -1  1  0]        [-1/6  1/6  -1/6]         [0  1  1  4  4  0]
+ *      [0 -2 -1  2  1  0]        [1/24  1/12  1/6]         [0  1 -1  8 -8  1]
+ *      [0  2 -1 -2  1  0]        [1/24 -1/12  1/6]
+ *      [0  4  0 -5  0  1]        [   0     0     1]
+ * ```
+ *
+ * The transformed blocks of a chunk stay in cache: a few rows of blocks of one image, or, on
+ * small images (the 8x8 layers: 4 blocks an image), several whole images, whose blocks the
+ * products take as one matrix. The results differ from a direct convolution's by about 1e-6
+ * relative (the transforms' constants are small, the filter's transform is computed in float64).
+ *
+ * {@linkcode winograd4Applies}: a 3x3 filter, stride 1, input and output channels multiples of 4,
+ * output height and width multiples of 4.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { initBackend } from "../backend.ts";
+ * import { winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts";
+ * await initBackend("wasm");
+ * const backend = tf.backend() as unknown as BackendWasm;
+ * const x = tf.ones([1, 4, 4, 4]);
+ * const w = tf.ones([3, 3, 4, 4]);
+ * const out = winograd4Conv2d(backend, x, w, { top: 1, bottom: 1, left: 1, right: 1 });
+ * // out: [1, 4, 4, 4]: 36 inside, 24 on the edges, 16 in the corners
+ * backend.disposeData(out.dataId);
+ * tf.dispose([x, w]);
+ * ```
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { Padding } from "./conv2d_direct_wasm.ts";
+import { planeBytes, productBody, type WinogradShape } from "./conv2d_winograd_wasm.ts";
+import { PaddedRows } from "./padded_rows_wasm.ts";
+import { fusedAvailable } from "./simd_at_b_wasm.ts";
+import {
+  advanceBy,
+  functionBody,
+  I32,
+  instantiateOnHeap,
+  loopWhileCountingDown,
+  moduleBytes,
+  op,
+  V128,
+} from "./wasm_simd_builder.ts";
+
+/** Bytes one chunk's transformed input may take (it and the products stay in L2). */
+export const CHUNK4_BYTES = 128 * 1024;
+
+/**
+ * Rows of 4x4 blocks per chunk: as many as {@linkcode CHUNK4_BYTES} allow, at least 1; when a
+ * whole image fits, a whole number of images (at most `batch`).
+ */
+export function chunk4Rows(
+  blocksW: number,
+  blocksH: number,
+  ci: number,
+  co: number,
+  batch: number,
+): number {
+  const perRow = 36 * blocksW * Math.max(ci, co) * 4;
+  const rows = Math.max(1, Math.floor(CHUNK4_BYTES / perRow));
+  if (rows < blocksH) return rows;
+  return blocksH * Math.max(1, Math.min(batch, Math.floor(rows / blocksH)));
+}
+
+/** Whether {@linkcode winograd4Conv2d} computes a convolution of `x` and `filter` (stride 1). */
+export function winograd4Applies(
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  outH: number,
+  outW: number,
+): boolean {
+  const [kh, kw, ci, co] = filter.shape;
+  return kh === 3 && kw === 3 && ci % 4 === 0 && co % 4 === 0 && x.shape[3] === ci &&
+    outH % 4 === 0 && outW % 4 === 0 && outH > 0 && outW > 0 && x.dtype === "float32" &&
+    filter.dtype === "float32";
+}
+
+// ---- the module ----------------------------------------------------------------------------
+
+const get = (local: number) => op.localGet(local);
+const add = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Add];
+const sub = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Sub];
+const mul = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Mul];
+
+/**
+ * `Bᵀ·d` of six values `d(0..5)` (each an expression), with four scratch locals `t` and a local
+ * holding 4 in each lane; `emit(k, value)` places output `k`.
+ */
+function inputTransform6(
+  d: (k: number) => number[],
+  t: [number, number, number, number],
+  four: number,
+  emit: (k: number, value: number[]) => number[],
+): number[] {
+  const [t1, t2, t3, t4] = t;
+  return [
+    ...sub(d(4), d(2)),
+    ...op.localSet(t3), // d4 - d2
+    ...sub(d(4), mul(d(2), get(four))),
+    ...op.localSet(t1), // d4 - 4·d2
+    ...sub(d(3), mul(d(1), get(four))),
+    ...op.localSet(t2), // d3 - 4·d1
+    ...sub(d(3), d(1)),
+    ...op.localTee(t4),
+    ...get(t4),
+    ...op.f32x4Add,
+    ...op.localSet(t4), // 2·(d3 - d1)
+    ...emit(0, add(mul(sub(d(0), d(2)), get(four)), get(t3))), // 4·d0 - 5·d2 + d4
+    ...emit(1, add(get(t1), get(t2))), // -4·d1 - 4·d2 + d3 + d4
+    ...emit(2, sub(get(t1), get(t2))), // 4·d1 - 4·d2 - d3 + d4
+    ...emit(3, add(get(t3), get(t4))), // -2·d1 - d2 + 2·d3 + d4
+    ...emit(4, sub(get(t3), get(t4))), // 2·d1 - d2 - 2·d3 + d4
+    ...emit(5, add(mul(sub(d(1), d(3)), get(four)), sub(d(5), d(3)))), // 4·d1 - 5·d3 + d5
+  ];
+}
+
+/**
+ * `Aᵀ·m` of six values `m(0..5)`, with four scratch locals `t` and locals holding 4 and 8;
+ * `emit(k, value)` places output `k` (0..3).
+ */
+function outputTransform6(
+  m: (k: number) => number[],
+  t: [number, number, number, number],
+  four: number,
+  eight: number,
+  emit: (k: number, value: number[]) => number[],
+): number[] {
+  const [a, b, c, d] = t;
+  return [
+    ...add(m(1), m(2)),
+    ...op.localSet(a),
+    ...sub(m(1), m(2)),
+    ...op.localSet(b),
+    ...add(m(3), m(4)),
+    ...op.localSet(c),
+    ...sub(m(3), m(4)),
+    ...op.localSet(d),
+    ...emit(0, add(add(m(0), get(a)), get(c))),
+    ...emit(1, add(add(get(b), get(d)), get(d))),
+    ...emit(2, add(get(a), mul(get(c), get(four)))),
+    ...emit(3, add(add(get(b), mul(get(d), get(eight))), m(5))),
+  ];
+}
+
+/** Sets a v128 local to `value` in every lane. */
+const splatConst = (local: number, value: number) => [
+  ...op.f32Const(value),
+  ...op.f32x4Splat,
+  ...op.localSet(local),
+];
+
+/**
+ * `inT(x, v, rows)`: the input transform of `rows` rows of 4x4 blocks, from `x` (`&xPadded[b,
+ * 4·r0, 0, 0]`, rows of `padW·ci`) into `v` (36 planes of `[blocks][ci]`, {@linkcode planeBytes}
+ * apart).
+ */
+function inputTransform4Body(s: WinogradShape): number[] {
+  const { ci, padW, blocksW } = s;
+  const P = 3;
+  const d = (j: number) => P + j; // one row of the block
+  const r = (i: number, j: number) => P + 6 + i * 6 + j; // the rows transformed
+  const t: [number, number, number, number] = [P + 42, P + 43, P + 44, P + 45];
+  const four = P + 46;
+  const V128S = 47;
+  let next = P + V128S;
+  const rowsLeft = next++;
+  const xRow = next++;
+  const vRow = next++;
+  const xb = next++;
+  const vb = next++;
+  const bLeft = next++;
+  const xc = next++;
+  const vc = next++;
+  const cLeft = next++;
+  const plane = planeBytes(s, ci);
+  const code: number[] = [
+    ...splatConst(four, 4),
+    ...get(0),
+    ...op.localSet(xRow),
+    ...get(1),
+    ...op.localSet(vRow),
+    ...get(2),
+    ...op.localSet(rowsLeft),
+    ...op.loop, // rows of blocks
+    ...get(xRow),
+    ...op.localSet(xb),
+    ...get(vRow),
+    ...op.localSet(vb),
+    ...op.i32Const(blocksW),
+    ...op.localSet(bLeft),
+    ...op.loop, // blocks
+    ...get(xb),
+    ...op.localSet(xc),
+    ...get(vb),
+    ...op.localSet(vc),
+    ...op.i32Const(ci / 4),
+    ...op.localSet(cLeft),
+    ...op.loop, // 4 channels at a time
+  ];
+  for (let i = 0; i < 6; i++) {
+    for (let j = 0; j < 6; j++) {
+      code.push(...get(xc), ...op.v128Load(4 * (i * padW + j) * ci), ...op.localSet(d(j)));
+    }
+    code.push(
+      ...inputTransform6((k) => get(d(k)), t, four, (k, value) => [
+        ...value,
+        ...op.localSet(r(i, k)),
+      ]),
+    );
+  }
+  for (let j = 0; j < 6; j++) {
+    code.push(
+      ...inputTransform6((k) => get(r(k, j)), t, four, (k, value) => [
+        ...get(vc),
+        ...value,
+        ...op.v128Store((k * 6 + j) * plane),
+      ]),
+    );
+  }
+  code.push(
+    ...advanceBy(xc, 16),
+    ...advanceBy(vc, 16),
+    ...loopWhileCountingDown(cLeft),
+    ...op.end, // channels
+    ...advanceBy(xb, 4 * 4 * ci),
+    ...advanceBy(vb, 4 * ci),
+    ...loopWhileCountingDown(bLeft),
+    ...op.end, // blocks
+    ...advanceBy(xRow, 4 * 4 * padW * ci),
+    ...advanceBy(vRow, 4 * blocksW * ci),
+    ...loopWhileCountingDown(rowsLeft),
+    ...op.end, // rows
+  );
+  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+}
+
+/**
+ * `outT(m, out, rows)`: the output transform of `rows` rows of blocks, from `m` (36 planes of
+ * `[blocks][co]`) into `out` (`&out[b, 4·r0, 0, 0]`).
+ */
+function outputTransform4Body(s: WinogradShape): number[] {
+  const { co, blocksW } = s;
+  const outW = 4 * blocksW;
+  const P = 3;
+  const m = (j: number) => P + j;
+  const tr = (i: number, j: number) => P + 6 + i * 4 + j; // rows transformed: 6 x 4
+  const t: [number, number, number, number] = [P + 30, P + 31, P + 32, P + 33];
+  const four = P + 34;
+  const eight = P + 35;
+  const V128S = 36;
+  let next = P + V128S;
+  const rowsLeft = next++;
+  const mRow = next++;
+  const oRow = next++;
+  const mb = next++;
+  const ob = next++;
+  const bLeft = next++;
+  const mc = next++;
+  const oc = next++;
+  const cLeft = next++;
+  const plane = planeBytes(s, co);
+  const code: number[] = [
+    ...splatConst(four, 4),
+    ...splatConst(eight, 8),
+    ...get(0),
+    ...op.localSet(mRow),
+    ...get(1),
+    ...op.localSet(oRow),
+    ...get(2),
+    ...op.localSet(rowsLeft),
+    ...op.loop,
+    ...get(mRow),
+    ...op.localSet(mb),
+    ...get(oRow),
+    ...op.localSet(ob),
+    ...op.i32Const(blocksW),
+    ...op.localSet(bLeft),
+    ...op.loop,
+    ...get(mb),
+    ...op.localSet(mc),
+    ...get(ob),
+    ...op.localSet(oc),
+    ...op.i32Const(co / 4),
+    ...op.localSet(cLeft),
+    ...op.loop,
+  ];
+  for (let i = 0; i < 6; i++) {
+    for (let j = 0; j < 6; j++) {
+      code.push(...get(mc), ...op.v128Load((i * 6 + j) * plane), ...op.localSet(m(j)));
+    }
+    code.push(
+      ...outputTransform6((k) => get(m(k)), t, four, eight, (k, value) => [
+        ...value,
+        ...op.localSet(tr(i, k)),
+      ]),
+    );
+  }
+  for (let j = 0; j < 4; j++) {
+    code.push(
+      ...outputTransform6((k) => get(tr(k, j)), t, four, eight, (k, value) => [
+        ...get(oc),
+        ...value,
+        ...op.v128Store(4 * (k * outW + j) * co),
+      ]),
+    );
+  }
+  code.push(
+    ...advanceBy(mc, 16),
+    ...advanceBy(oc, 16),
+    ...loopWhileCountingDown(cLeft),
+    ...op.end,
+    ...advanceBy(mb, 4 * co),
+    ...advanceBy(ob, 4 * 4 * co),
+    ...loopWhileCountingDown(bLeft),
+    ...op.end,
+    ...advanceBy(mRow, 4 * blocksW * co),
+    ...advanceBy(oRow, 4 * 4 * outW * co),
+    ...loopWhileCountingDown(rowsLeft),
+    ...op.end,
+  );
+  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+}
+
+/** The module's bytes for one shape: `inT`, `mm` (36 positions) and `outT`. */
+export function winograd4ModuleBytes(
+  shared: boolean,
+  shape: WinogradShape,
+  fused: boolean,
+): Uint8Array {
+  return moduleBytes(shared, 3, [
+    { name: "inT", body: inputTransform4Body(shape) },
+    { name: "mm", body: productBody(shape, fused, 36), params: [I32, I32, I32, I32] },
+    { name: "outT", body: outputTransform4Body(shape) },
+  ]);
+}
+
+// ---- the driver ----------------------------------------------------------------------------
+
+/** The rows of G (6x3). */
+const G = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+
+/** `U = G·g·Gᵀ` of every filter `[3, 3, ci, co]`, as `[36][ci][co]` (in float64, then rounded). */
+export function transformFilter4(w: Float32Array, ci: number, co: number, out: Float32Array): void {
+  const n = ci * co;
+  const t = new Float64Array(18); // G·g, 6x3
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 3; j++) {
+        t[i * 3 + j] = G[i][0] * w[j * n + k] + G[i][1] * w[(3 + j) * n + k] +
+          G[i][2] * w[(6 + j) * n + k];
+      }
+    }
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 6; j++) {
+        out[(i * 6 + j) * n + k] = t[i * 3] * G[j][0] + t[i * 3 + 1] * G[j][1] +
+          t[i * 3 + 2] * G[j][2];
+      }
+    }
+  }
+}
+
+type Fns = {
+  inT: (x: number, v: number, rows: number) => void;
+  mm: (v: number, u: number, m: number, blocks: number) => void;
+  outT: (m: number, out: number, rows: number) => void;
+};
+
+/**
+ * The 3x3 stride-1 convolution of `x` (`[B, H, W, Ci]`) with `filter` (`[3, 3, Ci, Co]`),
+ * zero-padded by `pad`, by Winograd's F(4x4, 3x3): a new `[B, outH, outW, Co]` tensor (see
+ * {@linkcode winograd4Applies} for what it takes). `fused` picks the multiply-add variant.
+ */
+export function winograd4Conv2d(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  pad: Padding,
+  fused = fusedAvailable(),
+): tf.TensorInfo {
+  const [batch, h, w, ci] = x.shape;
+  const co = filter.shape[3];
+  const padH = h + pad.top + pad.bottom;
+  const padW = w + pad.left + pad.right;
+  const outH = padH - 2;
+  const outW = padW - 2;
+  if (!winograd4Applies(x, filter, outH, outW) || Math.min(pad.top, pad.left) < 0) {
+    throw new Error(
+      `winograd4Conv2d: takes 3x3 filters, 4k channels and outputs of 4k pixels a side; got x ` +
+        `[${x.shape}], filter [${filter.shape}], output ${outH}x${outW}`,
+    );
+  }
+  const blocksW = outW / 4;
+  const blocksH = outH / 4;
+  const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch);
+  const rowsPer = Math.min(chunk, blocksH); // rows of one image taken at a time
+  const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
+  const source = new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const u = backend.makeOutput([36, ci, co], "float32");
+    temps.push(u);
+    const v = backend.makeOutput([36 * planeBytes(shape, ci) / 4], "float32");
+    temps.push(v);
+    const m = backend.makeOutput([36 * planeBytes(shape, co) / 4], "float32");
+    temps.push(m);
+    const out = backend.makeOutput([batch, outH, outW, co], "float32");
+    const fns = instantiateOnHeap<Fns>(
+      backend,
+      `winograd4-${JSON.stringify(shape)}-${fused}`,
+      (shared) => winograd4ModuleBytes(shared, shape, fused),
+    );
+    transformFilter4(
+      backend.typedArrayFromHeap(filter) as Float32Array,
+      ci,
+      co,
+      backend.typedArrayFromHeap(u) as Float32Array,
+    );
+    const uAt = backend.typedArrayFromHeap(u).byteOffset;
+    const vAt = backend.typedArrayFromHeap(v).byteOffset;
+    const mAt = backend.typedArrayFromHeap(m).byteOffset;
+    const oAt = backend.typedArrayFromHeap(out).byteOffset;
+    // Pieces (rows of blocks of one image) gathered into a chunk, multiplied as one matrix.
+    const pieces: { b: number; r0: number; rows: number; at: number }[] = [];
+    let filled = 0;
+    const flush = () => {
+      fns.mm(vAt, uAt, mAt, filled * blocksW);
+      for (const p of pieces) {
+        fns.outT(
+          mAt + 4 * p.at * blocksW * co,
+          oAt + 4 * ((p.b * outH + 4 * p.r0) * outW) * co,
+          p.rows,
+        );
+      }
+      pieces.length = 0;
+      filled = 0;
+    };
+    for (let b = 0; b < batch; b++) {
+      for (let r0 = 0; r0 < blocksH; r0 += rowsPer) {
+        const rows = Math.min(rowsPer, blocksH - r0);
+        if (filled + rows > chunk) flush();
+        fns.inT(source.at(b, 4 * r0, 4 * rows + 2), vAt + 4 * filled * blocksW * ci, rows);
+        pieces.push({ b, r0, rows, at: filled });
+        filled += rows;
+      }
+    }
+    if (filled > 0) flush();
+    return out;
+  } finally {
+    source.free();
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}

@@ -1,0 +1,95 @@
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { initBackend } from "../../lib/backend.ts";
+import {
+  chunk4Rows,
+  winograd4Applies,
+  winograd4Conv2d,
+} from "../../lib/kernels/conv2d_winograd_f4_wasm.ts";
+import { CONV_PATHS } from "../../lib/kernels/conv2d_paths_wasm.ts";
+import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { randomArray, relativeError } from "../numeric.ts";
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+type Shape4 = [number, number, number, number];
+type Pad = "valid" | "same" | tf.backend_util.ExplicitPadding;
+
+/** Forward and input gradient of `conv2d(x, f, 1, pad)` against `sum(y · r)`. */
+async function convAndInputGrad(
+  backend: "cpu" | "wasm",
+  xShape: Shape4,
+  fShape: Shape4,
+  pad: Pad,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(() => {
+    const x = tf.tensor4d(randomArray(size(xShape), 11), xShape);
+    const f = tf.tensor4d(randomArray(size(fShape), 12), fShape);
+    const y = tf.conv2d(x, f, 1, pad);
+    const r = tf.tensor(randomArray(y.size, 13), y.shape);
+    const loss = (a: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f, 1, pad), r));
+    return [y, tf.grad(loss)(x)];
+  });
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+// Chunks of several whole images (8x8, 4x4), of a few rows of one image (32x32 x 64 channels:
+// 2 rows of 8 blocks), tails of 1 and 2 blocks after the product's tiles of 3, channel blocks of
+// 4, 8 and 12 after those of 16, "valid" and uneven explicit padding.
+const cases: [Shape4, Shape4, Pad][] = [
+  [[3, 8, 8, 16], [3, 3, 16, 32], "same"],
+  [[5, 4, 4, 8], [3, 3, 8, 4], "same"],
+  [[2, 32, 32, 64], [3, 3, 64, 64], "same"],
+  [[2, 16, 8, 12], [3, 3, 12, 20], "same"],
+  [[3, 10, 6, 4], [3, 3, 4, 28], "valid"],
+  [[2, 11, 11, 8], [3, 3, 8, 8], [[0, 0], [2, 1], [1, 2], [0, 0]]],
+];
+
+for (const [xShape, fShape, pad] of cases) {
+  const label = `x[${xShape}] f[${fShape}] ${JSON.stringify(pad)}`;
+  Deno.test(`Winograd F(4x4, 3x3) matches cpu, forward and input gradient: ${label}`, async () => {
+    await initBackend("wasm");
+    const ref = await convAndInputGrad("cpu", xShape, fShape, pad);
+    const before = tf.memory().numTensors;
+    const got = await convAndInputGrad("wasm", xShape, fShape, pad);
+    for (const [i, name] of ["forward", "input gradient"].entries()) {
+      const e = relativeError(ref[i], got[i]);
+      assert(e < 1e-4, `${label}: ${name} relative error ${e}`);
+    }
+    assertEquals(tf.memory().numTensors, before, "tensors alive");
+  });
+}
+
+Deno.test("Winograd F(4x4, 3x3): applies to 4k outputs, fused and unfused agree, no buffer left", async () => {
+  await initBackend("wasm");
+  const backend = tf.backend() as unknown as BackendWasm;
+  const t = (shape: number[]) => ({ shape, dtype: "float32" }) as unknown as tf.TensorInfo;
+  assert(winograd4Applies(t([2, 8, 8, 16]), t([3, 3, 16, 32]), 8, 8), "8x8 out");
+  assert(!winograd4Applies(t([2, 6, 6, 16]), t([3, 3, 16, 32]), 6, 6), "6x6 out");
+  assert(!winograd4Applies(t([2, 8, 8, 3]), t([3, 3, 3, 16]), 8, 8), "3 channels");
+  assertEquals(chunk4Rows(2, 2, 64, 64, 256), 6, "8x8x64: three images a chunk");
+  assertEquals(chunk4Rows(2, 2, 64, 64, 1), 2, "no more images than the batch");
+  assertEquals(chunk4Rows(8, 8, 64, 64, 4), 1, "32x32x64: a row a chunk");
+  const x = tf.tensor4d(randomArray(3 * 8 * 12 * 16, 14), [3, 8, 12, 16]);
+  const w = tf.tensor4d(randomArray(9 * 16 * 32, 15), [3, 3, 16, 32]);
+  const buffers = backend.numDataIds();
+  const pad = { top: 1, bottom: 1, left: 1, right: 1 };
+  const variants = fusedAvailable() ? [false, true] : [false];
+  const ys = variants.map((fused) => {
+    const y = winograd4Conv2d(backend, x, w, pad, fused);
+    const v = (backend.readSync(y.dataId) as Float32Array).slice();
+    backend.disposeData(y.dataId);
+    return v;
+  });
+  assert(relativeError(ys[0], ys.at(-1)!) < 1e-5, "fused and unfused");
+  assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
+  const saved = CONV_PATHS.winograd4;
+  CONV_PATHS.winograd4 = false;
+  const f2 = tf.conv2d(x, w, 1, "same");
+  CONV_PATHS.winograd4 = saved;
+  assert(relativeError(await f2.data() as Float32Array, ys[0]) < 1e-5, "against F(2x2, 3x3)");
+  tf.dispose([x, w, f2]);
+});
