@@ -43,6 +43,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     filterGrad: false,
     winograd: false,
     winograd4: false,
+    winograd4FilterGrad: false,
     everyShape: false,
   },
   "filter gradient": {
@@ -51,6 +52,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     filterGrad: true,
     winograd: false,
     winograd4: false,
+    winograd4FilterGrad: false,
     everyShape: false,
   },
   "forward + input gradient, direct only": {
@@ -59,6 +61,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     filterGrad: false,
     winograd: false,
     winograd4: false,
+    winograd4FilterGrad: false,
     everyShape: false,
   },
   "forward + input gradient, Winograd": {
@@ -67,6 +70,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     filterGrad: false,
     winograd: true,
     winograd4: false,
+    winograd4FilterGrad: false,
     everyShape: false,
   },
   "all on": {
@@ -75,6 +79,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     filterGrad: true,
     winograd: true,
     winograd4: true,
+    winograd4FilterGrad: true,
     everyShape: false,
   },
 };

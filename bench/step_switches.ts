@@ -31,6 +31,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   winograd4: (on) => {
     CONV_PATHS.winograd4 = on;
   },
+  /** Winograd's F(4x4, 3x3) for the filter gradient (else F(2x2, 3x3)). */
+  winograd4FilterGrad: (on) => {
+    CONV_PATHS.winograd4FilterGrad = on;
+  },
 };
 
 /** The command's flags (`--help`). */

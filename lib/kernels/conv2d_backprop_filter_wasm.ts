@@ -73,15 +73,20 @@ import {
   filterGradWinograd,
   winogradFilterGradApplies,
 } from "./conv2d_backprop_filter_winograd_wasm.ts";
+import {
+  filterGradWinograd4,
+  winograd4FilterGradApplies,
+} from "./conv2d_backprop_filter_winograd4_wasm.ts";
 import { CONV_PATHS } from "./conv2d_paths_wasm.ts";
 
 /**
- * The ways this kernel computes `dW`: "winograd" (3x3 stride 1, 4k channels, even outputs:
+ * The ways this kernel computes `dW`: "winograd4" (3x3 stride 1, 4k channels, outputs of 4k
+ * pixels a side: `conv2d_backprop_filter_winograd4_wasm.ts`), else "winograd" (even outputs:
  * `conv2d_backprop_filter_winograd_wasm.ts`), else "direct" (stride 1,
  * `conv2d_backprop_filter_direct_wasm.ts`), else "patches" or "convolution" as
  * {@linkcode filterGradPath} chooses.
  */
-export type FilterGradPath = "winograd" | "direct" | "patches" | "convolution";
+export type FilterGradPath = "winograd4" | "winograd" | "direct" | "patches" | "convolution";
 
 /**
  * The path for a conv with `inChannels` input channels, `outPixels` output
@@ -122,13 +127,17 @@ export function conv2dBackpropFilterWasm(
     attrs.dimRoundingMode,
   );
   const winograd = winogradFilterGradApplies(info, x, dy);
+  const winograd4 = winograd4FilterGradApplies(info, x, dy);
   const direct = directFilterGradApplies(info, x, dy);
   const chosen = path ??
-    (CONV_PATHS.filterGrad && CONV_PATHS.winograd && winograd
+    (CONV_PATHS.filterGrad && CONV_PATHS.winograd && CONV_PATHS.winograd4FilterGrad && winograd4
+      ? "winograd4"
+      : CONV_PATHS.filterGrad && CONV_PATHS.winograd && winograd
       ? "winograd"
       : CONV_PATHS.filterGrad && direct
       ? "direct"
       : filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]));
+  if (chosen === "winograd4" && winograd4) return filterGradWinograd4(backend, x, dy, info);
   if (chosen === "winograd" && winograd) return filterGradWinograd(backend, x, dy, info);
   if (chosen === "direct" && direct) return filterGradDirect(backend, x, dy, info);
   if (chosen === "patches" && x.dtype === "float32" && dy.dtype === "float32") {

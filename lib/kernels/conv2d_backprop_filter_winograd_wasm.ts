@@ -163,10 +163,11 @@ function gradTransformBody(s: WinogradShape): number[] {
 }
 
 /**
- * `atb(v, y, du, blocks)`: `dU[ξ] += V[ξ]ᵀ·Ŷ[ξ]` for the 16 positions over `blocks` blocks, in
- * tiles of 3 (a tail of 1 or 2) input channels x 16 (a tail of 4 to 12) output channels.
+ * `atb(v, y, du, blocks)`: `dU[ξ] += V[ξ]ᵀ·Ŷ[ξ]` for the 16 positions (`positions`: 36 for
+ * F(4x4, 3x3)) over `blocks` blocks, in tiles of 3 (a tail of 1 or 2) input channels x 16 (a tail
+ * of 4 to 12) output channels.
  */
-function productBody(s: WinogradShape, fused: boolean): number[] {
+export function atbBody(s: WinogradShape, fused: boolean, positions = 16): number[] {
   const { ci, co } = s;
   const P = 4;
   const ROWS = 3;
@@ -244,7 +245,7 @@ function productBody(s: WinogradShape, fused: boolean): number[] {
     ...op.localSet(yX),
     ...op.localGet(2),
     ...op.localSet(uX),
-    ...op.i32Const(16),
+    ...op.i32Const(positions),
     ...op.localSet(xi),
     ...op.loop, // ξ
   ];
@@ -272,7 +273,7 @@ export function winogradFilterGradModuleBytes(
   return moduleBytes(shared, 3, [
     { name: "inT", body: inputTransformBody(shape) },
     { name: "dyT", body: gradTransformBody(shape) },
-    { name: "atb", body: productBody(shape, fused), params: [I32, I32, I32, I32] },
+    { name: "atb", body: atbBody(shape, fused), params: [I32, I32, I32, I32] },
   ]);
 }
 

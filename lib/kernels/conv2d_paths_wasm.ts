@@ -39,7 +39,8 @@ import { winograd4Applies, winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts"
  * `Conv2DBackpropFilter` by the tiled direct kernel), `winograd` (3x3 forward, input and filter
  * gradients by Winograd's kernels; else the direct kernels or XNNPACK), `winograd4` (Winograd's
  * F(4x4, 3x3) for the forward pass and input gradient of 3x3 layers whose output sides are
- * multiples of 4, `conv2d_winograd_f4_wasm.ts`; else F(2x2, 3x3)), `everyShape` (the direct kernel
+ * multiples of 4, `conv2d_winograd_f4_wasm.ts`; else F(2x2, 3x3)), `winograd4FilterGrad` (the same
+ * for filter gradients, `conv2d_backprop_filter_winograd4_wasm.ts`), `everyShape` (the direct kernel
  * on every shape it supports, not only where it won: tests).
  */
 export const CONV_PATHS: {
@@ -48,6 +49,7 @@ export const CONV_PATHS: {
   filterGrad: boolean;
   winograd: boolean;
   winograd4: boolean;
+  winograd4FilterGrad: boolean;
   everyShape: boolean;
 } = {
   forward: true,
@@ -55,6 +57,7 @@ export const CONV_PATHS: {
   filterGrad: true,
   winograd: true,
   winograd4: true,
+  winograd4FilterGrad: true,
   everyShape: false,
 };
 

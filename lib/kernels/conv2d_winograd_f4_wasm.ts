@@ -67,8 +67,9 @@ import {
 export const CHUNK4_BYTES = 128 * 1024;
 
 /**
- * Rows of 4x4 blocks per chunk: as many as {@linkcode CHUNK4_BYTES} allow, at least 1; when a
- * whole image fits, a whole number of images (at most `batch`).
+ * Rows of 4x4 blocks per chunk: as many as `bytes` ({@linkcode CHUNK4_BYTES} by default) allow
+ * for the transformed blocks of `max(ci, co)` channels, at least 1; when a whole image fits, a
+ * whole number of images (at most `batch`).
  */
 export function chunk4Rows(
   blocksW: number,
@@ -76,9 +77,10 @@ export function chunk4Rows(
   ci: number,
   co: number,
   batch: number,
+  bytes = CHUNK4_BYTES,
 ): number {
   const perRow = 36 * blocksW * Math.max(ci, co) * 4;
-  const rows = Math.max(1, Math.floor(CHUNK4_BYTES / perRow));
+  const rows = Math.max(1, Math.floor(bytes / perRow));
   if (rows < blocksH) return rows;
   return blocksH * Math.max(1, Math.min(batch, Math.floor(rows / blocksH)));
 }
@@ -175,7 +177,7 @@ const splatConst = (local: number, value: number) => [
  * 4·r0, 0, 0]`, rows of `padW·ci`) into `v` (36 planes of `[blocks][ci]`, {@linkcode planeBytes}
  * apart).
  */
-function inputTransform4Body(s: WinogradShape): number[] {
+export function inputTransform4Body(s: WinogradShape): number[] {
   const { ci, padW, blocksW } = s;
   const P = 3;
   const d = (j: number) => P + j; // one row of the block

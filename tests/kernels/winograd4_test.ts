@@ -7,6 +7,11 @@ import {
   winograd4Conv2d,
 } from "../../lib/kernels/conv2d_winograd_f4_wasm.ts";
 import { CONV_PATHS } from "../../lib/kernels/conv2d_paths_wasm.ts";
+import {
+  filterGradWinograd4,
+  winograd4FilterGradApplies,
+} from "../../lib/kernels/conv2d_backprop_filter_winograd4_wasm.ts";
+import { filterGradWinograd } from "../../lib/kernels/conv2d_backprop_filter_winograd_wasm.ts";
 import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { randomArray, relativeError } from "../numeric.ts";
@@ -15,8 +20,8 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 type Shape4 = [number, number, number, number];
 type Pad = "valid" | "same" | tf.backend_util.ExplicitPadding;
 
-/** Forward and input gradient of `conv2d(x, f, 1, pad)` against `sum(y · r)`. */
-async function convAndInputGrad(
+/** Forward, input and filter gradient of `conv2d(x, f, 1, pad)` against `sum(y · r)`. */
+async function convAndGrads(
   backend: "cpu" | "wasm",
   xShape: Shape4,
   fShape: Shape4,
@@ -28,8 +33,9 @@ async function convAndInputGrad(
     const f = tf.tensor4d(randomArray(size(fShape), 12), fShape);
     const y = tf.conv2d(x, f, 1, pad);
     const r = tf.tensor(randomArray(y.size, 13), y.shape);
-    const loss = (a: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f, 1, pad), r));
-    return [y, tf.grad(loss)(x)];
+    const loss = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), r));
+    return [y, ...tf.grads(loss)([x, f])];
   });
   const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);
@@ -37,12 +43,14 @@ async function convAndInputGrad(
 }
 
 // Chunks of several whole images (8x8, 4x4), of a few rows of one image (32x32 x 64 channels:
-// 2 rows of 8 blocks), tails of 1 and 2 blocks after the product's tiles of 3, channel blocks of
+// 2 rows of 8 blocks; the filter gradient's float32 sums flushed into float64 every 1,024 blocks
+// or fewer: the 40x40 case crosses it), tails of 1 and 2 blocks after the product's tiles of 3, channel blocks of
 // 4, 8 and 12 after those of 16, "valid" and uneven explicit padding.
 const cases: [Shape4, Shape4, Pad][] = [
   [[3, 8, 8, 16], [3, 3, 16, 32], "same"],
   [[5, 4, 4, 8], [3, 3, 8, 4], "same"],
-  [[2, 32, 32, 64], [3, 3, 64, 64], "same"],
+  [[1, 32, 32, 64], [3, 3, 64, 16], "same"],
+  [[12, 40, 40, 4], [3, 3, 4, 8], "same"],
   [[2, 16, 8, 12], [3, 3, 12, 20], "same"],
   [[3, 10, 6, 4], [3, 3, 4, 28], "valid"],
   [[2, 11, 11, 8], [3, 3, 8, 8], [[0, 0], [2, 1], [1, 2], [0, 0]]],
@@ -50,12 +58,12 @@ const cases: [Shape4, Shape4, Pad][] = [
 
 for (const [xShape, fShape, pad] of cases) {
   const label = `x[${xShape}] f[${fShape}] ${JSON.stringify(pad)}`;
-  Deno.test(`Winograd F(4x4, 3x3) matches cpu, forward and input gradient: ${label}`, async () => {
+  Deno.test(`Winograd F(4x4, 3x3) matches cpu, forward and gradients: ${label}`, async () => {
     await initBackend("wasm");
-    const ref = await convAndInputGrad("cpu", xShape, fShape, pad);
+    const ref = await convAndGrads("cpu", xShape, fShape, pad);
     const before = tf.memory().numTensors;
-    const got = await convAndInputGrad("wasm", xShape, fShape, pad);
-    for (const [i, name] of ["forward", "input gradient"].entries()) {
+    const got = await convAndGrads("wasm", xShape, fShape, pad);
+    for (const [i, name] of ["forward", "input gradient", "filter gradient"].entries()) {
       const e = relativeError(ref[i], got[i]);
       assert(e < 1e-4, `${label}: ${name} relative error ${e}`);
     }
@@ -92,4 +100,28 @@ Deno.test("Winograd F(4x4, 3x3): applies to 4k outputs, fused and unfused agree,
   CONV_PATHS.winograd4 = saved;
   assert(relativeError(await f2.data() as Float32Array, ys[0]) < 1e-5, "against F(2x2, 3x3)");
   tf.dispose([x, w, f2]);
+});
+
+Deno.test("Winograd F(4x4, 3x3) filter gradient: fused and unfused agree, no buffer left", async () => {
+  await initBackend("wasm");
+  const backend = tf.backend() as unknown as BackendWasm;
+  const x = tf.tensor4d(randomArray(3 * 8 * 12 * 16, 16), [3, 8, 12, 16]);
+  const dy = tf.tensor4d(randomArray(3 * 8 * 12 * 8, 17), [3, 8, 12, 8]);
+  const info = tf.backend_util.computeConv2DInfo([3, 8, 12, 16], [3, 3, 16, 8], 1, 1, "same");
+  assert(winograd4FilterGradApplies(info, x, dy), "3x3, 8x12 out");
+  const buffers = backend.numDataIds();
+  const variants = fusedAvailable() ? [false, true] : [false];
+  const dws = variants.map((fused) => {
+    const dw = filterGradWinograd4(backend, x, dy, info, fused);
+    const v = (backend.readSync(dw.dataId) as Float32Array).slice();
+    backend.disposeData(dw.dataId);
+    return v;
+  });
+  const f2 = filterGradWinograd(backend, x, dy, info);
+  const f2v = (backend.readSync(f2.dataId) as Float32Array).slice();
+  backend.disposeData(f2.dataId);
+  assert(relativeError(dws[0], dws.at(-1)!) < 1e-5, "fused and unfused");
+  assert(relativeError(f2v, dws[0]) < 1e-5, "against F(2x2, 3x3)");
+  assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
+  tf.dispose([x, dy]);
 });

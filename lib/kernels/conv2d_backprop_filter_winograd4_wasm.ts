@@ -1,0 +1,345 @@
+/**
+ * The filter gradient of a 3x3 stride-1 convolution by Winograd's F(4x4, 3x3) on WebAssembly
+ * SIMD: 36 multiplies per 4x4 block of output pixels and channel pair, where F(2x2, 3x3)
+ * (`conv2d_backprop_filter_winograd_wasm.ts`) takes 64 for the same pixels. The path
+ * `conv2d_backprop_filter_wasm.ts` takes for the ResNet's 3x3 layers (outputs of 32, 16 and 8
+ * pixels a side).
+ *
+ * With the forward pass `Y = Aᵀ·[U ⊙ V]·A` of `conv2d_winograd_f4_wasm.ts` (`V = Bᵀ·d·B` the 6x6
+ * input block, `U = G·g·Gᵀ`), the filter gradient is `dg = Gᵀ·dU·G` with
+ * `dU[ξ] = Σ_blocks V[ξ]ᵀ·Ŷ[ξ]`, `Ŷ = A·dY·Aᵀ` the 4x4 block of the output gradient spread to 6x6.
+ * A chunk at a time (a few rows of blocks of one image, or several small images), the input and
+ * the output gradient are transformed into scratch buffers, and for each of the 36 positions the
+ * product `V[ξ]ᵀ·Ŷ[ξ]` is added into `dU[ξ]` (the product kernel of the F(2x2, 3x3) path, its
+ * accumulators in registers over all of the chunk's blocks). `dg` comes out of `dU` in float64.
+ * The sums run over every block of the batch, as in the F(2x2, 3x3) path; the transforms' larger
+ * constants (`A` has 8s) give a relative error of about 1e-5 against a direct sum.
+ *
+ * {@linkcode winograd4FilterGradApplies}: a 3x3 filter, stride 1, dilation 1, input and output
+ * channels multiples of 4, output height and width multiples of 4.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { initBackend } from "../backend.ts";
+ * import { filterGradWinograd4 } from "./conv2d_backprop_filter_winograd4_wasm.ts";
+ * await initBackend("wasm");
+ * const backend = tf.backend() as unknown as BackendWasm;
+ * const x = tf.ones([1, 6, 6, 4]);
+ * const dy = tf.ones([1, 4, 4, 4]); // a 3x3 valid conv, 4 → 4 channels
+ * const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 4], [3, 3, 4, 4], 1, 1, "valid");
+ * const dw = filterGradWinograd4(backend, x, dy, info);
+ * // dw: [3, 3, 4, 4], every entry 16 (sixteen output pixels, each reading a 1)
+ * backend.disposeData(dw.dataId);
+ * tf.dispose([x, dy]);
+ * ```
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { atbBody } from "./conv2d_backprop_filter_winograd_wasm.ts";
+import { chunk4Rows, inputTransform4Body } from "./conv2d_winograd_f4_wasm.ts";
+import { planeBytes, type WinogradShape } from "./conv2d_winograd_wasm.ts";
+import { PaddedRows } from "./padded_rows_wasm.ts";
+import { fusedAvailable } from "./simd_at_b_wasm.ts";
+import {
+  advanceBy,
+  functionBody,
+  I32,
+  instantiateOnHeap,
+  loopWhileCountingDown,
+  moduleBytes,
+  op,
+  V128,
+} from "./wasm_simd_builder.ts";
+
+/** Whether {@linkcode filterGradWinograd4} computes this filter gradient. */
+export function winograd4FilterGradApplies(
+  info: tf.backend_util.Conv2DInfo,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+): boolean {
+  const { top, left } = info.padInfo;
+  const [, height, width] = x.shape;
+  const bottom = info.outHeight + 2 - height - top;
+  const right = info.outWidth + 2 - width - left;
+  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 &&
+    info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 && info.outChannels % 4 === 0 && info.outHeight % 4 === 0 &&
+    info.outWidth % 4 === 0 && Math.min(top, left, bottom, right) >= 0 &&
+    x.dtype === "float32" && dy.dtype === "float32";
+}
+
+/**
+ * The sizes {@linkcode filterGradWinograd4} works in: `bytes` of one chunk's transformed input
+ * (its transformed dy as many again), `sumBlocks` blocks (terms) summed in float32 before they
+ * join the float64 sum.
+ */
+export const FILTER_GRAD4_SIZES = { bytes: 384 * 1024, sumBlocks: 1024 };
+
+const get = (local: number) => op.localGet(local);
+const add = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Add];
+const sub = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Sub];
+const mul = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Mul];
+
+/**
+ * `A·y` of four values `y(0..3)`, `A` = rows [1 0 0 0], [1 1 1 1], [1 -1 1 -1], [1 2 4 8],
+ * [1 -2 4 -8], [0 0 0 1]; four scratch locals `t`, a local holding 4; `emit(k, value)` places
+ * output `k` (0..5).
+ */
+function gradTransform4(
+  y: (k: number) => number[],
+  t: [number, number, number, number],
+  four: number,
+  emit: (k: number, value: number[]) => number[],
+): number[] {
+  const [e, o, e2, o2] = t;
+  return [
+    ...add(y(0), y(2)),
+    ...op.localSet(e), // y0 + y2
+    ...add(y(1), y(3)),
+    ...op.localSet(o), // y1 + y3
+    ...add(y(0), mul(y(2), get(four))),
+    ...op.localSet(e2), // y0 + 4·y2
+    ...add(y(1), mul(y(3), get(four))),
+    ...op.localTee(o2),
+    ...get(o2),
+    ...op.f32x4Add,
+    ...op.localSet(o2), // 2·y1 + 8·y3
+    ...emit(0, y(0)),
+    ...emit(1, add(get(e), get(o))),
+    ...emit(2, sub(get(e), get(o))),
+    ...emit(3, add(get(e2), get(o2))),
+    ...emit(4, sub(get(e2), get(o2))),
+    ...emit(5, y(3)),
+  ];
+}
+
+/**
+ * `dyT(dy, y, rows)`: `Ŷ = A·dY·Aᵀ` of `rows` rows of 4x4 blocks of `dy` (`&dy[b, 4·r0, 0, 0]`)
+ * into `y` (36 planes of `[blocks][co]`).
+ */
+function gradTransform4Body(s: WinogradShape): number[] {
+  const { co, blocksW } = s;
+  const outW = 4 * blocksW;
+  const P = 3;
+  const y = (q: number) => P + q; // one row of the block
+  const z = (p: number, j: number) => P + 4 + p * 6 + j; // rows transformed: 4 x 6
+  const t: [number, number, number, number] = [P + 28, P + 29, P + 30, P + 31];
+  const four = P + 32;
+  const V128S = 33;
+  let next = P + V128S;
+  const rowsLeft = next++;
+  const dRow = next++;
+  const yRow = next++;
+  const db = next++;
+  const yb = next++;
+  const bLeft = next++;
+  const dc = next++;
+  const yc = next++;
+  const cLeft = next++;
+  const plane = planeBytes(s, co);
+  const code: number[] = [
+    ...op.f32Const(4),
+    ...op.f32x4Splat,
+    ...op.localSet(four),
+    ...get(0),
+    ...op.localSet(dRow),
+    ...get(1),
+    ...op.localSet(yRow),
+    ...get(2),
+    ...op.localSet(rowsLeft),
+    ...op.loop,
+    ...get(dRow),
+    ...op.localSet(db),
+    ...get(yRow),
+    ...op.localSet(yb),
+    ...op.i32Const(blocksW),
+    ...op.localSet(bLeft),
+    ...op.loop,
+    ...get(db),
+    ...op.localSet(dc),
+    ...get(yb),
+    ...op.localSet(yc),
+    ...op.i32Const(co / 4),
+    ...op.localSet(cLeft),
+    ...op.loop,
+  ];
+  for (let p = 0; p < 4; p++) {
+    for (let q = 0; q < 4; q++) {
+      code.push(...get(dc), ...op.v128Load(4 * (p * outW + q) * co), ...op.localSet(y(q)));
+    }
+    code.push(
+      ...gradTransform4((k) => get(y(k)), t, four, (k, value) => [
+        ...value,
+        ...op.localSet(z(p, k)),
+      ]),
+    );
+  }
+  for (let j = 0; j < 6; j++) {
+    code.push(
+      ...gradTransform4((k) => get(z(k, j)), t, four, (k, value) => [
+        ...get(yc),
+        ...value,
+        ...op.v128Store((k * 6 + j) * plane),
+      ]),
+    );
+  }
+  code.push(
+    ...advanceBy(dc, 16),
+    ...advanceBy(yc, 16),
+    ...loopWhileCountingDown(cLeft),
+    ...op.end,
+    ...advanceBy(db, 4 * 4 * co),
+    ...advanceBy(yb, 4 * co),
+    ...loopWhileCountingDown(bLeft),
+    ...op.end,
+    ...advanceBy(dRow, 4 * 4 * outW * co),
+    ...advanceBy(yRow, 4 * blocksW * co),
+    ...loopWhileCountingDown(rowsLeft),
+    ...op.end,
+  );
+  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+}
+
+/** The module's bytes for one shape: `inT`, `dyT` and `atb` (36 positions). */
+export function winograd4FilterGradModuleBytes(
+  shared: boolean,
+  shape: WinogradShape,
+  fused: boolean,
+): Uint8Array {
+  return moduleBytes(shared, 3, [
+    { name: "inT", body: inputTransform4Body(shape) },
+    { name: "dyT", body: gradTransform4Body(shape) },
+    { name: "atb", body: atbBody(shape, fused, 36), params: [I32, I32, I32, I32] },
+  ]);
+}
+
+/** The rows of G (6x3) of F(4x4, 3x3). */
+const G = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+
+/** `dg = Gᵀ·dU·G` for every channel pair: `dU` `[36][n]` into `dw` `[3, 3, n]` (float64 sums). */
+export function filterFromTransformed4(
+  du: ArrayLike<number>,
+  n: number,
+  dw: Float32Array,
+): void {
+  const t = new Float64Array(18); // Gᵀ·dU, 3x6
+  for (let k = 0; k < n; k++) {
+    for (let a = 0; a < 3; a++) {
+      for (let j = 0; j < 6; j++) {
+        let sum = 0;
+        for (let i = 0; i < 6; i++) sum += G[i][a] * du[(i * 6 + j) * n + k];
+        t[a * 6 + j] = sum;
+      }
+    }
+    for (let a = 0; a < 3; a++) {
+      for (let b = 0; b < 3; b++) {
+        let sum = 0;
+        for (let j = 0; j < 6; j++) sum += t[a * 6 + j] * G[j][b];
+        dw[(a * 3 + b) * n + k] = sum;
+      }
+    }
+  }
+}
+
+type Fns = {
+  inT: (x: number, v: number, rows: number) => void;
+  dyT: (dy: number, y: number, rows: number) => void;
+  atb: (v: number, y: number, du: number, blocks: number) => void;
+};
+
+/**
+ * `dW` (`[3, 3, Ci, Co]`) of a 3x3 stride-1 convolution from `x` and `dy` by Winograd's
+ * F(4x4, 3x3); `info` is `computeConv2DInfo` of the forward conv
+ * ({@linkcode winograd4FilterGradApplies}). `fused` picks the multiply-add variant.
+ */
+export function filterGradWinograd4(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  fused = fusedAvailable(),
+): tf.TensorInfo {
+  if (!winograd4FilterGradApplies(info, x, dy)) {
+    throw new Error(
+      "filterGradWinograd4: takes 3x3 stride-1 filters, 4k channels, outputs of 4k pixels a side",
+    );
+  }
+  const { inChannels: ci, outChannels: co, outHeight: outH, outWidth: outW } = info;
+  const [batch, height, width] = x.shape;
+  const { top, left } = info.padInfo;
+  const padH = outH + 2;
+  const padW = outW + 2;
+  const pad = { top, left, bottom: padH - height - top, right: padW - width - left };
+  const blocksW = outW / 4;
+  const blocksH = outH / 4;
+  const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch, FILTER_GRAD4_SIZES.bytes);
+  const rowsPer = Math.min(chunk, blocksH);
+  const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
+  const source = new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    // 36 planes of transformed input, of transformed dy, and dU.
+    for (const s of [[9 * planeBytes(shape, ci)], [9 * planeBytes(shape, co)], [36, ci, co]]) {
+      temps.push(backend.makeOutput(s, "float32"));
+    }
+    const [v, y, du] = temps;
+    const dw = backend.makeOutput([3, 3, ci, co], "float32");
+    const fns = instantiateOnHeap<Fns>(
+      backend,
+      `winograd4FilterGrad-${JSON.stringify(shape)}-${fused}`,
+      (shared) => winograd4FilterGradModuleBytes(shared, shape, fused),
+    );
+    (backend.typedArrayFromHeap(du) as Float32Array).fill(0);
+    const dyAt = backend.typedArrayFromHeap(dy).byteOffset;
+    const vAt = backend.typedArrayFromHeap(v).byteOffset;
+    const yAt = backend.typedArrayFromHeap(y).byteOffset;
+    const duAt = backend.typedArrayFromHeap(du).byteOffset;
+    const duF32 = () => backend.typedArrayFromHeap(du) as Float32Array;
+    const sum = new Float64Array(36 * ci * co);
+    let filled = 0;
+    let summed = 0; // blocks in du
+    const multiply = () => {
+      if (filled > 0) fns.atb(vAt, yAt, duAt, filled * blocksW);
+      filled = 0;
+    };
+    for (let b = 0; b < batch; b++) {
+      for (let r0 = 0; r0 < blocksH; r0 += rowsPer) {
+        const rows = Math.min(rowsPer, blocksH - r0);
+        if (filled + rows > chunk) multiply();
+        fns.inT(source.at(b, 4 * r0, 4 * rows + 2), vAt + 4 * filled * blocksW * ci, rows);
+        fns.dyT(
+          dyAt + 4 * ((b * outH + 4 * r0) * outW) * co,
+          yAt + 4 * filled * blocksW * co,
+          rows,
+        );
+        filled += rows;
+      }
+      summed += blocksH * blocksW;
+      if (summed + blocksH * blocksW > FILTER_GRAD4_SIZES.sumBlocks || b === batch - 1) {
+        // Float32 sums of a few images into float64 (the error of one float32 sum over the batch
+        // grew as the square root of its terms: 7e-5 relative at 256 images of 32x32x16).
+        summed = 0;
+        multiply();
+        const part = duF32();
+        for (let k = 0; k < sum.length; k++) sum[k] += part[k];
+        part.fill(0);
+      }
+    }
+    filterFromTransformed4(sum, ci * co, backend.typedArrayFromHeap(dw) as Float32Array);
+    return dw;
+  } finally {
+    source.free();
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
