@@ -23,6 +23,7 @@ import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
 import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
+import { WINOGRAD4_INPUT } from "../lib/kernels/conv2d_winograd_f4_wasm.ts";
 import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
 
 /** Each switch: how to set it on or off. */
@@ -34,6 +35,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   /** Winograd's F(4x4, 3x3) for the filter gradient (else F(2x2, 3x3)). */
   winograd4FilterGrad: (on) => {
     CONV_PATHS.winograd4FilterGrad = on;
+  },
+  /** F(4x4, 3x3)'s input transforms read "same" images straight (else from padded rows). */
+  winograd4Direct: (on) => {
+    WINOGRAD4_INPUT.direct = on;
   },
 };
 

@@ -40,7 +40,14 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { atbBody } from "./conv2d_backprop_filter_winograd_wasm.ts";
-import { chunk4Rows, inputTransform4Body } from "./conv2d_winograd_f4_wasm.ts";
+import {
+  chunk4Rows,
+  directInputApplies,
+  INPUT_TRANSFORMS,
+  inputTransform4Body,
+  type InputTransforms,
+  transformInputRows,
+} from "./conv2d_winograd_f4_wasm.ts";
 import { planeBytes, type WinogradShape } from "./conv2d_winograd_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
@@ -211,7 +218,10 @@ export function winograd4FilterGradModuleBytes(
   fused: boolean,
 ): Uint8Array {
   return moduleBytes(shared, 3, [
-    { name: "inT", body: inputTransform4Body(shape) },
+    ...INPUT_TRANSFORMS.map(({ name, edges }) => ({
+      name,
+      body: inputTransform4Body(shape, edges),
+    })),
     { name: "dyT", body: gradTransform4Body(shape) },
     { name: "atb", body: atbBody(shape, fused, 36), params: [I32, I32, I32, I32] },
   ]);
@@ -252,8 +262,7 @@ export function filterFromTransformed4(
   }
 }
 
-type Fns = {
-  inT: (x: number, v: number, rows: number) => void;
+type Fns = InputTransforms & {
   dyT: (dy: number, y: number, rows: number) => void;
   atb: (v: number, y: number, du: number, blocks: number) => void;
 };
@@ -286,7 +295,10 @@ export function filterGradWinograd4(
   const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch, FILTER_GRAD4_SIZES.bytes);
   const rowsPer = Math.min(chunk, blocksH);
   const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
-  const source = new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+  const xAt = backend.typedArrayFromHeap(x).byteOffset;
+  const source = directInputApplies(pad, xAt, width, ci)
+    ? { xAt }
+    : new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
   const temps: tf.TensorInfo[] = [];
   try {
     // 36 planes of transformed input, of transformed dy, and dU.
@@ -317,7 +329,16 @@ export function filterGradWinograd4(
       for (let r0 = 0; r0 < blocksH; r0 += rowsPer) {
         const rows = Math.min(rowsPer, blocksH - r0);
         if (filled + rows > chunk) multiply();
-        fns.inT(source.at(b, 4 * r0, 4 * rows + 2), vAt + 4 * filled * blocksW * ci, rows);
+        transformInputRows(
+          fns,
+          shape,
+          blocksH,
+          source,
+          b,
+          r0,
+          rows,
+          vAt + 4 * filled * blocksW * ci,
+        );
         fns.dyT(
           dyAt + 4 * ((b * outH + 4 * r0) * outW) * co,
           yAt + 4 * filled * blocksW * co,
@@ -339,7 +360,7 @@ export function filterGradWinograd4(
     filterFromTransformed4(sum, ci * co, backend.typedArrayFromHeap(dw) as Float32Array);
     return dw;
   } finally {
-    source.free();
+    if (source instanceof PaddedRows) source.free();
     for (const t of temps) backend.disposeData(t.dataId);
   }
 }

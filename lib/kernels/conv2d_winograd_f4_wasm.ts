@@ -173,18 +173,32 @@ const splatConst = (local: number, value: number) => [
 ];
 
 /**
- * `inT(x, v, rows)`: the input transform of `rows` rows of 4x4 blocks, from `x` (`&xPadded[b,
- * 4·r0, 0, 0]`, rows of `padW·ci`) into `v` (36 planes of `[blocks][ci]`, {@linkcode planeBytes}
- * apart).
+ * Which rows of every 6x6 window a direct input transform reads as zeros (the padding row above
+ * the image, the one below it).
  */
-export function inputTransform4Body(s: WinogradShape): number[] {
+export interface RowEdges {
+  top: boolean;
+  bottom: boolean;
+}
+
+/**
+ * `inT(x, v, rows)`: the input transform of `rows` rows of 4x4 blocks into `v` (36 planes of
+ * `[blocks][ci]`, {@linkcode planeBytes} apart). Without `edges`, from the zero-padded input `x`
+ * (`&xPadded[b, 4·r0, 0, 0]`, rows of `padW·ci`). With `edges`, straight from the unpadded image
+ * (padding 1 on every side; rows of `(padW - 2)·ci`): `x` is where its padded row `4·r0` and
+ * column 0 would be (`&x[b, 4·r0 - 1, -1, 0]`, never read there), the columns left and right of
+ * the image and the rows `edges` names are zeros in the code, not loads.
+ */
+export function inputTransform4Body(s: WinogradShape, edges?: RowEdges): number[] {
   const { ci, padW, blocksW } = s;
+  const rowFloats = (edges ? padW - 2 : padW) * ci;
   const P = 3;
   const d = (j: number) => P + j; // one row of the block
   const r = (i: number, j: number) => P + 6 + i * 6 + j; // the rows transformed
   const t: [number, number, number, number] = [P + 42, P + 43, P + 44, P + 45];
   const four = P + 46;
-  const V128S = 47;
+  const zero = P + 47;
+  const V128S = 48;
   let next = P + V128S;
   const rowsLeft = next++;
   const xRow = next++;
@@ -196,8 +210,74 @@ export function inputTransform4Body(s: WinogradShape): number[] {
   const vc = next++;
   const cLeft = next++;
   const plane = planeBytes(s, ci);
+  /** One block, 4 channels a trip; `isZero(i, j)`: the window's element is padding. */
+  const block = (isZero: (i: number, j: number) => boolean): number[] => {
+    const code: number[] = [
+      ...get(xb),
+      ...op.localSet(xc),
+      ...get(vb),
+      ...op.localSet(vc),
+      ...op.i32Const(ci / 4),
+      ...op.localSet(cLeft),
+      ...op.loop, // 4 channels at a time
+    ];
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 6; j++) {
+        code.push(
+          ...(isZero(i, j)
+            ? get(zero)
+            : [...get(xc), ...op.v128Load(4 * (i * rowFloats + j * ci))]),
+          ...op.localSet(d(j)),
+        );
+      }
+      code.push(
+        ...inputTransform6((k) => get(d(k)), t, four, (k, value) => [
+          ...value,
+          ...op.localSet(r(i, k)),
+        ]),
+      );
+    }
+    for (let j = 0; j < 6; j++) {
+      code.push(
+        ...inputTransform6((k) => get(r(k, j)), t, four, (k, value) => [
+          ...get(vc),
+          ...value,
+          ...op.v128Store((k * 6 + j) * plane),
+        ]),
+      );
+    }
+    code.push(
+      ...advanceBy(xc, 16),
+      ...advanceBy(vc, 16),
+      ...loopWhileCountingDown(cLeft),
+      ...op.end, // channels
+      ...advanceBy(xb, 4 * 4 * ci),
+      ...advanceBy(vb, 4 * ci),
+    );
+    return code;
+  };
+  const blocksLoop = (count: number, isZero: (i: number, j: number) => boolean) =>
+    count <= 0 ? [] : count === 1 ? block(isZero) : [
+      ...op.i32Const(count),
+      ...op.localSet(bLeft),
+      ...op.loop, // blocks
+      ...block(isZero),
+      ...loopWhileCountingDown(bLeft),
+      ...op.end,
+    ];
+  const row = (i: number) => (edges?.top && i === 0) || (edges?.bottom === true && i === 5);
+  const rowCode = edges === undefined
+    ? blocksLoop(blocksW, () => false)
+    : blocksW === 1
+    ? block((i, j) => row(i) || j === 0 || j === 5)
+    : [
+      ...block((i, j) => row(i) || j === 0),
+      ...blocksLoop(blocksW - 2, (i) => row(i)),
+      ...block((i, j) => row(i) || j === 5),
+    ];
   const code: number[] = [
     ...splatConst(four, 4),
+    ...splatConst(zero, 0),
     ...get(0),
     ...op.localSet(xRow),
     ...get(1),
@@ -209,52 +289,83 @@ export function inputTransform4Body(s: WinogradShape): number[] {
     ...op.localSet(xb),
     ...get(vRow),
     ...op.localSet(vb),
-    ...op.i32Const(blocksW),
-    ...op.localSet(bLeft),
-    ...op.loop, // blocks
-    ...get(xb),
-    ...op.localSet(xc),
-    ...get(vb),
-    ...op.localSet(vc),
-    ...op.i32Const(ci / 4),
-    ...op.localSet(cLeft),
-    ...op.loop, // 4 channels at a time
-  ];
-  for (let i = 0; i < 6; i++) {
-    for (let j = 0; j < 6; j++) {
-      code.push(...get(xc), ...op.v128Load(4 * (i * padW + j) * ci), ...op.localSet(d(j)));
-    }
-    code.push(
-      ...inputTransform6((k) => get(d(k)), t, four, (k, value) => [
-        ...value,
-        ...op.localSet(r(i, k)),
-      ]),
-    );
-  }
-  for (let j = 0; j < 6; j++) {
-    code.push(
-      ...inputTransform6((k) => get(r(k, j)), t, four, (k, value) => [
-        ...get(vc),
-        ...value,
-        ...op.v128Store((k * 6 + j) * plane),
-      ]),
-    );
-  }
-  code.push(
-    ...advanceBy(xc, 16),
-    ...advanceBy(vc, 16),
-    ...loopWhileCountingDown(cLeft),
-    ...op.end, // channels
-    ...advanceBy(xb, 4 * 4 * ci),
-    ...advanceBy(vb, 4 * ci),
-    ...loopWhileCountingDown(bLeft),
-    ...op.end, // blocks
-    ...advanceBy(xRow, 4 * 4 * padW * ci),
+    ...rowCode,
+    ...advanceBy(xRow, 4 * 4 * rowFloats),
     ...advanceBy(vRow, 4 * blocksW * ci),
     ...loopWhileCountingDown(rowsLeft),
     ...op.end, // rows
-  );
+  ];
   return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+}
+
+/** The input transforms of a module: from padded rows, or straight from the image by its edges. */
+export const INPUT_TRANSFORMS: readonly { name: string; edges?: RowEdges }[] = [
+  { name: "inT" },
+  { name: "inTop", edges: { top: true, bottom: false } },
+  { name: "inMid", edges: { top: false, bottom: false } },
+  { name: "inBottom", edges: { top: false, bottom: true } },
+  { name: "inOne", edges: { top: true, bottom: true } },
+];
+
+/** The input transforms' exports. */
+export type InputTransforms = Record<
+  "inT" | "inTop" | "inMid" | "inBottom" | "inOne",
+  (x: number, v: number, rows: number) => void
+>;
+
+/**
+ * The input transform of `rows` rows of blocks of image `b` from row `r0` into `v`: from
+ * `padded` when given (zero-padded rows), else straight from the image at `xAt` (padding 1 on every
+ * side, {@linkcode directInputApplies}).
+ */
+export function transformInputRows(
+  fns: InputTransforms,
+  s: WinogradShape,
+  blocksH: number,
+  source: PaddedRows | { xAt: number },
+  b: number,
+  r0: number,
+  rows: number,
+  v: number,
+): void {
+  if (source instanceof PaddedRows) {
+    fns.inT(source.at(b, 4 * r0, 4 * rows + 2), v, rows);
+    return;
+  }
+  const { ci, padW, blocksW } = s;
+  const w = padW - 2;
+  const h = 4 * blocksH;
+  const at = (row: number) => source.xAt + 4 * ((b * h + 4 * row - 1) * w - 1) * ci;
+  const rowBytes = 4 * blocksW * ci;
+  if (blocksH === 1) return fns.inOne(at(0), v, 1);
+  let row = r0;
+  const end = r0 + rows;
+  if (row === 0) {
+    fns.inTop(at(0), v, 1);
+    row++;
+    v += rowBytes;
+  }
+  const midEnd = Math.min(end, blocksH - 1);
+  if (midEnd > row) {
+    fns.inMid(at(row), v, midEnd - row);
+    v += (midEnd - row) * rowBytes;
+    row = midEnd;
+  }
+  if (row < end) fns.inBottom(at(row), v, 1);
+}
+
+/** Whether the input transforms read "same" images straight (benchmarks switch it off). */
+export const WINOGRAD4_INPUT = { direct: true };
+
+/**
+ * Whether the input transform can read `x` (at heap address `xAt`) straight, without padded
+ * rows: padding 1 on every side (a "same" 3x3 convolution), and `x` far enough into the heap for
+ * the address of its padded corner.
+ */
+export function directInputApplies(pad: Padding, xAt: number, w: number, ci: number): boolean {
+  return WINOGRAD4_INPUT.direct && pad.top === 1 && pad.bottom === 1 && pad.left === 1 &&
+    pad.right === 1 &&
+    xAt >= 4 * (w + 1) * ci;
 }
 
 /**
@@ -351,7 +462,10 @@ export function winograd4ModuleBytes(
   fused: boolean,
 ): Uint8Array {
   return moduleBytes(shared, 3, [
-    { name: "inT", body: inputTransform4Body(shape) },
+    ...INPUT_TRANSFORMS.map(({ name, edges }) => ({
+      name,
+      body: inputTransform4Body(shape, edges),
+    })),
     { name: "mm", body: productBody(shape, fused, 36), params: [I32, I32, I32, I32] },
     { name: "outT", body: outputTransform4Body(shape) },
   ]);
@@ -389,8 +503,7 @@ export function transformFilter4(w: Float32Array, ci: number, co: number, out: F
   }
 }
 
-type Fns = {
-  inT: (x: number, v: number, rows: number) => void;
+type Fns = InputTransforms & {
   mm: (v: number, u: number, m: number, blocks: number) => void;
   outT: (m: number, out: number, rows: number) => void;
 };
@@ -424,7 +537,10 @@ export function winograd4Conv2d(
   const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch);
   const rowsPer = Math.min(chunk, blocksH); // rows of one image taken at a time
   const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
-  const source = new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+  const xAt = backend.typedArrayFromHeap(x).byteOffset;
+  const source = directInputApplies(pad, xAt, w, ci)
+    ? { xAt }
+    : new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
   const temps: tf.TensorInfo[] = [];
   try {
     const u = backend.makeOutput([36, ci, co], "float32");
@@ -468,7 +584,16 @@ export function winograd4Conv2d(
       for (let r0 = 0; r0 < blocksH; r0 += rowsPer) {
         const rows = Math.min(rowsPer, blocksH - r0);
         if (filled + rows > chunk) flush();
-        fns.inT(source.at(b, 4 * r0, 4 * rows + 2), vAt + 4 * filled * blocksW * ci, rows);
+        transformInputRows(
+          fns,
+          shape,
+          blocksH,
+          source,
+          b,
+          r0,
+          rows,
+          vAt + 4 * filled * blocksW * ci,
+        );
         pieces.push({ b, r0, rows, at: filled });
         filled += rows;
       }
@@ -476,7 +601,7 @@ export function winograd4Conv2d(
     if (filled > 0) flush();
     return out;
   } finally {
-    source.free();
+    if (source instanceof PaddedRows) source.free();
     for (const t of temps) backend.disposeData(t.dataId);
   }
 }

@@ -3,6 +3,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { initBackend } from "../../lib/backend.ts";
 import {
   chunk4Rows,
+  WINOGRAD4_INPUT,
   winograd4Applies,
   winograd4Conv2d,
 } from "../../lib/kernels/conv2d_winograd_f4_wasm.ts";
@@ -93,6 +94,12 @@ Deno.test("Winograd F(4x4, 3x3): applies to 4k outputs, fused and unfused agree,
     return v;
   });
   assert(relativeError(ys[0], ys.at(-1)!) < 1e-5, "fused and unfused");
+  WINOGRAD4_INPUT.direct = false; // from padded rows, as for other paddings
+  const padded = winograd4Conv2d(backend, x, w, pad);
+  WINOGRAD4_INPUT.direct = true;
+  const pv = (backend.readSync(padded.dataId) as Float32Array).slice();
+  backend.disposeData(padded.dataId);
+  assertEquals(pv, ys.at(-1)!, "straight from the image and from padded rows");
   assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
   const saved = CONV_PATHS.winograd4;
   CONV_PATHS.winograd4 = false;
