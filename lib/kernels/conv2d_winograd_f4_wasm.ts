@@ -85,8 +85,11 @@ export function chunk4Rows(
   return blocksH * Math.max(1, Math.min(batch, Math.floor(rows / blocksH)));
 }
 
-/** Whether {@linkcode winograd4Conv2d} computes a convolution of `x` and `filter` (stride 1). */
-export function winograd4Applies(
+/**
+ * Whether {@linkcode winograd4Conv2d} can compute a convolution of `x` and `filter` (stride 1):
+ * a 3x3 filter, input and output channels multiples of 4, float32.
+ */
+export function winograd4Computes(
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   outH: number,
@@ -94,8 +97,29 @@ export function winograd4Applies(
 ): boolean {
   const [kh, kw, ci, co] = filter.shape;
   return kh === 3 && kw === 3 && ci % 4 === 0 && co % 4 === 0 && x.shape[3] === ci &&
-    outH % 4 === 0 && outW % 4 === 0 && outH > 0 && outW > 0 && x.dtype === "float32" &&
-    filter.dtype === "float32";
+    outH > 0 && outW > 0 && x.dtype === "float32" && filter.dtype === "float32";
+}
+
+/**
+ * Whether {@linkcode winograd4Conv2d} is the path for an output of `outH` x `outW` pixels: sides
+ * multiples of 4, or odd sizes whose 4x4 blocks are mostly output (at least 60% of the pixels
+ * computed: 11x11, 84%, and its input gradient's 13x13, 66%, in the article CNN; 3x3 and 5x5
+ * not). Even sizes that are not multiples of 4 take F(2x2, 3x3), exactly.
+ */
+export function winograd4Fits(outH: number, outW: number): boolean {
+  if (outH % 4 === 0 && outW % 4 === 0) return true;
+  if (outH % 2 === 0 && outW % 2 === 0) return false;
+  return (outH * outW) / (16 * Math.ceil(outH / 4) * Math.ceil(outW / 4)) >= 0.6;
+}
+
+/** Whether {@linkcode winograd4Conv2d} computes and fits this convolution (stride 1). */
+export function winograd4Applies(
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  outH: number,
+  outW: number,
+): boolean {
+  return winograd4Computes(x, filter, outH, outW) && winograd4Fits(outH, outW);
 }
 
 // ---- the module ----------------------------------------------------------------------------
@@ -369,12 +393,30 @@ export function directInputApplies(pad: Padding, xAt: number, w: number, ci: num
 }
 
 /**
- * `outT(m, out, rows)`: the output transform of `rows` rows of blocks, from `m` (36 planes of
- * `[blocks][co]`) into `out` (`&out[b, 4·r0, 0, 0]`).
+ * The sizes of an F(4x4, 3x3) module: {@linkcode WinogradShape}'s and the output's height and
+ * width (`outH`, `outW`: up to 3 pixels fewer than the blocks cover; the blocks past the edge
+ * compute on zeros and their extra pixels are not stored).
  */
-function outputTransform4Body(s: WinogradShape): number[] {
-  const { co, blocksW } = s;
-  const outW = 4 * blocksW;
+export interface Winograd4Shape extends WinogradShape {
+  outH: number;
+  outW: number;
+}
+
+/** Rows and columns of the output in the last row and column of 4x4 blocks (1 to 4). */
+export function lastBlockSize(s: Winograd4Shape): { rows: number; cols: number } {
+  const blocksH = Math.ceil(s.outH / 4);
+  return { rows: s.outH - 4 * (blocksH - 1), cols: s.outW - 4 * (s.blocksW - 1) };
+}
+
+/**
+ * `outT(m, out, rows)`: the output transform of `rows` rows of blocks, from `m` (36 planes of
+ * `[blocks][co]`) into `out` (`&out[b, 4·r0, 0, 0]`); `last`: `outTLast`, the last row of blocks,
+ * whose rows past the output are not stored.
+ */
+function outputTransform4Body(s: Winograd4Shape, last: boolean): number[] {
+  const { co, blocksW, outW } = s;
+  const size = lastBlockSize(s);
+  const rowsValid = last ? size.rows : 4;
   const P = 3;
   const m = (j: number) => P + j;
   const tr = (i: number, j: number) => P + 6 + i * 4 + j; // rows transformed: 6 x 4
@@ -393,6 +435,54 @@ function outputTransform4Body(s: WinogradShape): number[] {
   const oc = next++;
   const cLeft = next++;
   const plane = planeBytes(s, co);
+  /** One block of `cols` columns (the last of a row may have fewer than 4). */
+  const block = (cols: number): number[] => {
+    const code: number[] = [
+      ...get(mb),
+      ...op.localSet(mc),
+      ...get(ob),
+      ...op.localSet(oc),
+      ...op.i32Const(co / 4),
+      ...op.localSet(cLeft),
+      ...op.loop,
+    ];
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 6; j++) {
+        code.push(...get(mc), ...op.v128Load((i * 6 + j) * plane), ...op.localSet(m(j)));
+      }
+      code.push(
+        ...outputTransform6(
+          (k) => get(m(k)),
+          t,
+          four,
+          eight,
+          (k, value) => k < cols ? [...value, ...op.localSet(tr(i, k))] : [],
+        ),
+      );
+    }
+    for (let j = 0; j < cols; j++) {
+      code.push(
+        ...outputTransform6(
+          (k) => get(tr(k, j)),
+          t,
+          four,
+          eight,
+          (k, value) =>
+            k < rowsValid ? [...get(oc), ...value, ...op.v128Store(4 * (k * outW + j) * co)] : [],
+        ),
+      );
+    }
+    code.push(
+      ...advanceBy(mc, 16),
+      ...advanceBy(oc, 16),
+      ...loopWhileCountingDown(cLeft),
+      ...op.end,
+      ...advanceBy(mb, 4 * co),
+      ...advanceBy(ob, 4 * 4 * co),
+    );
+    return code;
+  };
+  const full = size.cols === 4 ? blocksW : blocksW - 1; // blocks of 4 columns
   const code: number[] = [
     ...splatConst(four, 4),
     ...splatConst(eight, 8),
@@ -407,58 +497,29 @@ function outputTransform4Body(s: WinogradShape): number[] {
     ...op.localSet(mb),
     ...get(oRow),
     ...op.localSet(ob),
-    ...op.i32Const(blocksW),
-    ...op.localSet(bLeft),
-    ...op.loop,
-    ...get(mb),
-    ...op.localSet(mc),
-    ...get(ob),
-    ...op.localSet(oc),
-    ...op.i32Const(co / 4),
-    ...op.localSet(cLeft),
-    ...op.loop,
-  ];
-  for (let i = 0; i < 6; i++) {
-    for (let j = 0; j < 6; j++) {
-      code.push(...get(mc), ...op.v128Load((i * 6 + j) * plane), ...op.localSet(m(j)));
-    }
-    code.push(
-      ...outputTransform6((k) => get(m(k)), t, four, eight, (k, value) => [
-        ...value,
-        ...op.localSet(tr(i, k)),
-      ]),
-    );
-  }
-  for (let j = 0; j < 4; j++) {
-    code.push(
-      ...outputTransform6((k) => get(tr(k, j)), t, four, eight, (k, value) => [
-        ...get(oc),
-        ...value,
-        ...op.v128Store(4 * (k * outW + j) * co),
-      ]),
-    );
-  }
-  code.push(
-    ...advanceBy(mc, 16),
-    ...advanceBy(oc, 16),
-    ...loopWhileCountingDown(cLeft),
-    ...op.end,
-    ...advanceBy(mb, 4 * co),
-    ...advanceBy(ob, 4 * 4 * co),
-    ...loopWhileCountingDown(bLeft),
-    ...op.end,
+    ...(full > 0
+      ? [
+        ...op.i32Const(full),
+        ...op.localSet(bLeft),
+        ...op.loop,
+        ...block(4),
+        ...loopWhileCountingDown(bLeft),
+        ...op.end,
+      ]
+      : []),
+    ...(full < blocksW ? block(size.cols) : []),
     ...advanceBy(mRow, 4 * blocksW * co),
     ...advanceBy(oRow, 4 * 4 * outW * co),
     ...loopWhileCountingDown(rowsLeft),
     ...op.end,
-  );
+  ];
   return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
 }
 
-/** The module's bytes for one shape: `inT`, `mm` (36 positions) and `outT`. */
+/** The module's bytes for one shape: the input transforms, `mm` (36 positions), `outT[Last]`. */
 export function winograd4ModuleBytes(
   shared: boolean,
-  shape: WinogradShape,
+  shape: Winograd4Shape,
   fused: boolean,
 ): Uint8Array {
   return moduleBytes(shared, 3, [
@@ -467,7 +528,8 @@ export function winograd4ModuleBytes(
       body: inputTransform4Body(shape, edges),
     })),
     { name: "mm", body: productBody(shape, fused, 36), params: [I32, I32, I32, I32] },
-    { name: "outT", body: outputTransform4Body(shape) },
+    { name: "outT", body: outputTransform4Body(shape, false) },
+    { name: "outTLast", body: outputTransform4Body(shape, true) },
   ]);
 }
 
@@ -506,6 +568,7 @@ export function transformFilter4(w: Float32Array, ci: number, co: number, out: F
 type Fns = InputTransforms & {
   mm: (v: number, u: number, m: number, blocks: number) => void;
   outT: (m: number, out: number, rows: number) => void;
+  outTLast: (m: number, out: number, rows: number) => void;
 };
 
 /**
@@ -526,21 +589,28 @@ export function winograd4Conv2d(
   const padW = w + pad.left + pad.right;
   const outH = padH - 2;
   const outW = padW - 2;
-  if (!winograd4Applies(x, filter, outH, outW) || Math.min(pad.top, pad.left) < 0) {
+  if (!winograd4Computes(x, filter, outH, outW) || Math.min(pad.top, pad.left) < 0) {
     throw new Error(
-      `winograd4Conv2d: takes 3x3 filters, 4k channels and outputs of 4k pixels a side; got x ` +
-        `[${x.shape}], filter [${filter.shape}], output ${outH}x${outW}`,
+      `winograd4Conv2d: takes 3x3 filters and 4k channels; got x [${x.shape}], filter ` +
+        `[${filter.shape}], output ${outH}x${outW}`,
     );
   }
-  const blocksW = outW / 4;
-  const blocksH = outH / 4;
+  const blocksW = Math.ceil(outW / 4);
+  const blocksH = Math.ceil(outH / 4);
   const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch);
   const rowsPer = Math.min(chunk, blocksH); // rows of one image taken at a time
-  const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
+  const shape: Winograd4Shape = { ci, co, padW: 4 * blocksW + 2, blocksW, chunk, outH, outW };
   const xAt = backend.typedArrayFromHeap(x).byteOffset;
-  const source = directInputApplies(pad, xAt, w, ci)
+  // Blocks past the output's edge read zeros: padding below and right to whole blocks.
+  const extra = { bottom: 4 * blocksH - outH, right: 4 * blocksW - outW };
+  const source = extra.bottom === 0 && extra.right === 0 && directInputApplies(pad, xAt, w, ci)
     ? { xAt }
-    : new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+    : new PaddedRows(
+      backend,
+      x,
+      { ...pad, bottom: pad.bottom + extra.bottom, right: pad.right + extra.right },
+      4 * rowsPer + 2,
+    );
   const temps: tf.TensorInfo[] = [];
   try {
     const u = backend.makeOutput([36, ci, co], "float32");
@@ -571,11 +641,18 @@ export function winograd4Conv2d(
     const flush = () => {
       fns.mm(vAt, uAt, mAt, filled * blocksW);
       for (const p of pieces) {
-        fns.outT(
-          mAt + 4 * p.at * blocksW * co,
-          oAt + 4 * ((p.b * outH + 4 * p.r0) * outW) * co,
-          p.rows,
-        );
+        const mFrom = mAt + 4 * p.at * blocksW * co;
+        const oFrom = oAt + 4 * ((p.b * outH + 4 * p.r0) * outW) * co;
+        // The last row of blocks stores only the output's rows.
+        const full = p.r0 + p.rows === blocksH ? p.rows - 1 : p.rows;
+        if (full > 0) fns.outT(mFrom, oFrom, full);
+        if (full < p.rows) {
+          fns.outTLast(
+            mFrom + 4 * full * blocksW * co,
+            oFrom + 4 * 4 * full * outW * co,
+            1,
+          );
+        }
       }
       pieces.length = 0;
       filled = 0;

@@ -55,6 +55,11 @@ const cases: [Shape4, Shape4, Pad][] = [
   [[2, 16, 8, 12], [3, 3, 12, 20], "same"],
   [[3, 10, 6, 4], [3, 3, 4, 28], "valid"],
   [[2, 11, 11, 8], [3, 3, 8, 8], [[0, 0], [2, 1], [1, 2], [0, 0]]],
+  // Outputs that are not multiples of 4 (the last blocks partly past the edge): the article
+  // CNN's second layer (11x11, its input gradient 13x13), 7x9, and 9x9 out of 4 channels.
+  [[3, 13, 13, 16], [3, 3, 16, 16], "valid"],
+  [[2, 7, 9, 8], [3, 3, 8, 12], "same"],
+  [[2, 11, 11, 4], [3, 3, 4, 4], "valid"],
 ];
 
 for (const [xShape, fShape, pad] of cases) {
@@ -77,7 +82,9 @@ Deno.test("Winograd F(4x4, 3x3): applies to 4k outputs, fused and unfused agree,
   const backend = tf.backend() as unknown as BackendWasm;
   const t = (shape: number[]) => ({ shape, dtype: "float32" }) as unknown as tf.TensorInfo;
   assert(winograd4Applies(t([2, 8, 8, 16]), t([3, 3, 16, 32]), 8, 8), "8x8 out");
-  assert(!winograd4Applies(t([2, 6, 6, 16]), t([3, 3, 16, 32]), 6, 6), "6x6 out");
+  assert(!winograd4Applies(t([2, 6, 6, 16]), t([3, 3, 16, 32]), 6, 6), "6x6 out: F(2x2, 3x3)");
+  assert(winograd4Applies(t([2, 13, 13, 16]), t([3, 3, 16, 16]), 11, 11), "11x11 out");
+  assert(!winograd4Applies(t([2, 5, 5, 16]), t([3, 3, 16, 16]), 3, 3), "3x3 out");
   assert(!winograd4Applies(t([2, 8, 8, 3]), t([3, 3, 3, 16]), 8, 8), "3 channels");
   assertEquals(chunk4Rows(2, 2, 64, 64, 256), 6, "8x8x64: three images a chunk");
   assertEquals(chunk4Rows(2, 2, 64, 64, 1), 2, "no more images than the batch");
