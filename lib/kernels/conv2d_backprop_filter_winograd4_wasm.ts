@@ -16,7 +16,8 @@
  * constants (`A` has 8s) give a relative error of about 1e-5 against a direct sum.
  *
  * {@linkcode winograd4FilterGradApplies}: a 3x3 filter, stride 1, dilation 1, input and output
- * channels multiples of 4, output height and width multiples of 4.
+ * channels multiples of 4, an output that `winograd4Fits` (sides multiples of 4, or odd sizes
+ * whose blocks are mostly output: the blocks past the edge read zeros).
  *
  * @example
  * ```ts
@@ -46,9 +47,12 @@ import {
   INPUT_TRANSFORMS,
   inputTransform4Body,
   type InputTransforms,
+  lastBlockSize,
   transformInputRows,
+  winograd4Fits,
+  type Winograd4Shape,
 } from "./conv2d_winograd_f4_wasm.ts";
-import { planeBytes, type WinogradShape } from "./conv2d_winograd_wasm.ts";
+import { planeBytes } from "./conv2d_winograd_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
@@ -74,8 +78,8 @@ export function winograd4FilterGradApplies(
   const right = info.outWidth + 2 - width - left;
   return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 &&
     info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
-    info.inChannels % 4 === 0 && info.outChannels % 4 === 0 && info.outHeight % 4 === 0 &&
-    info.outWidth % 4 === 0 && Math.min(top, left, bottom, right) >= 0 &&
+    info.inChannels % 4 === 0 && info.outChannels % 4 === 0 &&
+    winograd4Fits(info.outHeight, info.outWidth) && Math.min(top, left, bottom, right) >= 0 &&
     x.dtype === "float32" && dy.dtype === "float32";
 }
 
@@ -126,17 +130,20 @@ function gradTransform4(
 
 /**
  * `dyT(dy, y, rows)`: `Ŷ = A·dY·Aᵀ` of `rows` rows of 4x4 blocks of `dy` (`&dy[b, 4·r0, 0, 0]`)
- * into `y` (36 planes of `[blocks][co]`).
+ * into `y` (36 planes of `[blocks][co]`); `last`: `dyTLast`, the last row of blocks. Pixels of
+ * the blocks past the output's edge are zeros.
  */
-function gradTransform4Body(s: WinogradShape): number[] {
-  const { co, blocksW } = s;
-  const outW = 4 * blocksW;
+function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
+  const { co, blocksW, outW } = s;
+  const size = lastBlockSize(s);
+  const rowsValid = last ? size.rows : 4;
   const P = 3;
   const y = (q: number) => P + q; // one row of the block
   const z = (p: number, j: number) => P + 4 + p * 6 + j; // rows transformed: 4 x 6
   const t: [number, number, number, number] = [P + 28, P + 29, P + 30, P + 31];
   const four = P + 32;
-  const V128S = 33;
+  const zero = P + 33;
+  const V128S = 34;
   let next = P + V128S;
   const rowsLeft = next++;
   const dRow = next++;
@@ -148,10 +155,60 @@ function gradTransform4Body(s: WinogradShape): number[] {
   const yc = next++;
   const cLeft = next++;
   const plane = planeBytes(s, co);
+  /** One block of `cols` columns of dy (the rest of the 4x4 block are zeros). */
+  const block = (cols: number): number[] => {
+    const code: number[] = [
+      ...get(db),
+      ...op.localSet(dc),
+      ...get(yb),
+      ...op.localSet(yc),
+      ...op.i32Const(co / 4),
+      ...op.localSet(cLeft),
+      ...op.loop,
+    ];
+    for (let p = 0; p < 4; p++) {
+      for (let q = 0; q < 4; q++) {
+        code.push(
+          ...(p < rowsValid && q < cols
+            ? [...get(dc), ...op.v128Load(4 * (p * outW + q) * co)]
+            : get(zero)),
+          ...op.localSet(y(q)),
+        );
+      }
+      code.push(
+        ...gradTransform4((k) => get(y(k)), t, four, (k, value) => [
+          ...value,
+          ...op.localSet(z(p, k)),
+        ]),
+      );
+    }
+    for (let j = 0; j < 6; j++) {
+      code.push(
+        ...gradTransform4((k) => get(z(k, j)), t, four, (k, value) => [
+          ...get(yc),
+          ...value,
+          ...op.v128Store((k * 6 + j) * plane),
+        ]),
+      );
+    }
+    code.push(
+      ...advanceBy(dc, 16),
+      ...advanceBy(yc, 16),
+      ...loopWhileCountingDown(cLeft),
+      ...op.end,
+      ...advanceBy(db, 4 * 4 * co),
+      ...advanceBy(yb, 4 * co),
+    );
+    return code;
+  };
+  const full = size.cols === 4 ? blocksW : blocksW - 1; // blocks of 4 columns
   const code: number[] = [
     ...op.f32Const(4),
     ...op.f32x4Splat,
     ...op.localSet(four),
+    ...op.f32Const(0),
+    ...op.f32x4Splat,
+    ...op.localSet(zero),
     ...get(0),
     ...op.localSet(dRow),
     ...get(1),
@@ -163,58 +220,29 @@ function gradTransform4Body(s: WinogradShape): number[] {
     ...op.localSet(db),
     ...get(yRow),
     ...op.localSet(yb),
-    ...op.i32Const(blocksW),
-    ...op.localSet(bLeft),
-    ...op.loop,
-    ...get(db),
-    ...op.localSet(dc),
-    ...get(yb),
-    ...op.localSet(yc),
-    ...op.i32Const(co / 4),
-    ...op.localSet(cLeft),
-    ...op.loop,
-  ];
-  for (let p = 0; p < 4; p++) {
-    for (let q = 0; q < 4; q++) {
-      code.push(...get(dc), ...op.v128Load(4 * (p * outW + q) * co), ...op.localSet(y(q)));
-    }
-    code.push(
-      ...gradTransform4((k) => get(y(k)), t, four, (k, value) => [
-        ...value,
-        ...op.localSet(z(p, k)),
-      ]),
-    );
-  }
-  for (let j = 0; j < 6; j++) {
-    code.push(
-      ...gradTransform4((k) => get(z(k, j)), t, four, (k, value) => [
-        ...get(yc),
-        ...value,
-        ...op.v128Store((k * 6 + j) * plane),
-      ]),
-    );
-  }
-  code.push(
-    ...advanceBy(dc, 16),
-    ...advanceBy(yc, 16),
-    ...loopWhileCountingDown(cLeft),
-    ...op.end,
-    ...advanceBy(db, 4 * 4 * co),
-    ...advanceBy(yb, 4 * co),
-    ...loopWhileCountingDown(bLeft),
-    ...op.end,
+    ...(full > 0
+      ? [
+        ...op.i32Const(full),
+        ...op.localSet(bLeft),
+        ...op.loop,
+        ...block(4),
+        ...loopWhileCountingDown(bLeft),
+        ...op.end,
+      ]
+      : []),
+    ...(full < blocksW ? block(size.cols) : []),
     ...advanceBy(dRow, 4 * 4 * outW * co),
     ...advanceBy(yRow, 4 * blocksW * co),
     ...loopWhileCountingDown(rowsLeft),
     ...op.end,
-  );
+  ];
   return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
 }
 
-/** The module's bytes for one shape: `inT`, `dyT` and `atb` (36 positions). */
+/** The module's bytes for one shape: the input transforms, `dyT[Last]`, `atb` (36 positions). */
 export function winograd4FilterGradModuleBytes(
   shared: boolean,
-  shape: WinogradShape,
+  shape: Winograd4Shape,
   fused: boolean,
 ): Uint8Array {
   return moduleBytes(shared, 3, [
@@ -222,7 +250,8 @@ export function winograd4FilterGradModuleBytes(
       name,
       body: inputTransform4Body(shape, edges),
     })),
-    { name: "dyT", body: gradTransform4Body(shape) },
+    { name: "dyT", body: gradTransform4Body(shape, false) },
+    { name: "dyTLast", body: gradTransform4Body(shape, true) },
     { name: "atb", body: atbBody(shape, fused, 36), params: [I32, I32, I32, I32] },
   ]);
 }
@@ -264,6 +293,7 @@ export function filterFromTransformed4(
 
 type Fns = InputTransforms & {
   dyT: (dy: number, y: number, rows: number) => void;
+  dyTLast: (dy: number, y: number, rows: number) => void;
   atb: (v: number, y: number, du: number, blocks: number) => void;
 };
 
@@ -287,18 +317,24 @@ export function filterGradWinograd4(
   const { inChannels: ci, outChannels: co, outHeight: outH, outWidth: outW } = info;
   const [batch, height, width] = x.shape;
   const { top, left } = info.padInfo;
-  const padH = outH + 2;
-  const padW = outW + 2;
-  const pad = { top, left, bottom: padH - height - top, right: padW - width - left };
-  const blocksW = outW / 4;
-  const blocksH = outH / 4;
+  const pad = { top, left, bottom: outH + 2 - height - top, right: outW + 2 - width - left };
+  const blocksW = Math.ceil(outW / 4);
+  const blocksH = Math.ceil(outH / 4);
   const chunk = chunk4Rows(blocksW, blocksH, ci, co, batch, FILTER_GRAD4_SIZES.bytes);
   const rowsPer = Math.min(chunk, blocksH);
-  const shape: WinogradShape = { ci, co, padW, blocksW, chunk };
+  const shape: Winograd4Shape = { ci, co, padW: 4 * blocksW + 2, blocksW, chunk, outH, outW };
   const xAt = backend.typedArrayFromHeap(x).byteOffset;
-  const source = directInputApplies(pad, xAt, width, ci)
+  // Blocks past the output's edge read zeros: padding below and right to whole blocks.
+  const extra = { bottom: 4 * blocksH - outH, right: 4 * blocksW - outW };
+  const source = extra.bottom === 0 && extra.right === 0 &&
+      directInputApplies(pad, xAt, width, ci)
     ? { xAt }
-    : new PaddedRows(backend, x, pad, 4 * rowsPer + 2);
+    : new PaddedRows(
+      backend,
+      x,
+      { ...pad, bottom: pad.bottom + extra.bottom, right: pad.right + extra.right },
+      4 * rowsPer + 2,
+    );
   const temps: tf.TensorInfo[] = [];
   try {
     // 36 planes of transformed input, of transformed dy, and dU.
@@ -339,11 +375,14 @@ export function filterGradWinograd4(
           rows,
           vAt + 4 * filled * blocksW * ci,
         );
-        fns.dyT(
-          dyAt + 4 * ((b * outH + 4 * r0) * outW) * co,
-          yAt + 4 * filled * blocksW * co,
-          rows,
-        );
+        const dyFrom = dyAt + 4 * ((b * outH + 4 * r0) * outW) * co;
+        const yFrom = yAt + 4 * filled * blocksW * co;
+        // The last row of blocks reads only the output's rows.
+        const full = r0 + rows === blocksH ? rows - 1 : rows;
+        if (full > 0) fns.dyT(dyFrom, yFrom, full);
+        if (full < rows) {
+          fns.dyTLast(dyFrom + 4 * 4 * full * outW * co, yFrom + 4 * full * blocksW * co, 1);
+        }
         filled += rows;
       }
       summed += blocksH * blocksW;

@@ -55,7 +55,8 @@ const cases: [Shape4, Shape4, Pad][] = [
   [[2, 16, 8, 12], [3, 3, 12, 20], "same"],
   [[3, 10, 6, 4], [3, 3, 4, 28], "valid"],
   [[2, 11, 11, 8], [3, 3, 8, 8], [[0, 0], [2, 1], [1, 2], [0, 0]]],
-  // Outputs that are not multiples of 4 (the last blocks partly past the edge): the article
+  // Outputs that are not multiples of 4 (the last blocks partly past the edge; forward, input and
+  // filter gradients): the article
   // CNN's second layer (11x11, its input gradient 13x13), 7x9, and 9x9 out of 4 channels.
   [[3, 13, 13, 16], [3, 3, 16, 16], "valid"],
   [[2, 7, 9, 8], [3, 3, 8, 12], "same"],
