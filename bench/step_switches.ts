@@ -22,6 +22,7 @@
 import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
+import { NARROW_MAT_MUL } from "../lib/kernels/batch_mat_mul_transposed_wasm.ts";
 import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
 import { WINOGRAD4_INPUT } from "../lib/kernels/conv2d_winograd_f4_wasm.ts";
 import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
@@ -39,6 +40,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   /** F(4x4, 3x3)'s input transforms read "same" images straight (else from padded rows). */
   winograd4Direct: (on) => {
     WINOGRAD4_INPUT.direct = on;
+  },
+  /** Products with at most 16 columns on the right by `mat_mul_narrow_wasm.ts` (else XNNPACK). */
+  narrowMatMul: (on) => {
+    NARROW_MAT_MUL.enabled = on;
   },
 };
 

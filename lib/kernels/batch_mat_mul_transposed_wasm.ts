@@ -6,7 +6,10 @@
  * NT-Xent's similarity matrix `z · zᵀ` and its gradients. Transposing the
  * operand first (the backend's `Transpose`, one pass over it) and then taking
  * the plain product is about ten times faster: on 1,024 x 10 projections
- * `z · zᵀ` took 31 ms on the slow path and 3.4 ms this way. Plain products go
+ * `z · zᵀ` took 31 ms on the slow path and 3.4 ms this way. Products whose
+ * right operand has at most 16 columns (NT-Xent's gradients `G·z` and `Gᵀ·z`,
+ * the smaller dense layers' filter gradients) take `mat_mul_narrow_wasm.ts`,
+ * one pass over the left operand, transposed or not; other plain products go
  * to the original kernel unchanged.
  *
  * @example
@@ -24,6 +27,15 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, Scratch } from "./call_kernel.ts";
+import { matMulNarrow, matMulNarrowApplies } from "./mat_mul_narrow_wasm.ts";
+
+/** Whether products with a narrow right operand take `matMulNarrow` (benchmarks switch it off). */
+export const NARROW_MAT_MUL = { enabled: true };
+
+/** `x` of shape `[1, r, c]` seen as `[r, c]`; other shapes as they are. */
+function dropUnitBatch(x: tf.TensorInfo): tf.TensorInfo {
+  return x.shape.length === 3 && x.shape[0] === 1 ? { ...x, shape: x.shape.slice(1) } : x;
+}
 
 /** The attributes tfjs passes to `BatchMatMul`. */
 interface BatchMatMulAttrs {
@@ -48,6 +60,15 @@ export function batchMatMulTransposedWasmConfig(original: tf.KernelFunc): tf.Ker
     // Empty operands stay with the original (XNNPACK rejects an inner size of 0).
     const plain = a.dtype === "float32" && b.dtype === "float32" &&
       a.shape.length >= 2 && b.shape.length >= 2 && !a.shape.includes(0) && !b.shape.includes(0);
+    if (plain && NARROW_MAT_MUL.enabled) {
+      const a2 = dropUnitBatch(a);
+      const b2 = dropUnitBatch(b);
+      if (matMulNarrowApplies(a2, b2, transposeA, transposeB)) {
+        const m = transposeA ? a2.shape[1] : a2.shape[0];
+        const outShape = a.shape.length === 3 ? [1, m, b2.shape[1]] : [m, b2.shape[1]];
+        return matMulNarrow(backend, a2, b2, transposeA, undefined, outShape);
+      }
+    }
     if (!(transposeA || transposeB) || !plain) return original(args);
     const scratch = new Scratch(backend);
     try {
