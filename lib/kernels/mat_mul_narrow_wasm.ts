@@ -20,9 +20,9 @@
  * import { matMulNarrow } from "./mat_mul_narrow_wasm.ts";
  * await initBackend("wasm");
  * const backend = tf.backend() as unknown as BackendWasm;
- * const a = tf.ones([8, 8]);
- * const b = tf.ones([8, 3]);
- * const c = matMulNarrow(backend, a, b, false); // [8, 3], every entry 8
+ * const a = tf.ones([8, 64]);
+ * const b = tf.ones([64, 3]);
+ * const c = matMulNarrow(backend, a, b, false); // [8, 3], every entry 64
  * backend.disposeData(c.dataId);
  * tf.dispose([a, b]);
  * ```
