@@ -5,7 +5,7 @@
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
  * `--save-model DIR` (export the arm chosen on validation, `lib/experiment/save_model.ts`),
  * `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method; a method's own head unless
- * `--head` says), `--temperature T` (SimCLR's), `--head SPEC` (the projection head: `none`,
+ * `--head` says), `--pretrain-lr R` (pre-training's learning rate), `--temperature T` (SimCLR's), `--head SPEC` (the projection head: `none`,
  * `linear`, `mlp:32,16,classes`, ...),
  * `--backend wasm|webgpu|cpu|auto`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
@@ -63,7 +63,7 @@ import {
 } from "../lib/cli/common_flags.ts";
 import { asUsageError, commandLine, runMain } from "../lib/cli/main.ts";
 import { BestSslArm } from "../lib/experiment/save_model.ts";
-import { methodHead } from "../lib/pipeline/defaults.ts";
+import { methodHead, PRETRAIN_DEFAULTS } from "../lib/pipeline/defaults.ts";
 import type { SslMethod } from "../lib/train/ssl_method.ts";
 
 /** The command's flags (`deno task experiment --help`). */
@@ -95,6 +95,12 @@ export const EXPERIMENT_COMMAND = {
       description: "pre-training epochs (at least 1: the SSL arms need pre-training)",
     },
     method: METHOD_FLAG,
+    "pretrain-lr": {
+      type: "string",
+      value: "R",
+      description: "pre-training's learning rate (Adam, falling tenfold over the epochs; default " +
+        `the recipe's, ${PRETRAIN_DEFAULTS.learningRate})`,
+    },
     temperature: {
       type: "string",
       value: "T",
@@ -154,6 +160,8 @@ export interface ExperimentArgs {
   epochs?: number;
   /** `--method`. */
   method: SslMethod;
+  /** `--pretrain-lr`. */
+  pretrainLr?: number;
   /** `--temperature`. */
   temperature?: number;
   /** `--head`. */
@@ -220,6 +228,9 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
     // 0 epochs would report "SSL" arms that had no pre-training: refused.
     epochs: v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1),
     method,
+    pretrainLr: v["pretrain-lr"] === undefined
+      ? undefined
+      : positiveNumber("pretrain-lr", v["pretrain-lr"]),
     temperature: v.temperature === undefined
       ? undefined
       : positiveNumber("temperature", v.temperature),
@@ -261,6 +272,7 @@ async function main(argv: readonly string[]): Promise<void> {
     config.pretrain.method = args.method;
     config.head = methodHead(args.method);
   }
+  if (args.pretrainLr !== undefined) config.pretrain.learningRate = args.pretrainLr;
   if (args.temperature !== undefined) config.pretrain.temperature = args.temperature;
   if (args.head !== undefined) config.head = args.head;
   if (args.backbone !== undefined) config.backbone = args.backbone;

@@ -7,11 +7,14 @@
  * with the best dev accuracy is the method's. The test accuracy is printed beside it and
  * chooses nothing. The study's defaults (`METHOD_LEARNING_RATES` in
  * lib/study/methods_recipe.ts) come from this sweep (results/methods-lr-sweep.json, made at
- * 200 steps: `--epochs 2`).
+ * 200 steps: `--epochs 2`). `--budget experiment` sweeps the experiment's pre-training
+ * instead (`deno task experiment`: 8 epochs of 512 pairs over the pool, SimCLR's head of the
+ * recipe), whose rate `--pretrain-lr` sets.
  *
  * ```sh
  * deno run -A tools/methods_lr_sweep.ts --epochs 2 --rates 0.001,0.003,0.01,0.03 --out FILE
  * deno run -A tools/methods_lr_sweep.ts --methods simsiam --rates 0.003  # the study's 600 steps
+ * deno run -A tools/methods_lr_sweep.ts --budget experiment --methods simclr --rates 0.001,0.01
  * ```
  *
  * @example
@@ -43,6 +46,9 @@ import { fullAblation } from "../lib/study/recipe.ts";
 import { linearEvaluation } from "../lib/study/scores.ts";
 import { studySplits } from "../lib/study/splits.ts";
 import { SSL_METHODS, type SslMethod } from "../lib/train/ssl_method.ts";
+import type { ExperimentConfig } from "../lib/experiment/recipe.ts";
+import type { HeadSetting } from "../lib/models/heads/head_setting.ts";
+import type { PretrainConfig } from "../lib/train/pretrain.ts";
 
 /** The command's flags (`--help`). */
 export const METHODS_LR_SWEEP_COMMAND = {
@@ -69,10 +75,18 @@ export const METHODS_LR_SWEEP_COMMAND = {
       default: "0.001,0.003,0.01",
       description: "learning rates tried, comma-separated",
     },
+    budget: {
+      type: "string",
+      value: "NAME",
+      default: "study",
+      description:
+        "study: the methods study's pre-training (6 epochs of 100 steps of 256 pairs); " +
+        "experiment: the experiment's (8 epochs of 512 pairs over the pool, its SimCLR head)",
+    },
     epochs: {
       type: "string",
       value: "N",
-      description: "epochs of 100 steps of every pre-training (default the study's, 6)",
+      description: "epochs of every pre-training (default the budget's: 6 or 8)",
     },
     seed: { type: "string", value: "N", default: "0", description: "seed of the split and runs" },
     out: { type: "string", value: "FILE", description: "write the sweep as JSON to FILE" },
@@ -101,6 +115,30 @@ export function pickRates(rows: readonly SweepRow[]): Partial<Record<SslMethod, 
   return Object.fromEntries(Object.entries(best).map(([m, r]) => [m, r!.learning_rate]));
 }
 
+/** Whose pre-training the sweep runs: the methods study's or the experiment's. */
+export type SweepBudget = "study" | "experiment";
+
+/**
+ * The pre-training settings and head of one method in the sweep: the study's budget with the
+ * method's own head, or the experiment's budget (`config.base`) with the experiment's head
+ * (SimCLR's of the recipe; another method's own, as `--method` gives it).
+ */
+export function sweepSettings(
+  budget: SweepBudget,
+  method: SslMethod,
+  base: ExperimentConfig,
+  epochs?: number,
+): { pretrain: Partial<PretrainConfig>; head: HeadSetting } {
+  const own = budget === "study" ? fullMethodsPart().pretrain : base.pretrain;
+  const e = epochs ?? own.epochs;
+  return {
+    pretrain: { ...own, epochs: e, lrDecay: decayTo(0.1, e) },
+    head: budget === "experiment" && method === "simclr"
+      ? base.head
+      : methodHeadSetting(method, "mlp"),
+  };
+}
+
 const parseRates = (text: string) =>
   text.split(",").map((t) => {
     const v = Number(t.trim());
@@ -118,22 +156,23 @@ async function main(argv: readonly string[]): Promise<void> {
   const { train, test } = await loadDataset(dataset);
   const config = fullAblation(dataset, train);
   const [s] = studySplits({ ...config, seeds: [seed] }, train);
-  const study = fullMethodsPart().pretrain;
-  const epochs = v.epochs === undefined ? study.epochs : integerFlag("epochs", v.epochs, 1);
-  const budget = { ...study, epochs, lrDecay: decayTo(0.1, epochs) };
+  const budgetKind = oneOf("budget", v.budget, ["study", "experiment"]);
+  const epochs = v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1);
+  const budget = sweepSettings(budgetKind, "simclr", config.base, epochs).pretrain;
   const scoreData = { train, testImages: test.images, testLabels: test.labels, base: config.base };
   const rows: SweepRow[] = [];
   const t00 = performance.now();
   for (const method of methods) {
     for (const learningRate of rates) {
       const t0 = performance.now();
+      const settings = sweepSettings(budgetKind, method, config.base, epochs);
       const pre = await pretrain(train, {
-        ...budget,
+        ...settings.pretrain,
         learningRate,
         method,
         indices: s.pool,
         backbone: config.base.backbone,
-        head: methodHeadSetting(method, "mlp"),
+        head: settings.head,
         augment: config.base.pretrainAugment,
         seed,
       });
@@ -166,6 +205,7 @@ async function main(argv: readonly string[]): Promise<void> {
         kind: "methods-lr-sweep",
         dataset,
         seed,
+        budget_kind: budgetKind,
         budget,
         rates,
         rows,

@@ -29,3 +29,16 @@ Deno.test("--help of the experiment and the ablation lists --method and the meth
     assert(help.includes("(default simclr)"), help);
   }
 });
+
+Deno.test("--pretrain-lr: a positive number, none by default (the recipe's rate), one line otherwise", () => {
+  assertEquals(parseExperimentArgs([]).pretrainLr, undefined);
+  assertEquals(parseExperimentArgs(["--pretrain-lr", "0.003"]).pretrainLr, 0.003);
+  for (const bad of ["0", "-1", "fast"]) {
+    const err = assertThrows(
+      () => parseExperimentArgs(["--pretrain-lr", bad]),
+      "--pretrain-lr must be a positive number",
+    );
+    assert(err instanceof UsageError && !err.message.includes("\n"));
+  }
+  assert(/--pretrain-lr R\s+pre-training's learning rate/.test(helpText(EXPERIMENT_COMMAND)));
+});
