@@ -23,6 +23,7 @@ import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
 import { NARROW_MAT_MUL } from "../lib/kernels/batch_mat_mul_transposed_wasm.ts";
+import { BIAS_RELU_FUSED } from "../lib/kernels/bias_relu_wasm.ts";
 import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
 import { WINOGRAD4_INPUT } from "../lib/kernels/conv2d_winograd_f4_wasm.ts";
 import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
@@ -44,6 +45,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   /** Products with at most 16 columns on the right by `mat_mul_narrow_wasm.ts` (else XNNPACK). */
   narrowMatMul: (on) => {
     NARROW_MAT_MUL.enabled = on;
+  },
+  /** A convolution's bias and ReLU in one pass, their gradients in one (`bias_relu_wasm.ts`). */
+  biasRelu: (on) => {
+    BIAS_RELU_FUSED.enabled = on;
   },
 };
 

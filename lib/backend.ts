@@ -31,6 +31,7 @@ import { batchMatMulTransposedWasmConfig } from "./kernels/batch_mat_mul_transpo
 import { biasAddWasmConfig } from "./kernels/bias_add_wasm.ts";
 import { singleChannelConv2dConfig } from "./kernels/conv2d_single_channel_wasm.ts";
 import { useReluGradWasm } from "./kernels/relu_grad_wasm.ts";
+import { useBiasReluWasm } from "./kernels/bias_relu_wasm.ts";
 import { conv2dBackpropFilterWasmConfig } from "./kernels/conv2d_backprop_filter_wasm.ts";
 import { conv2dBackpropInputWasmConfig } from "./kernels/conv2d_backprop_input_wasm.ts";
 import { explicitSamePaddingConfig } from "./kernels/conv_same_padding_wasm.ts";
@@ -109,6 +110,7 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("BatchMatMul", batchMatMulTransposedWasmConfig);
   wrapWasmKernel("Add", biasAddWasmConfig);
   useReluGradWasm();
+  useBiasReluWasm();
   wrapWasmKernel("Identity", () => identitySharedWasmConfig);
   wrapWasmKernel("Cast", castSharedWasmConfig);
   wrapWasmKernel("Conv2D", (f) => explicitSamePaddingConfig("Conv2D", f));

@@ -18,7 +18,10 @@
  * tfjs's own. The result is the same convolution: on wasm `Conv2D` and `FusedConv2D` take the
  * same kernels of ours (`conv2d_paths_wasm.ts`), except single-channel inputs, which take the
  * SIMD kernel of `conv2d_single_channel_wasm.ts` (equal within float32 rounding). Inference,
- * other backends and convolutions with a bias or an activation are as they were.
+ * other backends and convolutions with other activations are as they were. A convolution with a
+ * bias and a ReLU (the article CNN's layers) runs as the plain `tf.conv2d` and `biasRelu`
+ * (`bias_relu_wasm.ts`: bias and ReLU in one pass, their gradients in one pass); with a bias and no
+ * activation, as tfjs's own.
  *
  * @example
  * ```ts
@@ -37,6 +40,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { BIAS_RELU_FUSED, biasRelu, biasReluApplies } from "./bias_relu_wasm.ts";
 
 type FusedConv2d = typeof tf.fused.conv2d;
 type FusedArgs = Parameters<FusedConv2d>[0];
@@ -50,6 +54,21 @@ export const LAZY_CONV_GRADIENTS: { enabled: boolean } = { enabled: true };
 function recording(): boolean {
   const state = tf.engine().state as unknown as { gradientDepth?: number };
   return (state.gradientDepth ?? 0) > 0;
+}
+
+/**
+ * True when `args` fuses a bias (a float32 vector of the output's channels, a multiple of 4 of
+ * them, at most 64) and a ReLU, NHWC, no PReLU weights (`biasRelu` takes them).
+ */
+export function biasAndRelu(args: FusedArgs): boolean {
+  const { bias, filter } = args;
+  if (!BIAS_RELU_FUSED.enabled || !(bias instanceof tf.Tensor) || args.activation !== "relu") {
+    return false;
+  }
+  if (args.preluActivationWeights != null || (args.dataFormat ?? "NHWC") !== "NHWC") return false;
+  if (!(filter instanceof tf.Tensor) || filter.rank !== 4) return false;
+  const z = { shape: [filter.shape[3]], dtype: filter.dtype } as unknown as tf.TensorInfo;
+  return biasReluApplies(z, bias);
 }
 
 /** True when `args` has nothing to fuse: no bias, no activation, no PReLU weights, NHWC. */
@@ -67,21 +86,22 @@ export function useLazyConvGradients(): boolean {
   const fused = tf.fused as { conv2d: FusedConv2d };
   const original = fused.conv2d;
   const lazy = ((args: FusedArgs) => {
-    if (
-      !LAZY_CONV_GRADIENTS.enabled || !nothingToFuse(args) || tf.getBackend() !== "wasm" ||
-      !recording()
-    ) {
+    if (!LAZY_CONV_GRADIENTS.enabled || tf.getBackend() !== "wasm" || !recording()) {
       return original(args);
     }
-    return tf.conv2d(
-      args.x,
-      args.filter,
-      args.strides,
-      args.pad,
-      "NHWC",
-      args.dilations,
-      args.dimRoundingMode,
-    );
+    const plain = () =>
+      tf.conv2d(
+        args.x,
+        args.filter,
+        args.strides,
+        args.pad,
+        "NHWC",
+        args.dilations,
+        args.dimRoundingMode,
+      );
+    if (nothingToFuse(args)) return plain();
+    if (biasAndRelu(args)) return biasRelu(plain(), args.bias as tf.Tensor1D) as tf.Tensor4D;
+    return original(args);
   }) as FusedConv2d;
   try {
     fused.conv2d = lazy;
