@@ -44,6 +44,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     winograd: false,
     winograd4: false,
     winograd4FilterGrad: false,
+    pointwise: false,
     everyShape: false,
   },
   "filter gradient": {
@@ -53,6 +54,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     winograd: false,
     winograd4: false,
     winograd4FilterGrad: false,
+    pointwise: false,
     everyShape: false,
   },
   "forward + input gradient, direct only": {
@@ -62,6 +64,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     winograd: false,
     winograd4: false,
     winograd4FilterGrad: false,
+    pointwise: false,
     everyShape: false,
   },
   "forward + input gradient, Winograd": {
@@ -71,6 +74,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     winograd: true,
     winograd4: false,
     winograd4FilterGrad: false,
+    pointwise: false,
     everyShape: false,
   },
   "all on": {
@@ -80,6 +84,7 @@ export const VARIANTS: Readonly<Record<string, typeof CONV_PATHS>> = {
     winograd: true,
     winograd4: true,
     winograd4FilterGrad: true,
+    pointwise: true,
     everyShape: false,
   },
 };

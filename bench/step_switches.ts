@@ -38,6 +38,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   winograd4FilterGrad: (on) => {
     CONV_PATHS.winograd4FilterGrad = on;
   },
+  /** 1x1 convolutions and their gradients as matrix products (else XNNPACK, patches). */
+  pointwise: (on) => {
+    CONV_PATHS.pointwise = on;
+  },
   /** F(4x4, 3x3)'s input transforms read "same" images straight (else from padded rows). */
   winograd4Direct: (on) => {
     WINOGRAD4_INPUT.direct = on;

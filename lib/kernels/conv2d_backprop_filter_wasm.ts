@@ -78,15 +78,23 @@ import {
   winograd4FilterGradApplies,
 } from "./conv2d_backprop_filter_winograd4_wasm.ts";
 import { CONV_PATHS } from "./conv2d_paths_wasm.ts";
+import { pointwiseApplies, pointwiseFilterGrad } from "./conv2d_pointwise_wasm.ts";
 
 /**
- * The ways this kernel computes `dW`: "winograd4" (3x3 stride 1, 4k channels, outputs of 4k
+ * The ways this kernel computes `dW`: "pointwise" (1x1, stride 1, no padding, 4k channels:
+ * `conv2d_pointwise_wasm.ts`), else "winograd4" (3x3 stride 1, 4k channels, outputs of 4k
  * pixels a side: `conv2d_backprop_filter_winograd4_wasm.ts`), else "winograd" (even outputs:
  * `conv2d_backprop_filter_winograd_wasm.ts`), else "direct" (stride 1,
  * `conv2d_backprop_filter_direct_wasm.ts`), else "patches" or "convolution" as
  * {@linkcode filterGradPath} chooses.
  */
-export type FilterGradPath = "winograd4" | "winograd" | "direct" | "patches" | "convolution";
+export type FilterGradPath =
+  | "pointwise"
+  | "winograd4"
+  | "winograd"
+  | "direct"
+  | "patches"
+  | "convolution";
 
 /**
  * The path for a conv with `inChannels` input channels, `outPixels` output
@@ -129,14 +137,25 @@ export function conv2dBackpropFilterWasm(
   const winograd = winogradFilterGradApplies(info, x, dy);
   const winograd4 = winograd4FilterGradApplies(info, x, dy);
   const direct = directFilterGradApplies(info, x, dy);
+  const { top, bottom, left, right } = info.padInfo;
+  const pointwise = info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 && top + bottom + left + right === 0 &&
+    pointwiseApplies(
+      x,
+      { shape: attrs.filterShape, dtype: dy.dtype } as unknown as tf.TensorInfo,
+    ) &&
+    dy.dtype === "float32" && info.outHeight === x.shape[1] && info.outWidth === x.shape[2];
   const chosen = path ??
-    (CONV_PATHS.filterGrad && CONV_PATHS.winograd && CONV_PATHS.winograd4FilterGrad && winograd4
+    (CONV_PATHS.filterGrad && CONV_PATHS.pointwise && pointwise
+      ? "pointwise"
+      : CONV_PATHS.filterGrad && CONV_PATHS.winograd && CONV_PATHS.winograd4FilterGrad && winograd4
       ? "winograd4"
       : CONV_PATHS.filterGrad && CONV_PATHS.winograd && winograd
       ? "winograd"
       : CONV_PATHS.filterGrad && direct
       ? "direct"
       : filterGradPath(x.shape[3], dy.shape[1] * dy.shape[2], dy.shape[3]));
+  if (chosen === "pointwise" && pointwise) return pointwiseFilterGrad(backend, x, dy);
   if (chosen === "winograd4" && winograd4) return filterGradWinograd4(backend, x, dy, info);
   if (chosen === "winograd" && winograd) return filterGradWinograd(backend, x, dy, info);
   if (chosen === "direct" && direct) return filterGradDirect(backend, x, dy, info);

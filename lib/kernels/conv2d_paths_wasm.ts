@@ -32,6 +32,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { directConv2d, directConvApplies, type Padding } from "./conv2d_direct_wasm.ts";
 import { winogradApplies, winogradConv2d } from "./conv2d_winograd_wasm.ts";
 import { winograd4Applies, winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts";
+import { pointwiseApplies, pointwiseConv2d } from "./conv2d_pointwise_wasm.ts";
 
 /**
  * Which fast paths are on (all, by default): `forward` (`Conv2D`, and `FusedConv2D` without bias
@@ -40,7 +41,9 @@ import { winograd4Applies, winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts"
  * gradients by Winograd's kernels; else the direct kernels or XNNPACK), `winograd4` (Winograd's
  * F(4x4, 3x3) for the forward pass and input gradient of 3x3 layers whose output sides are
  * multiples of 4, `conv2d_winograd_f4_wasm.ts`; else F(2x2, 3x3)), `winograd4FilterGrad` (the same
- * for filter gradients, `conv2d_backprop_filter_winograd4_wasm.ts`), `everyShape` (the direct kernel
+ * for filter gradients, `conv2d_backprop_filter_winograd4_wasm.ts`), `pointwise` (1x1 stride-1
+ * convolutions without padding, their input and filter gradients as matrix products:
+ * `conv2d_pointwise_wasm.ts`), `everyShape` (the direct kernel
  * on every shape it supports, not only where it won: tests).
  */
 export const CONV_PATHS: {
@@ -50,6 +53,7 @@ export const CONV_PATHS: {
   winograd: boolean;
   winograd4: boolean;
   winograd4FilterGrad: boolean;
+  pointwise: boolean;
   everyShape: boolean;
 } = {
   forward: true,
@@ -58,6 +62,7 @@ export const CONV_PATHS: {
   winograd: true,
   winograd4: true,
   winograd4FilterGrad: true,
+  pointwise: true,
   everyShape: false,
 };
 
@@ -84,6 +89,10 @@ export function fastStride1Conv(
   if (!directConvApplies(x, filter, 1, 1, "NHWC")) return undefined;
   const outH = x.shape[1] + pad.top + pad.bottom - filter.shape[0] + 1;
   const outW = x.shape[2] + pad.left + pad.right - filter.shape[1] + 1;
+  const unpadded = pad.top === 0 && pad.bottom === 0 && pad.left === 0 && pad.right === 0;
+  if (CONV_PATHS.pointwise && !CONV_PATHS.everyShape && unpadded && pointwiseApplies(x, filter)) {
+    return pointwiseConv2d(backend, x, filter);
+  }
   const winograd = CONV_PATHS.winograd && !CONV_PATHS.everyShape;
   if (winograd && CONV_PATHS.winograd4 && winograd4Applies(x, filter, outH, outW)) {
     return winograd4Conv2d(backend, x, filter, pad);
