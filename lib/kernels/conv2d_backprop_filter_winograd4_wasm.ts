@@ -15,9 +15,10 @@
  * The sums run over every block of the batch, as in the F(2x2, 3x3) path; the transforms' larger
  * constants (`A` has 8s) give a relative error of about 1e-5 against a direct sum.
  *
- * {@linkcode winograd4FilterGradApplies}: a 3x3 filter, stride 1, dilation 1, input and output
+ * {@linkcode winograd4FilterGradComputes}: a 3x3 filter, stride 1, dilation 1, input and output
  * channels multiples of 4, an output that `winograd4Fits` (sides multiples of 4, or odd sizes
- * whose blocks are mostly output: the blocks past the edge read zeros).
+ * whose blocks are mostly output: the blocks past the edge read zeros);
+ * {@linkcode winograd4FilterGradApplies}: the path takes outputs of 4k pixels a side only.
  *
  * @example
  * ```ts
@@ -66,8 +67,11 @@ import {
   V128,
 } from "./wasm_simd_builder.ts";
 
-/** Whether {@linkcode filterGradWinograd4} computes this filter gradient. */
-export function winograd4FilterGradApplies(
+/**
+ * Whether {@linkcode filterGradWinograd4} can compute this filter gradient: a 3x3 filter, stride
+ * 1, dilation 1, 4k input and output channels, an output that `winograd4Fits`.
+ */
+export function winograd4FilterGradComputes(
   info: tf.backend_util.Conv2DInfo,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
@@ -81,6 +85,23 @@ export function winograd4FilterGradApplies(
     info.inChannels % 4 === 0 && info.outChannels % 4 === 0 &&
     winograd4Fits(info.outHeight, info.outWidth) && Math.min(top, left, bottom, right) >= 0 &&
     x.dtype === "float32" && dy.dtype === "float32";
+}
+
+/**
+ * Whether {@linkcode filterGradWinograd4} is the path: it computes this gradient and the output's
+ * sides are multiples of 4 (the ResNet's layers). On odd outputs (the article CNN's 11x11 layer)
+ * it was only x1.03 on the step, and its rounding, larger than the direct kernel's (the
+ * transforms' cancellations), moved weights after two Adam steps on 8 views a worker by 2.7e-4
+ * relative against one thread on 16 (`tests/train/parallel_test.ts` allows 1e-4), so those keep
+ * the direct kernel.
+ */
+export function winograd4FilterGradApplies(
+  info: tf.backend_util.Conv2DInfo,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+): boolean {
+  return winograd4FilterGradComputes(info, x, dy) && info.outHeight % 4 === 0 &&
+    info.outWidth % 4 === 0;
 }
 
 /**
@@ -309,7 +330,7 @@ export function filterGradWinograd4(
   info: tf.backend_util.Conv2DInfo,
   fused = fusedAvailable(),
 ): tf.TensorInfo {
-  if (!winograd4FilterGradApplies(info, x, dy)) {
+  if (!winograd4FilterGradComputes(info, x, dy)) {
     throw new Error(
       "filterGradWinograd4: takes 3x3 stride-1 filters, 4k channels, outputs of 4k pixels a side",
     );

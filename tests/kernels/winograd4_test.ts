@@ -13,6 +13,7 @@ import {
   winograd4FilterGradApplies,
 } from "../../lib/kernels/conv2d_backprop_filter_winograd4_wasm.ts";
 import { filterGradWinograd } from "../../lib/kernels/conv2d_backprop_filter_winograd_wasm.ts";
+import { filterGradDirect } from "../../lib/kernels/conv2d_backprop_filter_direct_wasm.ts";
 import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { randomArray, relativeError } from "../numeric.ts";
@@ -137,6 +138,17 @@ Deno.test("Winograd F(4x4, 3x3) filter gradient: fused and unfused agree, no buf
   backend.disposeData(f2.dataId);
   assert(relativeError(dws[0], dws.at(-1)!) < 1e-5, "fused and unfused");
   assert(relativeError(f2v, dws[0]) < 1e-5, "against F(2x2, 3x3)");
+  // Odd outputs (11x11, the path leaves them to the direct kernel): called directly.
+  const xo = tf.tensor4d(randomArray(3 * 13 * 13 * 8, 18), [3, 13, 13, 8]);
+  const dyo = tf.tensor4d(randomArray(3 * 11 * 11 * 12, 19), [3, 11, 11, 12]);
+  const infoOdd = tf.backend_util.computeConv2DInfo([3, 13, 13, 8], [3, 3, 8, 12], 1, 1, "valid");
+  assert(!winograd4FilterGradApplies(infoOdd, xo, dyo), "odd outputs keep the direct kernel");
+  const odd = filterGradWinograd4(backend, xo, dyo, infoOdd);
+  const direct = filterGradDirect(backend, xo, dyo, infoOdd);
+  const [ov, dv] = [odd, direct].map((t) => (backend.readSync(t.dataId) as Float32Array).slice());
+  [odd, direct].forEach((t) => backend.disposeData(t.dataId));
+  assert(relativeError(dv, ov) < 1e-4, `11x11 against the direct kernel: ${relativeError(dv, ov)}`);
+  tf.dispose([xo, dyo]);
   assertEquals(backend.numDataIds(), buffers, "backend buffers alive");
   tf.dispose([x, dy]);
 });
