@@ -24,6 +24,7 @@ import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/fl
 import { exitOnUsage } from "../lib/cli/main.ts";
 import { NARROW_MAT_MUL } from "../lib/kernels/batch_mat_mul_transposed_wasm.ts";
 import { BIAS_RELU_FUSED } from "../lib/kernels/bias_relu_wasm.ts";
+import { MAX_POOL_SIMD } from "../lib/kernels/max_pool_simd_wasm.ts";
 import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
 import { WINOGRAD4_INPUT } from "../lib/kernels/conv2d_winograd_f4_wasm.ts";
 import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
@@ -53,6 +54,10 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   /** A convolution's bias and ReLU in one pass, their gradients in one (`bias_relu_wasm.ts`). */
   biasRelu: (on) => {
     BIAS_RELU_FUSED.enabled = on;
+  },
+  /** 2x2 stride-2 max pools on SIMD (`max_pool_simd_wasm.ts`; else the backend's). */
+  maxPoolSimd: (on) => {
+    MAX_POOL_SIMD.enabled = on;
   },
 };
 

@@ -37,6 +37,7 @@ import { conv2dBackpropInputWasmConfig } from "./kernels/conv2d_backprop_input_w
 import { explicitSamePaddingConfig } from "./kernels/conv_same_padding_wasm.ts";
 import { fastConv2dConfig } from "./kernels/conv2d_paths_wasm.ts";
 import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
+import { maxPoolSimdConfig } from "./kernels/max_pool_simd_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
 import { meanPixelsWasmConfig } from "./kernels/mean_pixels_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
@@ -107,6 +108,7 @@ export function registerWasmTrainingKernels(): void {
   }
   wrapWasmKernel("Conv2DBackpropInput", conv2dBackpropInputWasmConfig);
   wrapWasmKernel("MaxPoolGrad", () => maxPoolGradWasmConfig);
+  wrapWasmKernel("MaxPool", maxPoolSimdConfig);
   wrapWasmKernel("Sum", sumLeadingAxesWasmConfig);
   wrapWasmKernel("Mean", meanPixelsWasmConfig);
   wrapWasmKernel("BatchMatMul", batchMatMulTransposedWasmConfig);
