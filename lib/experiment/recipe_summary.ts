@@ -39,12 +39,14 @@ import type { ExperimentConfig } from "./recipe.ts";
  * quick run took 3.5 minutes at load 3 (260 estimated 4.0, 180 estimated 6), one seed of a
  * 20-minute colour recipe 15.7 minutes (260 estimated 14.7); then to 400 with the fused batch
  * norm + ReLU and the padding-free kernels: the quick run took 2.1 minutes on the idle machine
- * (400 estimates 2.6, 260 estimated 4.0).
+ * (400 estimated 2.6, 260 estimated 4.0); then to 520 with the F(4x4, 3x3) Winograd kernels (the
+ * step x1.30): the quick run took 1.7 minutes on the idle machine (520 estimates 2.0, 400
+ * estimated 2.6).
  */
 export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   article: 3000,
   cnn: 2600,
-  resnet: 400,
+  resnet: 520,
 });
 
 /**
