@@ -50,7 +50,10 @@ export function maxPoolGradWasm(
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0) {
+  // "same" on an odd size pads below or right (7 → 4 windows): the last window would read past
+  // the image, so only windows that lie inside it take the fast path.
+  const inside = 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && inside) {
     const simd = pool2x2SimdSupported(c) ? backend : undefined;
     pool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, c, outHeight, outWidth, simd);
     return out;

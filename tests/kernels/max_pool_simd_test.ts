@@ -25,14 +25,16 @@ async function poolAndGrad(
 }
 
 // The article CNN's pools (26 → 13, 11 → 5 dropping the last row and column, 3 → 1), the
-// ResNet's ("same" on even sizes), and what the kernel leaves to the backend's (odd "same", 6
-// channels).
+// ResNet's ("same" on even sizes), and what the kernel leaves to the backend's (odd "same",
+// whose last window is padded below and right, and 6 channels).
 const cases: [Shape4, "valid" | "same"][] = [
   [[3, 26, 26, 16], "valid"],
   [[2, 11, 11, 16], "valid"],
   [[2, 3, 3, 32], "valid"],
   [[2, 8, 8, 64], "same"],
   [[2, 7, 7, 8], "valid"],
+  [[2, 7, 7, 8], "same"],
+  [[2, 5, 6, 4], "same"],
   [[2, 6, 6, 6], "valid"],
 ];
 
