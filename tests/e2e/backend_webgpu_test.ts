@@ -233,8 +233,11 @@ Deno.test({
       await initBackend("wasm");
       assertEquals([cpu.steps, gpu.steps], [2, 2]);
       assertEquals(gpu.leaked, 0, `${method}: tensors left on webgpu`);
+      // Barlow Twins' loss (about 15 here) sums squared correlations computed in float32: the
+      // cpu backend, wasm and webgpu (lavapipe) give 15.16622, 15.16617 and 15.16808, 1.2e-4
+      // apart relative, from the order of the sums alone; a wrong step moves it by far more.
       const d = Math.abs(gpu.loss - cpu.loss);
-      assert(d < 1e-4 * Math.max(1, Math.abs(cpu.loss)), `${method}: ${gpu.loss} vs ${cpu.loss}`);
+      assert(d < 3e-4 * Math.max(1, Math.abs(cpu.loss)), `${method}: ${gpu.loss} vs ${cpu.loss}`);
       const dw = maxAbsDiff(gpu.weights, cpu.weights);
       assert(dw < 1e-4, `${method}: weights after 2 steps differ by ${dw}`);
     }
