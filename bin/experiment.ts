@@ -5,8 +5,8 @@
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
  * `--save-model DIR` (export the arm chosen on validation, `lib/experiment/save_model.ts`),
  * `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method; a method's own head unless
- * `--head` says), `--pretrain-lr R` (pre-training's learning rate), `--temperature T` (SimCLR's), `--head SPEC` (the projection head: `none`,
- * `linear`, `mlp:32,16,classes`, ...),
+ * `--head` says), `--pretrain-lr R` (pre-training's learning rate), `--temperature T`
+ * (SimCLR's), `--head SPEC` (the projection head: `none`, `linear`, `mlp:32,16,classes`, ...),
  * `--backend wasm|webgpu|cpu|auto`. For `folder:` datasets also `--size 32` or `--size HxW`,
  * `--channels 1|3`, `--fit crop|pad` and `--cache-dir DIR|none` (see
  * `lib/data/image_folder.ts`); the recipe follows the data (`recipeFor` in
