@@ -3,6 +3,7 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "./assert.ts";
 
 /** Deterministic pseudo-random floats in [-1, 1) (a linear congruential generator; tests only). */
@@ -27,4 +28,22 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
   }
   assert(scale > 0, "reference is all zeros: the test would be vacuous");
   return err / scale;
+}
+
+/** Elements of a tensor of `shape`. */
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The values of the tensors `build` makes (inside `tf.tidy`) on `backend`; the tensors are
+ * disposed once read.
+ */
+export async function valuesOn(
+  backend: string,
+  build: () => tf.Tensor[],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(build);
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
 }

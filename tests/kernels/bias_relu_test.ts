@@ -2,21 +2,19 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { BIAS_RELU_FUSED, biasRelu } from "../../lib/kernels/bias_relu_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, sizeOf, valuesOn } from "../numeric.ts";
 
 type Shape4 = [number, number, number, number];
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** `fused.conv2d` with a bias and a ReLU, and the gradients of `sum(y · r)` in x, w and b. */
-async function convBiasRelu(
+function convBiasRelu(
   backend: "cpu" | "wasm",
   xShape: Shape4,
   fShape: Shape4,
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
-    const x = tf.tensor4d(randomArray(size(xShape), 31), xShape);
-    const f = tf.tensor4d(randomArray(size(fShape), 32), fShape);
+  return valuesOn(backend, () => {
+    const x = tf.tensor4d(randomArray(sizeOf(xShape), 31), xShape);
+    const f = tf.tensor4d(randomArray(sizeOf(fShape), 32), fShape);
     const b = tf.tensor1d(randomArray(fShape[3], 33));
     const layer = (xx: tf.Tensor, ff: tf.Tensor, bb: tf.Tensor) =>
       tf.fused.conv2d({
@@ -33,9 +31,6 @@ async function convBiasRelu(
       tf.sum(tf.mul(layer(xx, ff, bb), r));
     return [y, ...tf.grads(loss)([x, f, b])];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // The article CNN's first layer (1 → 16 channels), its third (16 → 32), and 4 and 64 channels.

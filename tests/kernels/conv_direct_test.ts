@@ -11,32 +11,27 @@ import {
 } from "../../lib/kernels/conv2d_backprop_filter_direct_wasm.ts";
 import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, sizeOf, valuesOn } from "../numeric.ts";
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 type Shape4 = [number, number, number, number];
 type Pad = "valid" | "same" | tf.backend_util.ExplicitPadding;
 
 /** Forward, input gradient and filter gradient of `conv2d(x, f, 1, pad)` against `sum(y · r)`. */
-async function convAndGrads(
+function convAndGrads(
   backend: "cpu" | "wasm",
   xShape: Shape4,
   fShape: Shape4,
   pad: Pad,
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
-    const x = tf.tensor4d(randomArray(size(xShape), 1), xShape);
-    const f = tf.tensor4d(randomArray(size(fShape), 2), fShape);
+  return valuesOn(backend, () => {
+    const x = tf.tensor4d(randomArray(sizeOf(xShape), 1), xShape);
+    const f = tf.tensor4d(randomArray(sizeOf(fShape), 2), fShape);
     const y = tf.conv2d(x, f, 1, pad);
     const r = tf.tensor(randomArray(y.size, 3), y.shape);
     const loss = (a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), r));
     return [y, ...tf.grads(loss)([x, f])];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // Tails of every kind: 1 or 2 pixels after the tiles of 3, channel blocks of 4, 8 and 12 after

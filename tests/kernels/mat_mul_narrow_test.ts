@@ -5,18 +5,17 @@ import { NARROW_MAT_MUL } from "../../lib/kernels/batch_mat_mul_transposed_wasm.
 import { matMulNarrow, matMulNarrowApplies } from "../../lib/kernels/mat_mul_narrow_wasm.ts";
 import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, valuesOn } from "../numeric.ts";
 
 /** `matMul(a, b, transposeA, transposeB)` and its gradients against `sum(c · r)`. */
-async function productAndGrads(
+function productAndGrads(
   backend: "cpu" | "wasm",
   aShape: [number, number],
   bShape: [number, number],
   transposeA: boolean,
   transposeB: boolean,
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
+  return valuesOn(backend, () => {
     const a = tf.tensor2d(randomArray(aShape[0] * aShape[1], 21), aShape);
     const b = tf.tensor2d(randomArray(bShape[0] * bShape[1], 22), bShape);
     const c = tf.matMul(a, b, transposeA, transposeB);
@@ -25,9 +24,6 @@ async function productAndGrads(
       tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB), r));
     return [c, ...tf.grads(loss)([a, b])];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // NT-Xent's logits and their gradients (z·zᵀ on 2n x d projections: d = 10, 3, 16), a dense

@@ -2,26 +2,22 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { MAX_POOL_SIMD } from "../../lib/kernels/max_pool_simd_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, valuesOn } from "../numeric.ts";
 
 type Shape4 = [number, number, number, number];
 
 /** `maxPool(x, 2, 2, pad)` and the gradient of `sum(pool · r)`. */
-async function poolAndGrad(
+function poolAndGrad(
   backend: "cpu" | "wasm",
   shape: Shape4,
   pad: "valid" | "same",
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
+  return valuesOn(backend, () => {
     const x = tf.tensor4d(randomArray(shape.reduce((a, b) => a * b, 1), 61), shape);
     const y = tf.maxPool(x, 2, 2, pad);
     const r = tf.tensor(randomArray(y.size, 62), y.shape);
     return [y, tf.grad((t) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, pad), r)))(x)];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // The article CNN's pools (26 → 13, 11 → 5 dropping the last row and column, 3 → 1), the

@@ -1,25 +1,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, valuesOn } from "../numeric.ts";
 
 /** Means of `x` over `axis` (keepDims or not) and the gradient of `sum(mean · r)`. */
-async function meanAndGrad(
+function meanAndGrad(
   backend: "cpu" | "wasm",
   shape: number[],
   axis: number[],
   keepDims: boolean,
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
+  return valuesOn(backend, () => {
     const x = tf.tensor(randomArray(shape.reduce((a, b) => a * b, 1), 41), shape);
     const m = tf.mean(x, axis, keepDims);
     const r = tf.tensor(randomArray(m.size, 42), m.shape);
     return [m, tf.grad((t) => tf.sum(tf.mul(tf.mean(t, axis, keepDims), r)))(x)];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // Global average pooling (the ResNet's last layer, keepDims or not, negative axes), and means the

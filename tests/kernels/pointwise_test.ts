@@ -9,30 +9,25 @@ import {
 } from "../../lib/kernels/conv2d_pointwise_wasm.ts";
 import { fusedAvailable } from "../../lib/kernels/simd_at_b_wasm.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { randomArray, relativeError } from "../numeric.ts";
+import { randomArray, relativeError, sizeOf, valuesOn } from "../numeric.ts";
 
 type Shape4 = [number, number, number, number];
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Forward, input and filter gradient of `conv2d(x, f, 1, "valid")` against `sum(y · r)`. */
-async function convAndGrads(
+function convAndGrads(
   backend: "cpu" | "wasm",
   xShape: Shape4,
   fShape: Shape4,
 ): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(() => {
-    const x = tf.tensor4d(randomArray(size(xShape), 51), xShape);
-    const f = tf.tensor4d(randomArray(size(fShape), 52), fShape);
+  return valuesOn(backend, () => {
+    const x = tf.tensor4d(randomArray(sizeOf(xShape), 51), xShape);
+    const f = tf.tensor4d(randomArray(sizeOf(fShape), 52), fShape);
     const y = tf.conv2d(x, f, 1, "valid");
     const r = tf.tensor(randomArray(y.size, 53), y.shape);
     const loss = (a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "valid"), r));
     return [y, ...tf.grads(loss)([x, f])];
   });
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
 }
 
 // The ResNet's projections (16 → 32, 32 → 64), pixels not a multiple of the tiles' 3, channel
