@@ -6,7 +6,14 @@
  *
  * ```sh
  * deno run -A bench/step_switches.ts [--rounds 5] [--models resnet] [--switches winograd4]
+ * deno run -A bench/step_switches.ts --paired 40 --switches bnResidual  # step by step, one model
  * ```
+ *
+ * `--paired N` times N pairs of single steps of one model instead, the switches off for one step
+ * and on for the next (the order alternating from pair to pair), and prints the medians and the
+ * median and mean of the pairs' ratios with its standard error: a drift of the machine between
+ * the two steps of a pair is seconds shorter than between two rounds, so small changes (1-2%)
+ * stand out of a shared machine's noise.
  *
  * @example
  * ```ts
@@ -27,7 +34,14 @@ import { BIAS_RELU_FUSED } from "../lib/kernels/bias_relu_wasm.ts";
 import { MAX_POOL_SIMD } from "../lib/kernels/max_pool_simd_wasm.ts";
 import { CONV_PATHS } from "../lib/kernels/conv2d_paths_wasm.ts";
 import { WINOGRAD4_INPUT } from "../lib/kernels/conv2d_winograd_f4_wasm.ts";
-import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
+import { ADAM_FUSED } from "../lib/kernels/adam_wasm.ts";
+import { MEAN_PIXELS_GRAD } from "../lib/kernels/mean_pixels_wasm.ts";
+import { CONV_OUTPUT_MOMENTS } from "../lib/kernels/conv_output_moments_wasm.ts";
+import { WINOGRAD4_FILTER_SIMD } from "../lib/kernels/winograd4_filter_transforms_wasm.ts";
+import { BN_RESIDUAL_FUSED } from "../lib/kernels/batch_norm_wasm.ts";
+import * as tf from "@tensorflow/tfjs";
+import { ntXentLoss } from "../lib/loss/ntxent.ts";
+import { benchSslStep, SSL_STEP_PAIRS, type SslStepModel, sslStepModels } from "./ssl_step.ts";
 
 /** Each switch: how to set it on or off. */
 export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
@@ -59,6 +73,26 @@ export const SWITCHES: Readonly<Record<string, (on: boolean) => void>> = {
   maxPoolSimd: (on) => {
     MAX_POOL_SIMD.enabled = on;
   },
+  /** Adam's update as one SIMD kernel call for every variable (`adam_wasm.ts`; else tfjs's). */
+  adamFused: (on) => {
+    ADAM_FUSED.enabled = on;
+  },
+  /** `Mean`'s gradient over pixels as copies (`mean_pixels_wasm.ts`; else tfjs's `ones` formula). */
+  meanPixelsGrad: (on) => {
+    MEAN_PIXELS_GRAD.enabled = on;
+  },
+  /** Batch norm's moments taken by the convolution as it stores its output (else a pass). */
+  convMoments: (on) => {
+    CONV_OUTPUT_MOMENTS.enabled = on;
+  },
+  /** F(4x4)'s filter transforms on SIMD (`winograd4_filter_transforms_wasm.ts`; else JavaScript). */
+  winograd4FilterSimd: (on) => {
+    WINOGRAD4_FILTER_SIMD.enabled = on;
+  },
+  /** A ResNet block's end, relu(BN(x) + residual), in BN's pass (else BN, add, ReLU: three). */
+  bnResidual: (on) => {
+    BN_RESIDUAL_FUSED.enabled = on;
+  },
 };
 
 /** The command's flags (`--help`). */
@@ -73,6 +107,12 @@ export const STEP_SWITCHES_COMMAND = {
       value: "LIST",
       default: "resnet",
       description: "resnet, article-bn, article",
+    },
+    paired: {
+      type: "string",
+      value: "N",
+      default: "0",
+      description: "N pairs of single steps of one model, off then on (0: rounds of whole runs)",
     },
     switches: {
       type: "string",
@@ -122,6 +162,74 @@ export async function compareSwitches(
   return { before: median(before), now: median(now) };
 }
 
+/** Medians of single steps and the pairs' ratios (off / on), of {@linkcode comparePaired}. */
+export interface PairedComparison extends SwitchComparison {
+  /** Median of the pairs' ratios. */
+  medianRatio: number;
+  /** Mean of the pairs' ratios and its standard error. */
+  meanRatio: number;
+  standardError: number;
+}
+
+/**
+ * `pairs` pairs of single SSL steps of one `model` (built once, warmed up both ways), `switches`
+ * off for one step and on for the other, the order alternating from pair to pair.
+ */
+export async function comparePaired(
+  model: SslStepModel,
+  switches: string[],
+  pairs: number,
+): Promise<PairedComparison> {
+  const set = (on: boolean) => switches.forEach((s) => SWITCHES[s](on));
+  const { backbone, head, shape } = sslStepModels(model);
+  const optimizer = tf.train.adam(1e-3);
+  const n = SSL_STEP_PAIRS[model];
+  const views = tf.randomUniform([2 * n, ...shape], 0, 1, "float32", 7);
+  const lossOf = () => {
+    const z = head.apply(backbone.apply(views, { training: true }), { training: true });
+    const [a, b] = tf.split(z as tf.Tensor2D, 2, 0) as tf.Tensor2D[];
+    return ntXentLoss(a, b, 0.5);
+  };
+  const step = async (on: boolean) => {
+    set(on);
+    const t0 = performance.now();
+    const loss = optimizer.minimize(lossOf, true)!;
+    await loss.data();
+    loss.dispose();
+    return performance.now() - t0;
+  };
+  const before: number[] = [];
+  const now: number[] = [];
+  const ratios: number[] = [];
+  try {
+    for (const on of [false, true, false, true]) await step(on);
+    for (let i = 0; i < pairs; i++) {
+      const first = i % 2 === 1;
+      const a = await step(first);
+      const b = await step(!first);
+      const [off, on] = first ? [b, a] : [a, b];
+      before.push(off);
+      now.push(on);
+      ratios.push(off / on);
+    }
+  } finally {
+    set(true);
+    tf.dispose(views);
+    backbone.dispose();
+    head.dispose();
+    optimizer.dispose();
+  }
+  const mean = ratios.reduce((s, r) => s + r, 0) / pairs;
+  const variance = ratios.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(1, pairs - 1);
+  return {
+    before: median(before),
+    now: median(now),
+    medianRatio: median(ratios),
+    meanRatio: mean,
+    standardError: Math.sqrt(variance / pairs),
+  };
+}
+
 if (import.meta.main) {
   const opts = exitOnUsage("step_switches", () => {
     const v = parseFlags(STEP_SWITCHES_COMMAND, Deno.args);
@@ -129,14 +237,25 @@ if (import.meta.main) {
       rounds: integerFlag("rounds", v.rounds, 1),
       models: listOf("models", v.models, ["resnet", "article-bn", "article"] as SslStepModel[]),
       switches: listOf("switches", v.switches, Object.keys(SWITCHES)),
+      paired: integerFlag("paired", v.paired, 0),
     };
   });
   await initBackend("wasm");
   console.log(
-    `${new Date().toISOString()}, ${opts.rounds} rounds, one thread, switches ` +
+    `${new Date().toISOString()}, ${
+      opts.paired > 0 ? `${opts.paired} pairs of steps` : `${opts.rounds} rounds`
+    }, one thread, switches ` +
       opts.switches.join(", "),
   );
-  for (const model of opts.models) {
+  for (const model of opts.paired > 0 ? opts.models : []) {
+    const r = await comparePaired(model, opts.switches, opts.paired);
+    console.log(
+      `${model}: off ${r.before.toFixed(1)} ms/step, on ${r.now.toFixed(1)} (medians of ` +
+        `${opts.paired} pairs of steps); the pairs' ratio: median x${r.medianRatio.toFixed(3)}, ` +
+        `mean x${r.meanRatio.toFixed(3)} ± ${r.standardError.toFixed(3)}`,
+    );
+  }
+  for (const model of opts.paired > 0 ? [] : opts.models) {
     const r = await compareSwitches(
       model,
       opts.switches,

@@ -39,10 +39,11 @@ import { fastConv2dConfig } from "./kernels/conv2d_paths_wasm.ts";
 import { maxPoolGradWasmConfig } from "./kernels/max_pool_grad_wasm.ts";
 import { maxPoolSimdConfig } from "./kernels/max_pool_simd_wasm.ts";
 import { sumLeadingAxesWasmConfig } from "./kernels/sum_leading_axes_wasm.ts";
-import { meanPixelsWasmConfig } from "./kernels/mean_pixels_wasm.ts";
+import { meanPixelsWasmConfig, useMeanPixelsGrad } from "./kernels/mean_pixels_wasm.ts";
 import { identitySharedWasmConfig } from "./kernels/identity_shared_wasm.ts";
 import { castSharedWasmConfig } from "./kernels/cast_shared_wasm.ts";
 import { useLazyConvGradients } from "./kernels/conv2d_lazy_gradients_wasm.ts";
+import { useAdamWasm } from "./kernels/adam_wasm.ts";
 
 import { gpuProbe, startWebgpu } from "./backend_webgpu.ts";
 export { onHostBackend } from "./backend_webgpu.ts";
@@ -99,7 +100,8 @@ function wrapWasmKernel(name: string, make: (original: tf.KernelFunc) => tf.Kern
  * zero-copy Identity and same-dtype Cast, and explicit
  * "same" padding for `Conv2D` / `FusedConv2D`; and convolutions whose gradient
  * computes only what is asked for (no gradient of the images:
- * `kernels/conv2d_lazy_gradients_wasm.ts`).
+ * `kernels/conv2d_lazy_gradients_wasm.ts`); `Mean`'s gradient over pixels as copies, and
+ * `tf.AdamOptimizer`'s update as one SIMD kernel call (`kernels/adam_wasm.ts`).
  */
 export function registerWasmTrainingKernels(): void {
   if (kernelsRegistered) return;
@@ -111,6 +113,7 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("MaxPool", maxPoolSimdConfig);
   wrapWasmKernel("Sum", sumLeadingAxesWasmConfig);
   wrapWasmKernel("Mean", meanPixelsWasmConfig);
+  useMeanPixelsGrad();
   wrapWasmKernel("BatchMatMul", batchMatMulTransposedWasmConfig);
   wrapWasmKernel("Add", biasAddWasmConfig);
   useReluGradWasm();
@@ -123,6 +126,7 @@ export function registerWasmTrainingKernels(): void {
   wrapWasmKernel("Conv2D", (f) => fastConv2dConfig("Conv2D", f));
   wrapWasmKernel("FusedConv2D", (f) => fastConv2dConfig("FusedConv2D", f));
   useLazyConvGradients();
+  useAdamWasm();
   kernelsRegistered = true;
 }
 

@@ -6,7 +6,8 @@
  * one pass over channels-last float32 data where it lies on the backend's heap, on WebAssembly
  * SIMD (`batch_norm_simd_wasm.ts`); and the last three with a ReLU after the affine pass
  * (`SslChannelAffineRelu`, `SslChannelGradSumsRelu`, `SslChannelGradInputRelu`: `dy` masked where
- * the ReLU cut, the mask recomputed from `x`, `mean`, the scale and the shift).
+ * the ReLU cut, the mask recomputed from `x`, `mean`, the scale and the shift); and
+ * `SslChannelAffineAddRelu`, the affine pass with a residual added before its ReLU.
  *
  * Channels need not be a multiple of 4: a SIMD row then holds 2 or 4 pixels (per-channel operands
  * tiled to match) and the leftover pixels run in JavaScript. Sums are float32 over blocks of
@@ -33,7 +34,14 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { affineRows, gradInputRows, gradStatsRows, statsRows } from "./batch_norm_simd_wasm.ts";
+import {
+  affineAddReluRows,
+  affineRows,
+  gradInputRows,
+  gradStatsRowsOf,
+  statsRowsOf,
+} from "./batch_norm_simd_wasm.ts";
+import { cachedMoments } from "./conv_output_moments_wasm.ts";
 
 /** Kernel names (wasm only). */
 export const CHANNEL_MOMENTS = "SslChannelMoments";
@@ -45,6 +53,11 @@ export const CHANNEL_GRAD_SUMS = "SslChannelGradSums";
 export const CHANNEL_GRAD_INPUT = "SslChannelGradInput";
 /** `max((x - mean) · scale + shift, 0)`: the affine pass with a ReLU after it. */
 export const CHANNEL_AFFINE_RELU = "SslChannelAffineRelu";
+/**
+ * `max((x - mean) · scale + shift + residual, 0)`: the affine pass, a residual sum and its ReLU
+ * (inputs + `residual`, of x's shape).
+ */
+export const CHANNEL_AFFINE_ADD_RELU = "SslChannelAffineAddRelu";
 /** The two sums of {@linkcode CHANNEL_GRAD_SUMS} of `dy` masked by that ReLU (inputs + scale, shift). */
 export const CHANNEL_GRAD_SUMS_RELU = "SslChannelGradSumsRelu";
 /** {@linkcode CHANNEL_GRAD_INPUT} of `dy` masked by that ReLU (inputs + shift; `a` is its scale). */
@@ -115,6 +128,13 @@ function momentsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { pixels, c, width, vecs, rows, period } = plan;
   const meanInfo = backend.makeOutput([c], "float32");
   const varInfo = backend.makeOutput([c], "float32");
+  // Taken by the convolution that wrote x, while it was in cache (conv_output_moments_wasm.ts).
+  const taken = cachedMoments(x);
+  if (taken !== undefined && taken.mean.length === c) {
+    (backend.typedArrayFromHeap(meanInfo) as Float32Array).set(taken.mean);
+    (backend.typedArrayFromHeap(varInfo) as Float32Array).set(taken.variance);
+    return [meanInfo, varInfo];
+  }
   const work = scratch(backend, 3 * width); // shift, sum, sq rows
   try {
     const xs = backend.typedArrayFromHeap(x) as Float32Array;
@@ -128,18 +148,11 @@ function momentsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
     const sum = new Float64Array(c);
     const sq = new Float64Array(c);
     const block = blockRows(plan);
+    const stats = statsRowsOf(backend, vecs);
+    const base = w.byteOffset;
     for (let r = 0; r < rows; r += block) {
       const n = Math.min(block, rows - r);
-      const base = w.byteOffset;
-      statsRows(
-        backend,
-        xs.byteOffset + 4 * r * width,
-        base,
-        base + 4 * width,
-        base + 8 * width,
-        n,
-        vecs,
-      );
+      stats(xs.byteOffset + 4 * r * width, base, base + 4 * width, base + 8 * width, n);
       fold(sum, w, width, period);
       fold(sq, w, 2 * width, period);
     }
@@ -181,19 +194,34 @@ const passes = (z: number) => (z > 0 ? 1 : 0);
 
 function affineWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { x, mean, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
+  const { x, mean, scale, shift, residual } = args.inputs as Record<string, tf.TensorInfo>;
   const plan = planOf(x);
   const out = backend.makeOutput(x.shape, "float32");
   const per = channelRows(backend, plan, [mean, scale, shift]);
   try {
     const xs = backend.typedArrayFromHeap(x) as Float32Array;
     const ys = backend.typedArrayFromHeap(out) as Float32Array;
+    const rs = residual ? backend.typedArrayFromHeap(residual) as Float32Array : undefined;
     const [m, s, b] = per.at;
-    affineRows(backend, xs.byteOffset, m, s, b, ys.byteOffset, plan.rows, plan.vecs, relu);
+    if (rs) {
+      const { rows, vecs } = plan;
+      affineAddReluRows(
+        backend,
+        xs.byteOffset,
+        rs.byteOffset,
+        { mean: m, scale: s, shift: b },
+        ys.byteOffset,
+        rows,
+        vecs,
+      );
+    } else {
+      affineRows(backend, xs.byteOffset, m, s, b, ys.byteOffset, plan.rows, plan.vecs, relu);
+    }
     const [mv, sv, bv] = [mean, scale, shift].map((t) => backend.typedArrayFromHeap(t));
     for (let i = plan.tailFrom * plan.c; i < xs.length; i++) {
       const k = i % plan.c;
-      const z = Math.fround((xs[i] - mv[k]) * sv[k] + bv[k]);
+      const a = Math.fround((xs[i] - mv[k]) * sv[k] + bv[k]);
+      const z = rs ? Math.fround(a + rs[i]) : a;
       ys[i] = relu && z < 0 ? 0 : z; // NaN stays NaN, as the SIMD pmax and tfjs's ReLU
     }
   } finally {
@@ -220,20 +248,20 @@ function gradSumsWasm(args: Parameters<tf.KernelFunc>[0], relu = false): tf.Tens
     const sdy = new Float64Array(c);
     const sdyx = new Float64Array(c);
     const block = blockRows(plan);
+    const sums = gradStatsRowsOf(backend, vecs, relu);
+    const mask = relu ? { scale: per.at[1], shift: per.at[2] } : undefined;
+    const base = w.byteOffset;
     for (let r = 0; r < rows; r += block) {
       const n = Math.min(block, rows - r);
       const offset = 4 * r * width;
-      const base = w.byteOffset;
-      gradStatsRows(
-        backend,
+      sums(
         gs.byteOffset + offset,
         xs.byteOffset + offset,
         per.at[0],
         base,
         base + 4 * width,
         n,
-        vecs,
-        relu ? { scale: per.at[1], shift: per.at[2] } : undefined,
+        mask,
       );
       fold(sdy, w, 0, period);
       fold(sdyx, w, width, period);
@@ -296,6 +324,7 @@ export const batchNormWasmKernels: tf.KernelConfig[] = [
   [CHANNEL_GRAD_SUMS, (args: Args) => gradSumsWasm(args)],
   [CHANNEL_GRAD_INPUT, (args: Args) => gradInputWasm(args)],
   [CHANNEL_AFFINE_RELU, (args: Args) => affineWasm(args, true)],
+  [CHANNEL_AFFINE_ADD_RELU, (args: Args) => affineWasm(args, true)],
   [CHANNEL_GRAD_SUMS_RELU, (args: Args) => gradSumsWasm(args, true)],
   [CHANNEL_GRAD_INPUT_RELU, (args: Args) => gradInputWasm(args, true)],
 ].map(([kernelName, kernelFunc]) => ({

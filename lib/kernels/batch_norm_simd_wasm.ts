@@ -10,6 +10,8 @@
  * - `affine`: `out = (x - mean) · scale + shift` (normalise and scale in one pass);
  * - `gradStats`: `sdy += dy`, `sdyx += dy · (x - mean)` (the backward pass's two sums);
  * - `gradInput`: `out = a · dy + b · (x - mean) + d` (the input gradient in one pass);
+ * - `affineAddRelu`: `out = max((x - mean) · scale + shift + r, 0)` (batch norm, a residual sum and
+ *   its ReLU in one pass: the ResNet's last batch norm of a block);
  * - `affineRelu`, `gradStatsRelu`, `gradInputRelu`: the same three with a ReLU after the affine
  *   pass (BN + ReLU as one layer): `affine < 0 ? 0 : affine` forward, and backward `dy` masked by
  *   `(x - mean) · scale + shift > 0`, the forward value recomputed from `x` (same instructions,
@@ -194,6 +196,33 @@ function affineFunction(relu: boolean) {
 }
 
 /**
+ * affineAddRelu(x, r, out, mean, scale, shift, rows, vecs): out = pmax((x - mean) · scale + shift
+ * + r, 0), the affine pass's own instructions, then the residual's add and the ReLU.
+ */
+function affineAddReluFunction() {
+  const [X, R, OUT, MEAN, SCALE, SHIFT] = [0, 1, 2, 3, 4, 5];
+  return rowsFunction(3, 3, (at, zero) => [
+    ...op.localGet(OUT),
+    ...op.localGet(X),
+    ...op.v128Load(0),
+    ...at(MEAN),
+    ...op.v128Load(0),
+    ...op.f32x4Sub,
+    ...at(SCALE),
+    ...op.v128Load(0),
+    ...at(SHIFT),
+    ...op.v128Load(0),
+    ...op.f32x4RelaxedMadd,
+    ...op.localGet(R),
+    ...op.v128Load(0),
+    ...op.f32x4Add,
+    ...op.localGet(zero),
+    ...op.f32x4Pmax,
+    ...op.v128Store(0),
+  ], 1);
+}
+
+/**
  * gradStats`g`(dy, x, mean, sdy, sdyx, rows, stride), for a group of `g` vectors of each row:
  * sdy += dy; sdyx += dy · (x - mean), the sums kept in locals over the rows. With `relu`, two more
  * parameters, scale and shift, and dy counts only where the ReLU let its input through:
@@ -343,6 +372,7 @@ export function batchNormModuleBytes(shared: boolean): Uint8Array {
     ...groups.map((g) => ({ name: `stats${g}`, ...statsGroupFunction(g) })),
     { name: "affine", ...affineFunction(false) },
     { name: "affineRelu", ...affineFunction(true) },
+    { name: "affineAddRelu", ...affineAddReluFunction() },
     ...groups.map((g) => ({ name: `gradStats${g}`, ...gradStatsGroupFunction(g, false) })),
     ...groups.map((g) => ({ name: `gradStatsRelu${g}`, ...gradStatsGroupFunction(g, true) })),
     { name: "gradInput", ...gradInputFunction(false) },
@@ -366,11 +396,26 @@ export function statsRows(
   rows: number,
   vecs: number,
 ): void {
+  statsRowsOf(backend, vecs)(x, shift, sum, sq, rows);
+}
+
+/**
+ * {@linkcode statsRows} for rows of `vecs` vectors, its functions looked up once (for callers that
+ * sum many small pieces).
+ */
+export function statsRowsOf(
+  backend: BackendWasm,
+  vecs: number,
+): (x: number, shift: number, sum: number, sq: number, rows: number) => void {
   const f = fns(backend);
+  const groups: [Fn, number][] = [];
   for (let j = 0; j < vecs; j += GROUP) {
-    const o = 16 * j;
-    f[`stats${Math.min(GROUP, vecs - j)}`](x + o, shift + o, sum + o, sq + o, rows, 16 * vecs);
+    groups.push([f[`stats${Math.min(GROUP, vecs - j)}`], 16 * j]);
   }
+  const stride = 16 * vecs;
+  return (x, shift, sum, sq, rows) => {
+    for (const [g, o] of groups) g(x + o, shift + o, sum + o, sq + o, rows, stride);
+  };
 }
 
 /**
@@ -392,6 +437,22 @@ export function affineRows(
 }
 
 /**
+ * `out = max((x - mean) · scale + shift + r, 0)` over `rows` rows of `4·vecs` floats (heap
+ * addresses; `r` laid out as `x`).
+ */
+export function affineAddReluRows(
+  backend: BackendWasm,
+  x: number,
+  r: number,
+  per: { mean: number; scale: number; shift: number },
+  out: number,
+  rows: number,
+  vecs: number,
+): void {
+  fns(backend).affineAddRelu(x, r, out, per.mean, per.scale, per.shift, rows, vecs);
+}
+
+/**
  * `sdy += dy`, `sdyx += dy · (x - mean)` over `rows` rows of `4·vecs` floats (heap addresses).
  * With `relu` (the forward pass's `scale` and `shift` rows), dy counts only where
  * `(x - mean) · scale + shift > 0`.
@@ -407,15 +468,51 @@ export function gradStatsRows(
   vecs: number,
   relu?: { scale: number; shift: number },
 ): void {
+  gradStatsRowsOf(backend, vecs, relu !== undefined)(dy, x, mean, sdy, sdyx, rows, relu);
+}
+
+/**
+ * {@linkcode gradStatsRows} for rows of `vecs` vectors (with `relu`: the masked sums), its
+ * functions looked up once (for callers that sum many blocks of rows).
+ */
+export function gradStatsRowsOf(
+  backend: BackendWasm,
+  vecs: number,
+  relu: boolean,
+): (
+  dy: number,
+  x: number,
+  mean: number,
+  sdy: number,
+  sdyx: number,
+  rows: number,
+  mask?: { scale: number; shift: number },
+) => void {
   const f = fns(backend);
   const group = relu ? RELU_GROUP : GROUP;
+  const groups: [Fn, number][] = [];
   for (let j = 0; j < vecs; j += group) {
-    const o = 16 * j;
     const g = Math.min(group, vecs - j);
-    const args = [dy + o, x + o, mean + o, sdy + o, sdyx + o, rows, 16 * vecs];
-    if (relu) f[`gradStatsRelu${g}`](...args, relu.scale + o, relu.shift + o);
-    else f[`gradStats${g}`](...args);
+    groups.push([f[relu ? `gradStatsRelu${g}` : `gradStats${g}`], 16 * j]);
   }
+  const stride = 16 * vecs;
+  return (dy, x, mean, sdy, sdyx, rows, mask) => {
+    for (const [fn, o] of groups) {
+      if (mask) {
+        fn(
+          dy + o,
+          x + o,
+          mean + o,
+          sdy + o,
+          sdyx + o,
+          rows,
+          stride,
+          mask.scale + o,
+          mask.shift + o,
+        );
+      } else fn(dy + o, x + o, mean + o, sdy + o, sdyx + o, rows, stride);
+    }
+  };
 }
 
 /**

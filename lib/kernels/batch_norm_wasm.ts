@@ -21,7 +21,11 @@
  * `dx = gamma · invstd / N · (N·dy - Σdy - x̂ · Σ(dy·x̂))`, `dgamma = Σ dy·x̂`, `dbeta = Σ dy`
  * (N the pixels per channel, x̂ the normalised input): two passes over the data on wasm. With
  * `relu`, the op is BN + ReLU in the same passes (the `SslChannel*Relu` kernels): `dy` counts
- * only where the ReLU let the output through.
+ * only where the ReLU let the output through. With a `residual` too (a ResNet block's end,
+ * `relu(BN(x) + residual)`), the residual is added in the normalising pass
+ * (`SslChannelAffineAddRelu`: the separate add and ReLU passes saved) and the backward pass
+ * masks `dy` by the output once (`dz`, the residual's gradient too), then runs BN's two passes on
+ * it; {@linkcode BN_RESIDUAL_FUSED} switches this off (then BN, `tf.add`, `tf.relu`).
  *
  * @example
  * ```ts
@@ -42,9 +46,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { reluGrad, reluGradWasmConfig } from "./relu_grad_wasm.ts";
 import {
   batchNormWasmKernels,
   CHANNEL_AFFINE,
+  CHANNEL_AFFINE_ADD_RELU,
   CHANNEL_AFFINE_RELU,
   CHANNEL_GRAD_INPUT,
   CHANNEL_GRAD_INPUT_RELU,
@@ -56,6 +62,7 @@ import {
 export {
   BLOCK_ROWS,
   CHANNEL_AFFINE,
+  CHANNEL_AFFINE_ADD_RELU,
   CHANNEL_AFFINE_RELU,
   CHANNEL_GRAD_INPUT,
   CHANNEL_GRAD_INPUT_RELU,
@@ -66,6 +73,9 @@ export {
 
 let registered = false;
 
+/** The switch benchmarks turn off to time BN, the residual's add and its ReLU as three passes. */
+export const BN_RESIDUAL_FUSED: { enabled: boolean } = { enabled: true };
+
 /**
  * Registers, once, the four wasm kernels and the gradient of `SslChannelAffine` (so that the
  * inference-mode formula can be trained through, e.g. when fine-tuning with frozen statistics).
@@ -73,7 +83,7 @@ let registered = false;
  */
 export function registerBatchNormWasmKernels(): void {
   if (registered) return;
-  for (const config of batchNormWasmKernels) {
+  for (const config of [...batchNormWasmKernels, reluGradWasmConfig]) {
     if (tf.getKernel(config.kernelName, "wasm") === undefined) tf.registerKernel(config);
   }
   tf.registerGradient({
@@ -246,6 +256,7 @@ export function batchNormTraining(
   epsilon: number,
   onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
   relu = false,
+  residual?: tf.Tensor,
 ): tf.Tensor {
   const c = x.shape[x.rank - 1];
   const pixels = c > 0 ? x.size / c : 0;
@@ -254,6 +265,7 @@ export function batchNormTraining(
       `batch normalisation in training mode needs more than one value per channel, got [${x.shape}]`,
     );
   }
+  if (residual !== undefined) return withResidual(x, gamma, beta, epsilon, onStats, relu, residual);
   // Off wasm the ReLU is a tfjs op after the plain one (the same math as the masked passes).
   const fused = relu && onWasm(x);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -281,6 +293,55 @@ export function batchNormTraining(
   });
   if (!relu || fused) return op(x, gamma, beta);
   return tf.tidy(() => tf.relu(op(x, gamma, beta)));
+}
+
+/** {@linkcode batchNormTraining} with a residual: `BN(x) + residual`, then the ReLU if `relu`. */
+function withResidual(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  onStats: ((mean: tf.Tensor1D, variance: tf.Tensor1D) => void) | undefined,
+  relu: boolean,
+  residual: tf.Tensor,
+): tf.Tensor {
+  if (!tf.util.arraysEqual(residual.shape, x.shape)) {
+    throw new Error(
+      `batch normalisation: the residual's shape [${residual.shape}] is not the input's [${x.shape}]`,
+    );
+  }
+  const fused = relu && BN_RESIDUAL_FUSED.enabled && residual.dtype === "float32" && onWasm(x);
+  if (!fused) {
+    return tf.tidy(() => {
+      const z = tf.add(batchNormTraining(x, gamma, beta, epsilon, onStats), residual);
+      return relu ? tf.relu(z) : z;
+    });
+  }
+  const pixels = x.size / x.shape[x.rank - 1];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xt, g, b, r] = args as tf.Tensor[];
+    const save = args[4] as tf.GradSaveFunc;
+    const [mean, variance] = channelMoments(xt);
+    const invstd = tf.rsqrt(tf.add(variance, epsilon));
+    const scale = tf.mul(g, invstd); // gamma · invstd
+    const y = run(CHANNEL_AFFINE_ADD_RELU, { x: xt, mean, scale, shift: b, residual: r });
+    onStats?.(mean, variance);
+    save([xt, mean, invstd, scale, y as tf.Tensor]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sm, si, k, sy] = saved;
+          const dz = reluGrad(dy, sy); // dy where the output is positive: the residual's gradient
+          const [sdy, sdyx] = channelGradSums(dz, sx, sm);
+          const dgamma = tf.mul(sdyx, si); // Σ dz · x̂
+          const bCoef = tf.mul(k, tf.mul(si, tf.div(dgamma, -pixels)));
+          const dCoef = tf.mul(k, tf.div(sdy, -pixels));
+          return [channelGradInput(dz, sx, sm, k, bCoef, dCoef), dgamma, sdy, dz];
+        }),
+    };
+  });
+  return op(x, gamma, beta, residual);
 }
 
 /**

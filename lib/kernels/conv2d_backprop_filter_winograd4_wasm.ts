@@ -55,6 +55,11 @@ import {
 } from "./conv2d_winograd_f4_wasm.ts";
 import { planeBytes } from "./conv2d_winograd_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
+import {
+  filterFromSums4Simd,
+  G4,
+  WINOGRAD4_FILTER_SIMD,
+} from "./winograd4_filter_transforms_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
   advanceBy,
@@ -277,17 +282,13 @@ export function winograd4FilterGradModuleBytes(
   ]);
 }
 
-/** The rows of G (6x3) of F(4x4, 3x3). */
-const G = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
-  [0, 0, 1],
-];
+const G = G4;
 
-/** `dg = Gᵀ·dU·G` for every channel pair: `dU` `[36][n]` into `dw` `[3, 3, n]` (float64 sums). */
+/**
+ * `dg = Gᵀ·dU·G` for every channel pair: `dU` `[36][n]` into `dw` `[3, 3, n]` (float64 sums), in
+ * JavaScript: what `filterFromSums4Simd` (`winograd4_filter_transforms_wasm.ts`) computes, kept for
+ * comparisons ({@linkcode WINOGRAD4_FILTER_SIMD} off).
+ */
 export function filterFromTransformed4(
   du: ArrayLike<number>,
   n: number,
@@ -375,7 +376,12 @@ export function filterGradWinograd4(
     const yAt = backend.typedArrayFromHeap(y).byteOffset;
     const duAt = backend.typedArrayFromHeap(du).byteOffset;
     const duF32 = () => backend.typedArrayFromHeap(du) as Float32Array;
-    const sum = new Float64Array(36 * ci * co);
+    // The float64 sums, on the heap where the SIMD transform reads them (8-byte aligned).
+    const sumInfo = backend.makeOutput([2 * 36 * ci * co], "float32");
+    temps.push(sumInfo);
+    const sumAt = backend.typedArrayFromHeap(sumInfo).byteOffset;
+    const sums = () => new Float64Array(duF32().buffer, sumAt, 36 * ci * co);
+    sums().fill(0);
     let filled = 0;
     let summed = 0; // blocks in du
     const multiply = () => {
@@ -413,11 +419,15 @@ export function filterGradWinograd4(
         summed = 0;
         multiply();
         const part = duF32();
+        const sum = sums();
         for (let k = 0; k < sum.length; k++) sum[k] += part[k];
         part.fill(0);
       }
     }
-    filterFromTransformed4(sum, ci * co, backend.typedArrayFromHeap(dw) as Float32Array);
+    const dwView = backend.typedArrayFromHeap(dw) as Float32Array;
+    if (WINOGRAD4_FILTER_SIMD.enabled) {
+      filterFromSums4Simd(backend, sumAt, dwView.byteOffset, ci * co);
+    } else filterFromTransformed4(sums(), ci * co, dwView);
     return dw;
   } finally {
     if (source instanceof PaddedRows) source.free();

@@ -41,6 +41,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
+import { OutputMoments } from "./conv_output_moments_wasm.ts";
 import {
   advanceBy,
   functionBody,
@@ -304,7 +305,9 @@ type ImageFn = (x: number, w: number, out: number) => void;
 /**
  * The stride-1 convolution of `x` (`[B, H, W, Ci]`) with `filter` (`[Kh, Kw, Ci, Co]`, `Co` a
  * multiple of 4), zero-padded by `pad`: a new `[B, H + top + bottom - Kh + 1, ..., Co]` tensor.
- * `fused` (default: where relaxed SIMD exists) picks the multiply-add variant.
+ * `fused` (default: where relaxed SIMD exists) picks the multiply-add variant. With `moments`,
+ * the output's per-channel moments are taken image by image as it is stored, for the batch norm
+ * that follows (`conv_output_moments_wasm.ts`).
  */
 export function directConv2d(
   backend: BackendWasm,
@@ -315,6 +318,7 @@ export function directConv2d(
   pixels = TILE_PIXELS,
   vectors = TILE_VECTORS,
   holdFilter = false,
+  moments = false,
 ): tf.TensorInfo {
   const [batch, h, w, ci] = x.shape;
   const [kh, kw, , co] = filter.shape;
@@ -324,6 +328,7 @@ export function directConv2d(
   const unpadded = pad.top === 0 && pad.bottom === 0 && pad.left === 0 && pad.right === 0;
   // Padded, one image at a time into a small buffer that stays in cache.
   const source = unpadded ? undefined : new PaddedRows(backend, x, pad, padH);
+  const stats = moments ? new OutputMoments(backend, co) : undefined;
   try {
     const out = backend.makeOutput([batch, shape.outH, shape.outW, co], "float32");
     const { image } = instantiateOnHeap<{ image: ImageFn }>(
@@ -338,9 +343,12 @@ export function directConv2d(
     const oImage = 4 * shape.outH * shape.outW * co;
     for (let b = 0; b < batch; b++) {
       image(source ? source.at(b, 0, padH) : xAt + b * xImage, wAt, oAt + b * oImage);
+      stats?.add(oAt + b * oImage, shape.outH * shape.outW);
     }
+    stats?.finish(out);
     return out;
   } finally {
+    stats?.free();
     source?.free();
   }
 }

@@ -33,6 +33,7 @@ import { directConv2d, directConvApplies, type Padding } from "./conv2d_direct_w
 import { winogradApplies, winogradConv2d } from "./conv2d_winograd_wasm.ts";
 import { winograd4Applies, winograd4Conv2d } from "./conv2d_winograd_f4_wasm.ts";
 import { pointwiseApplies, pointwiseConv2d } from "./conv2d_pointwise_wasm.ts";
+import { CONV_OUTPUT_MOMENTS } from "./conv_output_moments_wasm.ts";
 
 /**
  * Which fast paths are on (all, by default): `forward` (`Conv2D`, and `FusedConv2D` without bias
@@ -84,6 +85,7 @@ export function fastStride1Conv(
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   pad: Padding,
+  moments = false,
 ): tf.TensorInfo | undefined {
   if (Math.min(pad.top, pad.bottom, pad.left, pad.right) < 0 || x.shape[3] === 1) return undefined;
   if (!directConvApplies(x, filter, 1, 1, "NHWC")) return undefined;
@@ -95,13 +97,14 @@ export function fastStride1Conv(
   }
   const winograd = CONV_PATHS.winograd && !CONV_PATHS.everyShape;
   if (winograd && CONV_PATHS.winograd4 && winograd4Applies(x, filter, outH, outW)) {
-    return winograd4Conv2d(backend, x, filter, pad);
+    return winograd4Conv2d(backend, x, filter, pad, undefined, moments);
   }
   if (winograd && winogradApplies(x, filter, outH, outW)) {
     return winogradConv2d(backend, x, filter, pad);
   }
   if (CONV_PATHS.everyShape || directConvFaster(x.shape[3])) {
-    return directConv2d(backend, x, filter, pad);
+    const [pixels, vectors, hold] = [undefined, undefined, undefined];
+    return directConv2d(backend, x, filter, pad, undefined, pixels, vectors, hold, moments);
   }
   return undefined;
 }
@@ -130,7 +133,11 @@ export function fastConv2dConfig(name: string, original: tf.KernelFunc): tf.Kern
       attrs.pad as "valid",
       attrs.dimRoundingMode as "floor" | undefined,
     );
-    return fastStride1Conv(args.backend as BackendWasm, x, filter, padInfo) ?? original(args);
+    // A plain convolution's output is what a batch norm follows: its moments are taken as it is
+    // stored (conv_output_moments_wasm.ts).
+    const moments = name === "Conv2D" && CONV_OUTPUT_MOMENTS.enabled;
+    return fastStride1Conv(args.backend as BackendWasm, x, filter, padInfo, moments) ??
+      original(args);
   };
   return { kernelName: name, backendName: "wasm", kernelFunc };
 }

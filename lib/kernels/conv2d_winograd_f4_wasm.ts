@@ -51,6 +51,12 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Padding } from "./conv2d_direct_wasm.ts";
 import { planeBytes, productBody, type WinogradShape } from "./conv2d_winograd_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
+import { OutputMoments } from "./conv_output_moments_wasm.ts";
+import {
+  G4,
+  transformFilter4Simd,
+  WINOGRAD4_FILTER_SIMD,
+} from "./winograd4_filter_transforms_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
   advanceBy,
@@ -535,17 +541,13 @@ export function winograd4ModuleBytes(
 
 // ---- the driver ----------------------------------------------------------------------------
 
-/** The rows of G (6x3). */
-const G = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
-  [0, 0, 1],
-];
+const G = G4;
 
-/** `U = G·g·Gᵀ` of every filter `[3, 3, ci, co]`, as `[36][ci][co]` (in float64, then rounded). */
+/**
+ * `U = G·g·Gᵀ` of every filter `[3, 3, ci, co]`, as `[36][ci][co]` (in float64, then rounded), in
+ * JavaScript: what `transformFilter4Simd` (`winograd4_filter_transforms_wasm.ts`) computes in
+ * float32, kept for comparisons (`WINOGRAD4_FILTER_SIMD` off).
+ */
 export function transformFilter4(w: Float32Array, ci: number, co: number, out: Float32Array): void {
   const n = ci * co;
   const t = new Float64Array(18); // G·g, 6x3
@@ -574,7 +576,9 @@ type Fns = InputTransforms & {
 /**
  * The 3x3 stride-1 convolution of `x` (`[B, H, W, Ci]`) with `filter` (`[3, 3, Ci, Co]`),
  * zero-padded by `pad`, by Winograd's F(4x4, 3x3): a new `[B, outH, outW, Co]` tensor (see
- * {@linkcode winograd4Applies} for what it takes). `fused` picks the multiply-add variant.
+ * {@linkcode winograd4Applies} for what it takes). `fused` picks the multiply-add variant. With
+ * `moments`, the output's per-channel moments are taken as it is stored, for the batch norm that
+ * follows (`conv_output_moments_wasm.ts`).
  */
 export function winograd4Conv2d(
   backend: BackendWasm,
@@ -582,6 +586,7 @@ export function winograd4Conv2d(
   filter: tf.TensorInfo,
   pad: Padding,
   fused = fusedAvailable(),
+  moments = false,
 ): tf.TensorInfo {
   const [batch, h, w, ci] = x.shape;
   const co = filter.shape[3];
@@ -612,6 +617,7 @@ export function winograd4Conv2d(
       4 * rowsPer + 2,
     );
   const temps: tf.TensorInfo[] = [];
+  const stats = moments ? new OutputMoments(backend, co) : undefined;
   try {
     const u = backend.makeOutput([36, ci, co], "float32");
     temps.push(u);
@@ -625,12 +631,17 @@ export function winograd4Conv2d(
       `winograd4-${JSON.stringify(shape)}-${fused}`,
       (shared) => winograd4ModuleBytes(shared, shape, fused),
     );
-    transformFilter4(
-      backend.typedArrayFromHeap(filter) as Float32Array,
-      ci,
-      co,
-      backend.typedArrayFromHeap(u) as Float32Array,
-    );
+    if (WINOGRAD4_FILTER_SIMD.enabled) {
+      const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+      transformFilter4Simd(backend, at(filter), at(u), ci * co);
+    } else {
+      transformFilter4(
+        backend.typedArrayFromHeap(filter) as Float32Array,
+        ci,
+        co,
+        backend.typedArrayFromHeap(u) as Float32Array,
+      );
+    }
     const uAt = backend.typedArrayFromHeap(u).byteOffset;
     const vAt = backend.typedArrayFromHeap(v).byteOffset;
     const mAt = backend.typedArrayFromHeap(m).byteOffset;
@@ -653,6 +664,7 @@ export function winograd4Conv2d(
             1,
           );
         }
+        stats?.add(oFrom, (Math.min(4 * (p.r0 + p.rows), outH) - 4 * p.r0) * outW);
       }
       pieces.length = 0;
       filled = 0;
@@ -676,8 +688,10 @@ export function winograd4Conv2d(
       }
     }
     if (filled > 0) flush();
+    stats?.finish(out);
     return out;
   } finally {
+    stats?.free();
     if (source instanceof PaddedRows) source.free();
     for (const t of temps) backend.disposeData(t.dataId);
   }

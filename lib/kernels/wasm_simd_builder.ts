@@ -99,7 +99,15 @@ export const op = {
   v128Bitselect: [0xfd, 0x52], // (a & c) | (b & ~c)
   f32x4Add: [0xfd, 0xe4, 0x01],
   f32x4Mul: [0xfd, 0xe6, 0x01],
+  f32x4Div: [0xfd, 0xe7, 0x01],
+  f32x4Sqrt: [0xfd, 0xe3, 0x01],
   f32x4RelaxedMadd: [0xfd, 0x85, 0x02], // a·b + c, fused where the CPU has FMA
+  f64Const: (v: number) => [0x44, ...new Uint8Array(new Float64Array([v]).buffer)],
+  f64x2Splat: [0xfd, 0x14],
+  f64x2Add: [0xfd, 0xf0, 0x01],
+  f64x2Mul: [0xfd, 0xf2, 0x01],
+  f32x4DemoteF64x2Zero: [0xfd, 0x5e], // two doubles to the low two floats, zeros above
+  v128Store64Lane: (offset: number, lane: number) => [0xfd, 0x5b, 3, ...uleb(offset), lane],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],

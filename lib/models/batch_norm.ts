@@ -25,7 +25,9 @@
  * On `wasm` the forward pass is two passes over the data and the backward pass two more, on
  * WebAssembly SIMD; on cpu and webgpu the same math runs as tfjs ops. With `relu: true` the layer
  * is BN followed by a ReLU, which on wasm costs no pass of its own (the ResNet uses it: a ReLU
- * layer's forward pass and its gradient's pass saved per convolution). `epsilon` is 1e-5
+ * layer's forward pass and its gradient's pass saved per convolution); with `residual: true` it
+ * takes `[x, residual]` and computes `relu(BN(x) + residual)`, a residual block's end, whose add
+ * and ReLU cost no pass of their own on wasm either. `epsilon` is 1e-5
  * (PyTorch's). Registered with `tf.serialization.registerClass` (class name `SslBatchNorm`), so
  * models with it save and load (`model.toJSON`, `tf.models.modelFromJSON`,
  * `lib/train/checkpoint.ts`) and are rebuilt in the pre-training workers, who send their moving
@@ -72,6 +74,12 @@ export interface BatchNormConfig {
    * of its own on wasm (applied while normalising, its mask inside BN's backward passes).
    */
   relu?: boolean;
+  /**
+   * Take two inputs, `[x, residual]` of one shape, and add the residual to the normalised `x`
+   * before the ReLU: `relu(BN(x) + residual)`, a ResNet block's end as one layer (default false;
+   * on wasm, with `relu`, the add and the ReLU cost no pass of their own).
+   */
+  residual?: boolean;
 }
 
 /** tfjs's own layer settings (`name`, `trainable`, `inputShape`, ...). */
@@ -93,6 +101,8 @@ export class BatchNorm extends tf.layers.Layer {
   readonly zeroGamma: boolean;
   /** Whether a ReLU follows the normalisation, in this layer. */
   readonly relu: boolean;
+  /** Whether the layer takes `[x, residual]` and adds the residual before the ReLU. */
+  readonly residual: boolean;
   #gamma?: tf.LayerVariable;
   #beta?: tf.LayerVariable;
   #movingMean?: tf.LayerVariable;
@@ -106,6 +116,7 @@ export class BatchNorm extends tf.layers.Layer {
     this.scale = config.scale ?? true;
     this.zeroGamma = config.zeroGamma ?? false;
     this.relu = config.relu ?? false;
+    this.residual = config.residual ?? false;
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
       throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${config.momentum}`);
     }
@@ -125,7 +136,8 @@ export class BatchNorm extends tf.layers.Layer {
         }]`,
       );
     }
-    this.inputSpec = [new tf.InputSpec({ minNDim: 2, axes: { [shape.length - 1]: c } })];
+    const spec = () => new tf.InputSpec({ minNDim: 2, axes: { [shape.length - 1]: c } });
+    this.inputSpec = this.residual ? [spec(), spec()] : [spec()];
     if (this.scale) {
       this.#gamma = this.addWeight(
         "gamma",
@@ -158,6 +170,10 @@ export class BatchNorm extends tf.layers.Layer {
     this.built = true;
   }
 
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return this.residual && Array.isArray(inputShape[0]) ? inputShape[0] as tf.Shape : inputShape;
+  }
+
   /** True when the layer or its gamma and beta are frozen: it then runs in inference mode. */
   get frozen(): boolean {
     const own = [this.#gamma, this.#beta].filter((w) => w !== undefined);
@@ -167,12 +183,30 @@ export class BatchNorm extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const residual = this.residual && Array.isArray(inputs) ? inputs[1] : undefined;
+      if (this.residual && residual === undefined) {
+        throw new Error(`batchNorm ${this.name}: a residual layer takes [x, residual]`);
+      }
       const c = x.shape[x.rank - 1];
       const gamma = this.#gamma?.read() ?? tf.ones([c]);
       const beta = this.#beta?.read() ?? tf.zeros([c]);
       const movingMean = this.#movingMean!;
       const movingVariance = this.#movingVariance!;
       if (kwargs?.training !== true || this.frozen) {
+        if (residual !== undefined) {
+          const z = tf.add(
+            batchNormInference(
+              x,
+              movingMean.read(),
+              movingVariance.read(),
+              gamma,
+              beta,
+              this.epsilon,
+            ),
+            residual,
+          );
+          return this.relu ? tf.relu(z) : z;
+        }
         return batchNormInference(
           x,
           movingMean.read(),
@@ -185,12 +219,20 @@ export class BatchNorm extends tf.layers.Layer {
       }
       const n = x.size / c;
       const m = this.momentum;
-      return batchNormTraining(x, gamma, beta, this.epsilon, (mean, variance) => {
-        movingMean.write(tf.add(tf.mul(movingMean.read(), 1 - m), tf.mul(mean, m)));
-        movingVariance.write(
-          tf.add(tf.mul(movingVariance.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))),
-        );
-      }, this.relu);
+      return batchNormTraining(
+        x,
+        gamma,
+        beta,
+        this.epsilon,
+        (mean, variance) => {
+          movingMean.write(tf.add(tf.mul(movingMean.read(), 1 - m), tf.mul(mean, m)));
+          movingVariance.write(
+            tf.add(tf.mul(movingVariance.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))),
+          );
+        },
+        this.relu,
+        residual,
+      );
     });
   }
 
@@ -203,6 +245,7 @@ export class BatchNorm extends tf.layers.Layer {
       zeroGamma: this.zeroGamma,
       // Only when set: the topology of a layer without it stays as it was.
       ...(this.relu ? { relu: true } : {}),
+      ...(this.residual ? { residual: true } : {}),
       ...super.getConfig(),
     };
   }

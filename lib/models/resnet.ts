@@ -12,7 +12,12 @@
  * statistics, in every training loop of this project and its workers. A BN
  * followed by a ReLU is one layer (`<conv>_bn`, `relu: true`; before
  * 2026-12-07 a separate `<conv>_relu` layer, which had no weights: checkpoints
- * of either kind load, their weights are the same tensors in the same order). The
+ * of either kind load, their weights are the same tensors in the same order).
+ * So is a block's end, the sum and its ReLU: the last BN of the block takes
+ * the other path as a residual (`residual: true`: the skip's BN, or the
+ * branch's where the skip is the identity; until 2026-12-07 separate
+ * `<block>_add` and `<block>_relu` layers, without weights: the weights are
+ * the same, in the same order). The
  * last BN of every residual branch starts with gamma 0 ("zero-init
  * residual", Goyal et al. 2017): every block starts as the identity.
  *
@@ -129,7 +134,7 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
     kernelSize: number,
     strides: number,
     name: string,
-    opts: { relu?: boolean; zero?: boolean } = {},
+    opts: { relu?: boolean; zero?: boolean; residual?: tf.SymbolicTensor } = {},
   ): tf.SymbolicTensor => {
     layerIndex++;
     let y = tf.layers.conv2d({
@@ -144,11 +149,13 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
     }).apply(x) as tf.SymbolicTensor;
     if (bn) {
       // BN and its ReLU as one layer (`relu`): on wasm the ReLU then costs no pass of its own.
+      // A residual: relu(BN(y) + residual) as one layer (on wasm the add and ReLU cost no pass).
       y = batchNorm({
         name: `${name}_bn`,
         ...(opts.zero ? { zeroGamma: true } : {}),
         ...(opts.relu ? { relu: true } : {}),
-      }).apply(y) as tf.SymbolicTensor;
+        ...(opts.residual ? { residual: true } : {}),
+      }).apply(opts.residual ? [y, opts.residual] : y) as tf.SymbolicTensor;
     }
     return y;
   };
@@ -171,19 +178,30 @@ export function resnetBackbone(options: ResNetOptions): tf.LayersModel {
           .apply(x) as tf.SymbolicTensor;
         strides = 1;
       }
-      const branch = conv(
-        conv(x, filters, 3, strides, `${name}_conv1`, { relu: true }),
-        filters,
-        3,
-        1,
-        `${name}_conv2`,
-        { zero: true },
-      );
-      const skip = strides !== 1 || channels !== filters
-        ? conv(x, filters, 1, strides, `${name}_skip`)
-        : x;
-      const sum = tf.layers.add({ name: `${name}_add` }).apply([branch, skip]) as tf.SymbolicTensor;
-      x = tf.layers.reLU({ name: `${name}_relu` }).apply(sum) as tf.SymbolicTensor;
+      const branch1 = conv(x, filters, 3, strides, `${name}_conv1`, { relu: true });
+      const projection = strides !== 1 || channels !== filters;
+      if (bn) {
+        // The block's end, relu(branch + skip), is the last batch norm's layer: the skip's BN
+        // where the skip is a projection, else the branch's (the weights keep their order).
+        if (projection) {
+          const branch = conv(branch1, filters, 3, 1, `${name}_conv2`, { zero: true });
+          x = conv(x, filters, 1, strides, `${name}_skip`, { relu: true, residual: branch });
+        } else {
+          x = conv(branch1, filters, 3, 1, `${name}_conv2`, {
+            zero: true,
+            relu: true,
+            residual: x,
+          });
+        }
+      } else {
+        const branch = conv(branch1, filters, 3, 1, `${name}_conv2`, { zero: true });
+        const skip = projection ? conv(x, filters, 1, strides, `${name}_skip`) : x;
+        const sum = tf.layers.add({ name: `${name}_add` }).apply([
+          branch,
+          skip,
+        ]) as tf.SymbolicTensor;
+        x = tf.layers.reLU({ name: `${name}_relu` }).apply(sum) as tf.SymbolicTensor;
+      }
       channels = filters;
     }
   }

@@ -11,12 +11,14 @@
  * - `SslDropout` → `Dropout` with the same rate and seed: both are the identity at inference.
  * - `SslBatchNorm` with `relu` (BN and its ReLU as one layer, as the ResNet has them) →
  *   `BatchNormalization`, then a `ReLU` layer named `<layer>_relu` that takes its place as the
- *   input of the layers after it (and as a model output).
+ *   input of the layers after it (and as a model output); with `residual` (a ResNet block's end,
+ *   `relu(BN(x) + residual)`), an `Add` layer `<layer>_add` of the BN's output and the residual
+ *   between them.
  *
  * Training differs (tfjs's BatchNormalization is slow and our training loops refuse it), so
  * {@linkcode fromStandardTopology} turns an exported topology back into ours when this library
- * loads an export (a BN + ReLU pair stays two layers, the same math). Nested models (a
- * `Sequential` inside a functional model) are converted too.
+ * loads an export (a BN + ReLU pair stays two layers, BN + Add + ReLU three, the same math).
+ * Nested models (a `Sequential` inside a functional model) are converted too.
  *
  * @example
  * ```ts
@@ -157,51 +159,81 @@ function freshName(wanted: string, taken: Set<string>): string {
 }
 
 /**
- * A model node whose `SslBatchNorm` layers with `relu` are each split into the BN (without
- * `relu`) and a tfjs `ReLU` layer after it; in a functional model, every reference to the BN's
- * output (other layers' inbound nodes, the model's outputs) moves to the ReLU's.
+ * A model node whose `SslBatchNorm` layers with `relu` or `residual` are each split into the BN
+ * (without either), a tfjs `Add` of the BN's output and the residual (`<bn>_add`, with
+ * `residual`) and a tfjs `ReLU` layer (`<bn>_relu`, with `relu`); in a functional model, every
+ * reference to the BN's output (other layers' inbound nodes, the model's outputs) moves to the
+ * last of them.
  */
 function splitBnRelu(node: Json): Json {
   const config = node.config as Json | undefined;
   const layers = config?.layers;
   if (!Array.isArray(layers)) return node;
-  const fused = (l: Json) => l.class_name === "SslBatchNorm" && (l.config as Json)?.relu === true;
+  const fused = (l: Json) =>
+    l.class_name === "SslBatchNorm" &&
+    ((l.config as Json)?.relu === true || (l.config as Json)?.residual === true);
   if (!layers.some((l) => fused(l as Json))) return node;
   const taken = new Set(layers.map((l) => String(((l as Json).config as Json)?.name)));
   const renamed = new Map<string, string>();
   const inserted = new Set<Json>();
+  const adds = new Set<Json>();
   const out: Json[] = [];
   for (const item of layers as Json[]) {
     if (!fused(item)) {
       out.push(item);
       continue;
     }
-    const { relu: _, ...bnConfig } = item.config as Json;
+    const { relu: withRelu, residual: withResidual, ...bnConfig } = item.config as Json;
     const bnName = String(bnConfig.name);
-    const reluName = freshName(`${bnName}_relu`, taken);
-    out.push({ ...item, config: bnConfig });
-    const relu: Json = {
-      class_name: "ReLU",
-      config: { max_value: null, name: reluName, trainable: bnConfig.trainable ?? true },
-    };
     const inbound = item.inbound_nodes;
-    if (Array.isArray(inbound)) {
-      renamed.set(bnName, reluName);
-      relu.name = reluName;
-      relu.inbound_nodes = inbound.map((_, k) => [[bnName, k, 0, {}]]);
+    const nodes = Array.isArray(inbound) ? inbound as unknown[][] : undefined;
+    out.push({
+      ...item,
+      config: bnConfig,
+      ...(nodes && withResidual === true ? { inbound_nodes: nodes.map((n) => [n[0]]) } : {}),
+    });
+    let last = bnName;
+    const next = (layer: Json, name: string, refs: (n: unknown[], k: number) => unknown[]) => {
+      if (nodes) {
+        layer.name = name;
+        layer.inbound_nodes = nodes.map(refs);
+      }
+      out.push(layer);
+      inserted.add(layer);
+      last = name;
+    };
+    if (withResidual === true) {
+      const addName = freshName(`${bnName}_add`, taken);
+      const add: Json = { class_name: "Add", config: { name: addName, trainable: true } };
+      adds.add(add);
+      next(add, addName, (n, k) => [[bnName, k, 0, {}], n[1]]);
     }
-    out.push(relu);
-    inserted.add(relu);
+    if (withRelu === true) {
+      const from = last;
+      const reluName = freshName(`${bnName}_relu`, taken);
+      const relu: Json = {
+        class_name: "ReLU",
+        config: { max_value: null, name: reluName, trainable: bnConfig.trainable ?? true },
+      };
+      next(relu, reluName, (_, k) => [[from, k, 0, {}]]);
+    }
+    if (nodes) renamed.set(bnName, last);
   }
   const moved = (ref: unknown) =>
     Array.isArray(ref) && renamed.has(ref[0]) ? [renamed.get(ref[0]), ...ref.slice(1)] : ref;
-  // Every layer but the inserted ReLUs now reads the ReLU's output where it read the BN's.
-  const rewired = out.map((l) =>
-    inserted.has(l) || !Array.isArray(l.inbound_nodes) ? l : {
-      ...l,
-      inbound_nodes: (l.inbound_nodes as unknown[][]).map((n) => n.map(moved)),
+  // Every layer but the inserted ones now reads the last inserted layer's output where it read the
+  // BN's; an inserted Add's residual (its second input) moves too.
+  const rewired = out.map((l) => {
+    if (!Array.isArray(l.inbound_nodes)) return l;
+    if (adds.has(l)) {
+      return {
+        ...l,
+        inbound_nodes: (l.inbound_nodes as unknown[][]).map(([a, b]) => [a, moved(b)]),
+      };
     }
-  );
+    if (inserted.has(l)) return l;
+    return { ...l, inbound_nodes: (l.inbound_nodes as unknown[][]).map((n) => n.map(moved)) };
+  });
   const outputs = config!.output_layers;
   return {
     ...node,

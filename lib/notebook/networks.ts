@@ -56,6 +56,10 @@ export function layerKind(layer: tf.layers.Layer): string {
         activationOf(c)
       }`;
     case "SslBatchNorm":
+      // A ResNet block's end, relu(BN(x) + residual), is one layer.
+      return c.residual === true
+        ? `batch norm + residual${c.relu === true ? " + ReLU" : ""}`
+        : "batch norm";
     case "BatchNormalization":
       return "batch norm";
     case "ReLU":

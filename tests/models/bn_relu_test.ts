@@ -1,13 +1,16 @@
 /**
- * BN and its ReLU as one layer (`batchNorm({ relu: true })`, what the ResNet uses since issue 22):
- * a training step of the ResNet in training mode gives, on wasm and on cpu, the same loss, weights
- * and moving statistics as the ResNet of before (each BN followed by a separate ReLU layer);
- * checkpoints of before load; the export splits the layer into tfjs's standard two.
+ * BN and its ReLU as one layer (`batchNorm({ relu: true })`, what the ResNet uses since issue 22),
+ * and a block's end, `relu(BN(x) + residual)`, as one layer too (`residual: true`): a training
+ * step of the ResNet in training mode gives, on wasm and on cpu, the same loss, weights and moving
+ * statistics as the ResNet of before (each BN followed by a separate ReLU layer, each block ending
+ * in an Add and a ReLU layer); checkpoints of before load; the export splits the layers into
+ * tfjs's standard ones.
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { ntXentLoss } from "../../lib/loss/ntxent.ts";
 import { type BatchNorm, batchNorm } from "../../lib/models/batch_norm.ts";
+import { BN_RESIDUAL_FUSED } from "../../lib/kernels/batch_norm_wasm.ts";
 import { articleHead } from "../../lib/models/heads/projection_heads.ts";
 import { resnetBackbone } from "../../lib/models/resnet.ts";
 import {
@@ -21,9 +24,20 @@ import { randomArray, relativeError } from "../numeric.ts";
 
 const SHAPE: [number, number, number] = [16, 16, 3];
 
-/** The ResNet as it was before issue 22: every BN + ReLU layer split into BN and a ReLU layer. */
+/**
+ * The ResNet as it was before issue 22: every BN + ReLU layer split into BN and a ReLU layer, every
+ * block's end into BN, Add and ReLU, the Add's inputs in the order of before (the branch, then the
+ * skip: the weights then come in the order of before too).
+ */
 async function splitResnet(model: tf.LayersModel): Promise<tf.LayersModel> {
   const topology = fromStandardTopology(toStandardTopology(model.toJSON(null, false) as object));
+  type Layer = { class_name: string; inbound_nodes: [string, ...unknown[]][][] };
+  for (const layer of (topology.config as { layers: Layer[] }).layers) {
+    if (layer.class_name !== "Add") continue;
+    const branchFirst = (refs: [string, ...unknown[]][]) =>
+      [...refs].sort((a, b) => Number(b[0].includes("_conv2")) - Number(a[0].includes("_conv2")));
+    layer.inbound_nodes = layer.inbound_nodes.map(branchFirst);
+  }
   const split = await tf.models.modelFromJSON({
     modelTopology: topology as tf.io.ModelJSON["modelTopology"],
   });
@@ -74,17 +88,23 @@ Deno.test("a ResNet training step with BN + ReLU layers equals the split layers'
   for (const backend of ["wasm", "cpu"]) {
     await tf.setBackend(backend);
     const before = tf.memory().numTensors;
-    for (const kind of ["fused", "split"]) {
+    // "fused, three passes": the fused layers with BN_RESIDUAL_FUSED off (BN, add, ReLU).
+    for (const kind of ["fused", "fused, three passes", "split"]) {
       const fused = resnetBackbone({ inputShape: SHAPE, width: 4, depth: 2, seed: 3 });
       randomise(fused, 40);
-      const model = kind === "fused" ? fused : await splitResnet(fused);
+      const model = kind === "split" ? await splitResnet(fused) : fused;
       if (kind === "split") {
         fused.dispose();
         assertEquals(model.layers.filter((l) => l.getClassName() === "ReLU").length, 5);
+        assertEquals(model.layers.filter((l) => l.getClassName() === "Add").length, 2);
       } else {
-        assertEquals(model.layers.filter((l) => (l as BatchNorm).relu === true).length, 3);
+        assertEquals(model.layers.filter((l) => (l as BatchNorm).relu === true).length, 5);
+        assertEquals(model.layers.filter((l) => (l as BatchNorm).residual === true).length, 2);
       }
-      results[`${backend} ${kind}`] = await trainingStep(model);
+      BN_RESIDUAL_FUSED.enabled = kind !== "fused, three passes";
+      results[`${backend} ${kind}`] = await trainingStep(model).finally(() => {
+        BN_RESIDUAL_FUSED.enabled = true;
+      });
       model.dispose();
     }
     assertEquals(tf.memory().numTensors, before, `${backend}: no tensor left behind`);
@@ -169,6 +189,51 @@ Deno.test("the export splits BN + ReLU into BatchNormalization and ReLU, whereve
   // A layer without `relu` keeps its topology as before (no `relu` key).
   assertEquals("relu" in batchNorm({}).getConfig(), false);
   tf.dispose([x, ...a, ...b]);
+  plain.dispose();
+  model.dispose();
+});
+
+Deno.test("the export splits BN + residual + ReLU into BatchNormalization, Add and ReLU", async () => {
+  await initBackend("wasm");
+  // relu(BN(conv(x)) + x), whose output feeds a pooling layer and is a model output too.
+  const input = tf.input({ shape: [4, 4, 4] });
+  const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "c" });
+  const y = batchNorm({ name: "b", relu: true, residual: true })
+    .apply([conv.apply(input) as tf.SymbolicTensor, input]) as tf.SymbolicTensor;
+  const p = tf.layers.globalAveragePooling2d({ name: "p" }).apply(y) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: [p, y] });
+  randomise(model, 20);
+  const standard = toStandardTopology(model.toJSON(null, false) as object);
+  assertEquals(layerClassNames(standard), [
+    "InputLayer",
+    "Conv2D",
+    "BatchNormalization",
+    "Add",
+    "ReLU",
+    "GlobalAveragePooling2D",
+    "Model",
+  ]);
+  assert(!JSON.stringify(standard).includes('"residual":true'));
+  const plain = await tf.models.modelFromJSON({
+    modelTopology: standard as tf.io.ModelJSON["modelTopology"],
+  });
+  plain.setWeights(model.getWeights());
+  const x = tf.randomNormal([2, 4, 4, 4], 0, 1, "float32", 2);
+  // Inference (moving statistics) and training mode (the batch's: the fused kernel on wasm).
+  const outputs = [model.predict(x), plain.predict(x)] as tf.Tensor[][];
+  const trained = [model, plain].map((m) => m.apply(x, { training: true }) as tf.Tensor[]);
+  for (const [a, b] of [outputs, trained]) {
+    for (let i = 0; i < 2; i++) {
+      const err = relativeError(
+        await a[i].data() as Float32Array,
+        await b[i].data() as Float32Array,
+      );
+      assert(err < 1e-5, `output ${i}: a plain tfjs differs by ${err}`);
+    }
+  }
+  assert((await outputs[0][1].data()).some((v) => v === 0), "the ReLU cut something");
+  assertEquals("residual" in batchNorm({ relu: true }).getConfig(), false);
+  tf.dispose([x, ...outputs.flat(), ...trained.flat()]);
   plain.dispose();
   model.dispose();
 });

@@ -47,7 +47,8 @@ Deno.test("resnet: output width, shapes through the stages, parameters, config e
     downsample: "stride",
   });
   assertEquals(strided.outputs[0].shape, [null, 16]);
-  assertEquals(strided.getLayer("stage2_block2_relu").outputShape, [null, 10, 12, 16]);
+  // The block's end is its last batch norm's layer (BN + add + ReLU in one: `residual`).
+  assertEquals(strided.getLayer("stage2_block2_conv2_bn").outputShape, [null, 10, 12, 16]);
   strided.dispose();
 
   const bad: [Partial<ResNetOptions>, string][] = [

@@ -2,6 +2,7 @@ import { armContext } from "../../lib/experiment/arms.ts";
 import { quickRecipe } from "../../lib/experiment/recipe.ts";
 import { articleBackbone } from "../../lib/models/article_cnn.ts";
 import { modernCnn } from "../../lib/models/modern_cnn.ts";
+import { resnetBackbone } from "../../lib/models/resnet.ts";
 import {
   armNetwork,
   armRecipeRow,
@@ -78,4 +79,13 @@ Deno.test("armNetwork and armRecipeRow: what the article's recipe and the strong
   assertEquals(s.budget, "150 steps of 64 images");
   assertEquals(s["label smoothing"], "0.1");
   assert(s.augmentation.startsWith("mild affine"), s.augmentation);
+});
+
+Deno.test("layerRows: a ResNet block's end is its last batch norm, with the residual and ReLU", () => {
+  const f = resnetBackbone({ inputShape: [16, 16, 3], width: 4, depth: 2, seed: 0 });
+  const kinds = Object.fromEntries(layerRows(f).map((r) => [r.layer, r.kind]));
+  assertEquals(kinds["stage1_block1_conv2_bn"], "batch norm + residual + ReLU");
+  assertEquals(kinds["stage2_block1_skip_bn"], "batch norm + residual + ReLU");
+  assertEquals(kinds["stage2_block1_conv2_bn"], "batch norm");
+  f.dispose();
 });
