@@ -3,6 +3,8 @@
  *
  * Flags (`--help` lists them): `--dataset mnist | fashion-mnist | folder:<path>`, `--labels N`,
  * `--seeds a,b,c`, `--quick`, `--out FILE` (results JSON), `--epochs N` (pre-training epochs),
+ * `--finetune-steps N` and `--student-batch N` (the fine-tuning budget), `--pretrain-augment
+ * PRESET` (pre-training's views),
  * `--save-model DIR` (export the arm chosen on validation, `lib/experiment/save_model.ts`),
  * `--method simclr|byol|simsiam|barlow|vicreg` (the SSL method; a method's own head unless
  * `--head` says), `--pretrain-lr R` (pre-training's learning rate), `--temperature T`
@@ -23,7 +25,7 @@ import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.t
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
-import { checkLabelBudget, recipeFor } from "../lib/experiment/recipe.ts";
+import { checkLabelBudget, recipeFor, withFineTuneBudget } from "../lib/experiment/recipe.ts";
 import { describeRecipe } from "../lib/experiment/recipe_summary.ts";
 import {
   BACKBONE_SETTING_FORMS,
@@ -65,6 +67,10 @@ import { asUsageError, commandLine, runMain } from "../lib/cli/main.ts";
 import { BestSslArm } from "../lib/experiment/save_model.ts";
 import { methodHead, PRETRAIN_DEFAULTS } from "../lib/pipeline/defaults.ts";
 import type { SslMethod } from "../lib/train/ssl_method.ts";
+import type { AugmentChoice } from "../lib/augment/presets.ts";
+
+/** The augmentation presets `--pretrain-augment` takes (not "none": SSL needs two views). */
+const PRETRAIN_PRESETS = ["stroke", "crop", "crop-flip", "colour", "digits"] as const;
 
 /** The command's flags (`deno task experiment --help`). */
 export const EXPERIMENT_COMMAND = {
@@ -93,6 +99,25 @@ export const EXPERIMENT_COMMAND = {
       type: "string",
       value: "N",
       description: "pre-training epochs (at least 1: the SSL arms need pre-training)",
+    },
+    "finetune-steps": {
+      type: "string",
+      value: "N",
+      description: "optimiser steps of every fine-tuned arm, the strong baseline's and the " +
+        "students' included (default the recipe's: 1500; colour folders 500)",
+    },
+    "student-batch": {
+      type: "string",
+      value: "N",
+      description: "unlabelled images per step of the self-training students (default the " +
+        "recipe's: 256; colour folders 128)",
+    },
+    "pretrain-augment": {
+      type: "string",
+      value: "PRESET",
+      description: `pre-training's views: ${PRETRAIN_PRESETS.join(", ")} (default the ` +
+        "data's: stroke for MNIST, crop-flip for Fashion-MNIST, crop for grey folders, colour " +
+        "for colour ones; docs/your-images.md)",
     },
     method: METHOD_FLAG,
     "pretrain-lr": {
@@ -158,6 +183,12 @@ export interface ExperimentArgs {
   out?: string;
   /** `--epochs`. */
   epochs?: number;
+  /** `--finetune-steps`. */
+  finetuneSteps?: number;
+  /** `--student-batch`. */
+  studentBatch?: number;
+  /** `--pretrain-augment`. */
+  pretrainAugment?: AugmentChoice["preset"];
   /** `--method`. */
   method: SslMethod;
   /** `--pretrain-lr`. */
@@ -227,6 +258,15 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
       : modelDirFlag("save-model", v["save-model"]),
     // 0 epochs would report "SSL" arms that had no pre-training: refused.
     epochs: v.epochs === undefined ? undefined : integerFlag("epochs", v.epochs, 1),
+    finetuneSteps: v["finetune-steps"] === undefined
+      ? undefined
+      : integerFlag("finetune-steps", v["finetune-steps"], 1),
+    studentBatch: v["student-batch"] === undefined
+      ? undefined
+      : integerFlag("student-batch", v["student-batch"], 1),
+    pretrainAugment: v["pretrain-augment"] === undefined
+      ? undefined
+      : oneOf("pretrain-augment", v["pretrain-augment"], PRETRAIN_PRESETS),
     method,
     pretrainLr: v["pretrain-lr"] === undefined
       ? undefined
@@ -267,6 +307,18 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (args.seeds !== undefined) config.seeds = args.seeds;
   if (args.epochs !== undefined) config.pretrain.epochs = args.epochs;
+  if (args.finetuneSteps !== undefined) withFineTuneBudget(config, args.finetuneSteps);
+  if (args.studentBatch !== undefined) config.distill.unlabelledBatch = args.studentBatch;
+  if (args.pretrainAugment !== undefined) {
+    const channels = data.train.channels;
+    if (args.pretrainAugment === "colour" && channels !== 3) {
+      throw new UsageError(
+        `--pretrain-augment colour needs colour images; ${args.dataset} loads with ${channels} ` +
+          `channel(s): use stroke, crop or crop-flip, or --channels 3 for a folder`,
+      );
+    }
+    config.pretrainAugment = { preset: args.pretrainAugment, strength: 1 };
+  }
   if (args.method !== "simclr") {
     // SimCLR's recipe stays as it was (its caches and checkpoints keep their fingerprints).
     config.pretrain.method = args.method;

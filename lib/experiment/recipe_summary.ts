@@ -29,7 +29,7 @@ import { ARMS } from "./arm_table.ts";
 import { armRecipe, isFineTunedArm } from "./arms.ts";
 import { baselinesFor } from "./baselines.ts";
 import { chooseBackbone } from "./folder_recipe.ts";
-import type { ExperimentConfig } from "./recipe.ts";
+import { COLOUR_FOLDER_BUDGET, type ExperimentConfig } from "./recipe.ts";
 
 /**
  * Images per second one core trains (forward + backward + optimiser) at 28x28, by backbone
@@ -41,12 +41,14 @@ import type { ExperimentConfig } from "./recipe.ts";
  * norm + ReLU and the padding-free kernels: the quick run took 2.1 minutes on the idle machine
  * (400 estimated 2.6, 260 estimated 4.0); then to 520 with the F(4x4, 3x3) Winograd kernels (the
  * step x1.30): the quick run took 1.7 minutes on the idle machine (520 estimates 2.0, 400
- * estimated 2.6).
+ * estimated 2.6). Then measured arm by arm on the idle machine (the colour budget's run of
+ * 2026-12-07, 15:40-15:55 UTC, `docs/your-images.md`): each fine-tuned arm trained its 32,000
+ * images in 59-65 s on one core, 525 images/s at 32x32, 686 at 28x28: 680.
  */
 export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
   article: 3000,
   cnn: 2600,
-  resnet: 520,
+  resnet: 680,
 });
 
 /**
@@ -63,8 +65,13 @@ export function cnnCost(channels: readonly number[] | undefined): number {
   return channels ? macs(channels) / macs(MODERN_CNN_CHANNELS) : 1;
 }
 
-/** How much faster pre-training runs on two workers than on one thread (measured x1.2-1.6). */
-const WORKER_GAIN = 1.4;
+/**
+ * How much faster pre-training runs on two workers than one core fine-tunes, by backbone kind:
+ * the CNNs x1.2-1.6 (1.4); the ResNet's 256-pair steps keep both cores busy and gain on its 64-image
+ * fine-tuning steps: 1,012 views/s on two workers against 525 images/s a core, x1.9 (the colour
+ * budget's run above).
+ */
+const WORKER_GAIN: Readonly<Record<string, number>> = Object.freeze({ resnet: 1.9 });
 
 /**
  * Seconds one seed of `config` takes on `train`, roughly (±30% on an idle machine), with the
@@ -83,7 +90,7 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
     p.maxStepsPerEpoch ?? Infinity,
   );
   const workers = p.workers === "auto" ? autoWorkers() : p.workers ?? 1;
-  const gain = workers > 1 ? WORKER_GAIN : 1;
+  const gain = workers > 1 ? WORKER_GAIN[config.backbone.kind] ?? 1.4 : 1;
   const pretrainSeconds = (2 * p.batchSize * perEpoch * p.epochs) /
     (speed(config.backbone) * gain);
   let seconds = 0;
@@ -120,6 +127,14 @@ export function describeRecipe(config: ExperimentConfig, train: ImageDataset): s
     p.maxStepsPerEpoch ?? Infinity,
   );
   const minutes = estimateSeconds(config, train) / 60;
+  const colourBudget = !config.quick && config.backbone.kind === "resnet" &&
+      tune === COLOUR_FOLDER_BUDGET.steps && config.distill.steps === COLOUR_FOLDER_BUDGET.steps
+    ? [
+      `the colour budget: ${tune} fine-tuning steps instead of 1500, in about a third of the ` +
+      `time; on a 6,000-image colour folder it cost the best arm 2.3 points ` +
+      `(docs/your-images.md): --finetune-steps 1500 --student-batch 256 trains the long recipe`,
+    ]
+    : [];
   return [
     chosen,
     `channels ${train.channels} (${train.channels === 1 ? "grey" : "colour"}), augmentation ` +
@@ -129,6 +144,7 @@ export function describeRecipe(config: ExperimentConfig, train: ImageDataset): s
     `(${unlabelled} unlabelled images); fine-tuning ${tune} steps on ${labelled} labelled ` +
     `images (the strong baseline ${strong}); each student ${config.distill.steps} steps of ` +
     `${config.distill.unlabelledBatch} unlabelled images (${config.distill.mode})`,
+    ...colourBudget,
     `expected time: about ${minutes < 2 ? minutes.toFixed(1) : Math.round(minutes)} min per ` +
     `seed on a 2-core CPU`,
   ];

@@ -42,3 +42,32 @@ Deno.test("--pretrain-lr: a positive number, none by default (the recipe's rate)
   }
   assert(/--pretrain-lr R\s+pre-training's learning rate/.test(helpText(EXPERIMENT_COMMAND)));
 });
+
+Deno.test("--finetune-steps and --student-batch: whole numbers >= 1, none by default, one line otherwise", () => {
+  const none = parseExperimentArgs([]);
+  assertEquals([none.finetuneSteps, none.studentBatch], [undefined, undefined]);
+  const set = parseExperimentArgs(["--finetune-steps", "1500", "--student-batch", "256"]);
+  assertEquals([set.finetuneSteps, set.studentBatch], [1500, 256]);
+  for (const [flag, bad] of [["--finetune-steps", "0"], ["--student-batch", "2.5"]]) {
+    const err = assertThrows(
+      () => parseExperimentArgs([flag, bad]),
+      `${flag} must be an integer >= 1`,
+    );
+    assert(err instanceof UsageError && !err.message.includes("\n"));
+  }
+  const help = helpText(EXPERIMENT_COMMAND);
+  assert(/--finetune-steps N\s+optimiser steps of every fine-tuned arm/.test(help));
+  assert(/--student-batch N\s+unlabelled images per step/.test(help));
+});
+
+Deno.test("--pretrain-augment: a preset with two views, none by default (the data's), one line otherwise", () => {
+  assertEquals(parseExperimentArgs([]).pretrainAugment, undefined);
+  assertEquals(parseExperimentArgs(["--pretrain-augment", "stroke"]).pretrainAugment, "stroke");
+  for (const bad of ["none", "affine", "strokes"]) {
+    const err = assertThrows(
+      () => parseExperimentArgs(["--pretrain-augment", bad]),
+      "--pretrain-augment must be one of stroke, crop, crop-flip, colour, digits",
+    );
+    assert(err instanceof UsageError && !err.message.includes("\n"));
+  }
+});

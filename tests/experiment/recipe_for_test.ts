@@ -1,11 +1,14 @@
 import type { ImageDataset } from "../../lib/data/dataset.ts";
 import {
   checkLabelBudget,
+  COLOUR_FOLDER_BUDGET,
   defaultLabelBudget,
   fullRecipe,
   quickRecipe,
   recipeFor,
+  withFineTuneBudget,
 } from "../../lib/experiment/recipe.ts";
+import { baselinesFor } from "../../lib/experiment/baselines.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 
 /** A dataset of blank images with `perClass[c]` images of class c and `unlabelled` with -1. */
@@ -67,6 +70,38 @@ Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, g
   assertEquals(recipeFor("folder:/x", true).backbone.kind, "resnet");
 });
 
+Deno.test("recipeFor: colour folders fine-tune on the colour budget, every fine-tuned arm alike; grey and quick keep theirs", () => {
+  const colour = recipeFor("folder:/x", false, fakeDataset([600, 600, 600], 3000));
+  const { steps, unlabelledBatch } = COLOUR_FOLDER_BUDGET;
+  assert(steps < (fullRecipe().finetune.steps as number), "the colour budget is the shorter one");
+  assertEquals(colour.finetune.steps, steps);
+  assertEquals(baselinesFor(colour).strong.config.steps, steps, "the strong baseline too");
+  assertEquals([colour.distill.steps, colour.distill.unlabelledBatch], [steps, unlabelledBatch]);
+  // The strong baseline keeps the folder's fine-tuning augmentation (mirror images for colour).
+  assertEquals(baselinesFor(colour).strong.augment, { preset: "affine-flip", strength: 1 });
+  // Pre-training keeps its full budget: about 900 steps of 256 pairs over the 4,600 unlabelled.
+  assertEquals(colour.pretrain.batchSize, 256);
+  assertEquals(colour.pretrain.epochs * Math.floor(4600 / 256), 53 * 17);
+  const grey = recipeFor("folder:/x", false, fakeDataset([600, 600], 1000, 1));
+  assertEquals(grey.finetune.steps, fullRecipe().finetune.steps);
+  assertEquals(grey.distill, fullRecipe().distill);
+  assertEquals(grey.baselines, undefined);
+  const quick = recipeFor("folder:/x", true, fakeDataset([600, 600, 600], 3000));
+  assertEquals(quick.finetune.steps, quickRecipe().finetune.steps);
+  assertEquals(quick.distill, quickRecipe().distill);
+});
+
+Deno.test("withFineTuneBudget: the fine-tunes, the strong baseline and the students; the article's baseline untouched", () => {
+  const config = withFineTuneBudget(fullRecipe(), 700, 96);
+  assertEquals(config.finetune.steps, 700);
+  const b = baselinesFor(config);
+  assertEquals(b.strong.config.steps, 700);
+  assertEquals(b.article, baselinesFor(fullRecipe()).article);
+  assertEquals([config.distill.steps, config.distill.unlabelledBatch], [700, 96]);
+  // Without a batch, the students keep theirs.
+  assertEquals(withFineTuneBudget(fullRecipe(), 300).distill.unlabelledBatch, 256);
+});
+
 Deno.test("defaultLabelBudget: a quarter of the labels, 2 per class at least, fits the smallest class", () => {
   assertEquals(defaultLabelBudget(fakeDataset([5000, 5000])), 200);
   assertEquals(defaultLabelBudget(fakeDataset([40, 40, 40])), 30);
@@ -124,4 +159,17 @@ Deno.test("estimateSeconds: a wider CNN takes as much longer as its multiply-add
     backbone: { kind: "cnn", channels: [32, 64, 128] },
   }, grey);
   assert(wider > 8 * base && wider < 10 * base, `${base} s vs ${wider} s`);
+});
+
+Deno.test("describeRecipe: the colour budget says so and how to train the long recipe; grey folders and the long recipe do not", async () => {
+  const { describeRecipe } = await import("../../lib/experiment/recipe_summary.ts");
+  const train = fakeDataset([600, 600, 600], 3000);
+  const said = (lines: string[]) => lines.some((l) => l.startsWith("the colour budget"));
+  const budget = describeRecipe(recipeFor("folder:/x", false, train), train);
+  assert(said(budget), budget.join("\n"));
+  assert(budget.some((l) => l.includes("--finetune-steps 1500 --student-batch 256")));
+  const long = withFineTuneBudget(recipeFor("folder:/x", false, train), 1500, 256);
+  assert(!said(describeRecipe(long, train)));
+  const grey = fakeDataset([600, 600], 1000, 1);
+  assert(!said(describeRecipe(recipeFor("folder:/x", false, grey), grey)));
 });
