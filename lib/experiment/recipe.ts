@@ -8,6 +8,17 @@
  * simplex), a lower temperature, fine-tuning with augmentation and Adam, and
  * honest model selection on a validation split carved from the 200 labels.
  *
+ * @example
+ * ```ts
+ * import { fullRecipe, recipeFor, withFineTuneBudget } from "./recipe.ts";
+ * const mnist = recipeFor("mnist", false); // the full recipe: 3 seeds, 1,500 fine-tuning steps
+ * console.log(mnist.seeds, mnist.finetune.steps); // [0, 1, 2] 1500
+ * const shorter = withFineTuneBudget(fullRecipe(), 500, 128); // every fine-tune and student
+ * console.log(shorter.distill.steps, shorter.distill.unlabelledBatch); // 500 128
+ * ```
+ *
+ * honest model selection on a validation split carved from the 200 labels.
+ *
  * @module
  */
 import { classCounts, type ImageDataset } from "../data/dataset.ts";

@@ -2,6 +2,22 @@
  * The experiment's outputs: the results JSON of CONTRACT.md and the table
  * printed beside the article's figures.
  *
+ * @example
+ * ```ts
+ * import { bestOf, SSL_ARMS, verdictLines } from "./report.ts";
+ * const r = {
+ *   arms: {
+ *     pixels_linear: { test_accuracy: [0.80], backbone: "pixels" },
+ *     ssl_distilled: { test_accuracy: [0.96, 0.95], backbone: "cnn" },
+ *     linear_probe: { test_accuracy: [0.89, 0.88], backbone: "cnn" },
+ *   },
+ * };
+ * console.log(bestOf(r, SSL_ARMS)); // { arm: "ssl_distilled", mean: 0.955 }
+ * console.log(verdictLines(r).join("\n")); // the best SSL arm against the pixels, in words
+ * ```
+ *
+ * printed beside the article's figures.
+ *
  * @module
  */
 import type { Provenance } from "../provenance.ts";

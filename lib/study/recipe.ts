@@ -15,6 +15,16 @@
  * the experiment's arms at every budget: `label_curve.ts`). `--part` runs some
  * of them; `--cache-dir` keeps every finished run, so a rerun resumes.
  *
+ * @example
+ * ```ts
+ * import { headConfig, parseParts, quickAblation } from "./recipe.ts";
+ * const config = quickAblation("mnist");
+ * config.parts = parseParts("labels,heads"); // ["heads", "labels"]: the study's order
+ * console.log(headConfig("mlp2", 32, 10, 0)); // the article's head: 32 → 32 → 16 → 10
+ * ```
+ *
+ * of them; `--cache-dir` keeps every finished run, so a rerun resumes.
+ *
  * @module
  */
 import type { ImageDataset } from "../data/dataset.ts";

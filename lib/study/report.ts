@@ -4,6 +4,15 @@
  * the DEV holdout (never the test set), and the Markdown tables printed.
  * Pure functions on plain data, so they are unit-tested without training.
  *
+ * @example
+ * ```ts
+ * import { formatMeanStd, formatPoints } from "./report.ts";
+ * console.log(formatMeanStd([0.95, 0.93, 0.94])); // "94.0% ± 1.0"
+ * console.log(formatPoints([0.95, 0.93], [0.90, 0.92])); // "+3.0"
+ * ```
+ *
+ * Pure functions on plain data, so they are unit-tested without training.
+ *
  * @module
  */
 import type { Provenance } from "../provenance.ts";

@@ -27,6 +27,18 @@
  * models. Its labelled images may overlap the pre-training pool: pre-training
  * never reads labels.
  *
+ * @example
+ * ```ts
+ * import type { ImageDataset } from "../data/dataset.ts";
+ * import { quickAblation } from "./recipe.ts";
+ * import { runAblation } from "./study.ts";
+ * // The head part of the quick study (minutes on two cores), progress on the console.
+ * async function headStudy(data: { train: ImageDataset; test: ImageDataset }) {
+ *   const config = { ...quickAblation("mnist"), parts: ["heads" as const] };
+ *   return await runAblation(config, data, console.log);
+ * }
+ * ```
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
