@@ -274,8 +274,8 @@ function applyFused(self: AdamState, grads: Grads): void {
       v.assign(outs[2 * n + j]);
       value.assign(outs[j]);
     });
-    self.accBeta1.assign(tf.scalar(f(a1 * self.beta1)));
-    self.accBeta2.assign(tf.scalar(f(a2 * self.beta2)));
+    self.accBeta1.assign(tf.scalar(f(a1 * f(self.beta1)))); // float32 products, as tfjs's `mul`
+    self.accBeta2.assign(tf.scalar(f(a2 * f(self.beta2))));
   });
   self.incrementIterations();
 }

@@ -133,9 +133,12 @@ export function fastConv2dConfig(name: string, original: tf.KernelFunc): tf.Kern
       attrs.pad as "valid",
       attrs.dimRoundingMode as "floor" | undefined,
     );
-    // A plain convolution's output is what a batch norm follows: its moments are taken as it is
-    // stored (conv_output_moments_wasm.ts).
-    const moments = name === "Conv2D" && CONV_OUTPUT_MOMENTS.enabled;
+    // A plain convolution's output is what a batch norm follows: in a training step (a gradient
+    // tape records the forward pass), its moments are taken as it is stored
+    // (conv_output_moments_wasm.ts); inference normalises with the moving statistics.
+    const training = (tf.engine() as unknown as { state: { gradientDepth: number } }).state
+      .gradientDepth > 0;
+    const moments = name === "Conv2D" && CONV_OUTPUT_MOMENTS.enabled && training;
     return fastStride1Conv(args.backend as BackendWasm, x, filter, padInfo, moments) ??
       original(args);
   };

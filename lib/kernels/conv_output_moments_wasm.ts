@@ -9,8 +9,10 @@
  * pass's own SIMD code (`statsRows`: float32 sums of `x - K`, `K` the mean of the first 16
  * pixels, added in float64 every {@linkcode FOLD_PIXELS} pixels or more) and records the mean and biased variance against
  * the output's data; the moments kernel then returns them without reading the map
- * ({@linkcode cachedMoments}). A map no batch norm reads (inference, or a convolution without
- * one) costs the sums only, on data in cache. {@linkcode CONV_OUTPUT_MOMENTS} switches it off.
+ * ({@linkcode cachedMoments}). Plain convolutions (`Conv2D`) take them in training steps (while a
+ * gradient tape records the forward pass; inference normalises with the moving statistics); a map
+ * no batch norm reads then costs the sums only, on data in cache. {@linkcode CONV_OUTPUT_MOMENTS}
+ * switches it off.
  *
  * @example
  * ```ts

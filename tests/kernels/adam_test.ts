@@ -85,3 +85,18 @@ Deno.test("fused Adam: no tensor more after each step, the variable left out unc
   opt.dispose();
   tf.dispose([w, u]);
 });
+
+Deno.test("fused Adam: bit for bit tfjs's own update on wasm, four steps", async () => {
+  await initBackend("wasm");
+  const fused = await adamSteps("wasm", 4);
+  ADAM_FUSED.enabled = false;
+  const tfjs = await adamSteps("wasm", 4).finally(() => {
+    ADAM_FUSED.enabled = true;
+  });
+  const all = (r: typeof fused) => [...r.values, ...r.moments];
+  all(tfjs).forEach((a, i) => {
+    const b = all(fused)[i];
+    const differ = a.findIndex((v, j) => !Object.is(v, b[j]));
+    assertEquals(differ, -1, `tensor ${i}: element ${differ} is ${b[differ]}, tfjs's ${a[differ]}`);
+  });
+});

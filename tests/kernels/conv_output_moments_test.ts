@@ -31,15 +31,18 @@ function convBn(backend: "cpu" | "wasm", xShape: Shape4, co: number): Promise<Fl
           : undefined,
         true,
       );
-    const y = layer(x, w, gamma, beta, true);
-    const r = tf.tensor(randomArray(y.size, 65), y.shape);
-    const grads = tf.grads((a, b, c, d) => tf.sum(tf.mul(layer(a, b, c, d), r)))([
-      x,
-      w,
-      gamma,
-      beta,
+    // One training step's forward pass under the gradient tape, as training runs it.
+    const r = tf.tensor(randomArray(xShape[0] * xShape[1] * xShape[2] * co, 65), [
+      ...xShape.slice(0, 3),
+      co,
     ]);
-    return [y, ...stats, ...grads];
+    let y: tf.Tensor | undefined;
+    const grads = tf.grads((a, b, c, d) => {
+      const out = layer(a, b, c, d, true);
+      y = tf.keep(out.clone());
+      return tf.sum(tf.mul(out, r));
+    })([x, w, gamma, beta]);
+    return [y!, ...stats, ...grads];
   });
 }
 
@@ -74,18 +77,29 @@ for (const [xShape, co] of cases) {
   });
 }
 
-Deno.test("the moments are recorded for plain convolutions only, not their input gradients", async () => {
+Deno.test("the moments are recorded for plain convolutions in training steps only", async () => {
   await initBackend("wasm");
   const x = tf.tensor4d(randomArray(2 * 8 * 8 * 16, 71), [2, 8, 8, 16]);
   const w = tf.tensor4d(randomArray(9 * 16 * 16, 72), [3, 3, 16, 16]);
-  const y = tf.conv2d(x, w, 1, "same");
-  const dx = tf.conv2dTranspose(y, w, [2, 8, 8, 16], 1, "same");
-  const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: "same", bias: tf.zeros([16]) });
-  assert(cachedMoments(y) !== undefined, "plain convolution");
+  // Under a gradient tape (a training step): the plain convolution's output has them.
+  let y: tf.Tensor | undefined;
+  const dx = tf.grad((t) => tf.sum(y = tf.keep(tf.conv2d(t as tf.Tensor4D, w, 1, "same"))))(x);
+  const outside = tf.conv2d(x, w, 1, "same"); // inference: no tape
+  const fused = tf.grad((t) =>
+    tf.sum(
+      tf.fused.conv2d({
+        x: t as tf.Tensor4D,
+        filter: w,
+        strides: 1,
+        pad: "same",
+        bias: tf.zeros([16]),
+      }),
+    )
+  )(x);
+  assert(cachedMoments(y!) !== undefined, "plain convolution under a tape");
+  assertEquals(cachedMoments(outside), undefined, "outside a tape");
   assertEquals(cachedMoments(dx), undefined, "input gradient");
-  assertEquals(cachedMoments(fused), undefined, "fused convolution with a bias");
-  const mean = tf.mean(y, [0, 1, 2]);
-  const ours = cachedMoments(y)!.mean;
-  assert(relativeError(await mean.data() as Float32Array, ours) < 1e-5, "mean");
-  tf.dispose([x, w, y, dx, fused, mean]);
+  const mean = tf.mean(y!, [0, 1, 2]);
+  assert(relativeError(await mean.data() as Float32Array, cachedMoments(y!)!.mean) < 1e-5, "mean");
+  tf.dispose([x, w, y!, dx, outside, fused, mean]);
 });
