@@ -179,20 +179,34 @@ function affineFunction(relu: boolean) {
   // `zero`: a v128 local never set (wasm zeroes locals), the ReLU's 0 without a splat a vector.
   return rowsFunction(2, 3, (at, zero) => [
     ...op.localGet(OUT),
-    ...op.localGet(X),
-    ...op.v128Load(0),
-    ...at(MEAN),
-    ...op.v128Load(0),
-    ...op.f32x4Sub,
-    ...at(SCALE),
-    ...op.v128Load(0),
-    ...at(SHIFT),
-    ...op.v128Load(0),
-    ...op.f32x4RelaxedMadd,
+    ...affineOf(X, at, [MEAN, SCALE, SHIFT]),
     // pmax(z, 0) = z < 0 ? 0 : z (tfjs's ReLU: NaN stays NaN, -0 stays -0), one instruction
     ...(relu ? [...op.localGet(zero), ...op.f32x4Pmax] : []),
     ...op.v128Store(0),
   ], relu ? 1 : 0);
+}
+
+/**
+ * The instructions that leave `(x - mean) · scale + shift` of the vector at parameter `x` on the
+ * stack; `at(p)` addresses the channel vector of parameter `p` (mean, scale, shift).
+ */
+function affineOf(
+  x: number,
+  at: (param: number) => number[],
+  [mean, scale, shift]: readonly [number, number, number],
+): number[] {
+  return [
+    ...op.localGet(x),
+    ...op.v128Load(0),
+    ...at(mean),
+    ...op.v128Load(0),
+    ...op.f32x4Sub,
+    ...at(scale),
+    ...op.v128Load(0),
+    ...at(shift),
+    ...op.v128Load(0),
+    ...op.f32x4RelaxedMadd,
+  ];
 }
 
 /**
@@ -203,16 +217,7 @@ function affineAddReluFunction() {
   const [X, R, OUT, MEAN, SCALE, SHIFT] = [0, 1, 2, 3, 4, 5];
   return rowsFunction(3, 3, (at, zero) => [
     ...op.localGet(OUT),
-    ...op.localGet(X),
-    ...op.v128Load(0),
-    ...at(MEAN),
-    ...op.v128Load(0),
-    ...op.f32x4Sub,
-    ...at(SCALE),
-    ...op.v128Load(0),
-    ...at(SHIFT),
-    ...op.v128Load(0),
-    ...op.f32x4RelaxedMadd,
+    ...affineOf(X, at, [MEAN, SCALE, SHIFT]),
     ...op.localGet(R),
     ...op.v128Load(0),
     ...op.f32x4Add,
