@@ -17,8 +17,6 @@
  * console.log(shorter.distill.steps, shorter.distill.unlabelledBatch); // 500 128
  * ```
  *
- * honest model selection on a validation split carved from the 200 labels.
- *
  * @module
  */
 import { classCounts, type ImageDataset } from "../data/dataset.ts";
@@ -179,14 +177,15 @@ export function quickRecipe(dataset = "mnist"): ExperimentConfig {
 }
 
 /**
- * The fine-tuning budget of colour folders (the small ResNet, whose step costs about five times
+ * The fine-tuning budget of colour folders (the small ResNet, whose images cost about four times
  * the modern CNN's): every fine-tuned arm, the strong baseline and both students train for
  * `steps` optimiser steps, and the students learn from `unlabelledBatch` unlabelled images a
  * step; pre-training keeps its full budget. The full recipe's 1,500 steps are 600 passes over a
  * folder's 160 labelled images, and its students' 1,500 steps of 256 unlabelled images over 80
- * passes over a 6,000-image folder's unlabelled pool: a seed took about 50 minutes on the 2-core
- * machine. This budget is measured against that one in `docs/your-images.md` (same folder, same
- * seed); `--finetune-steps 1500 --student-batch 256` gives the long one back.
+ * passes over a 6,000-image folder's unlabelled pool: a seed took 59 minutes on the 2-core
+ * machine under load (about 36 idle, by the measured speeds), this budget 14.5, and it costs
+ * accuracy: `docs/your-images.md` compares the two on the same folder and seed.
+ * `--finetune-steps 1500 --student-batch 256` gives the long one back.
  */
 export const COLOUR_FOLDER_BUDGET: Readonly<{ steps: number; unlabelledBatch: number }> = Object
   .freeze({ steps: 500, unlabelledBatch: 128 });
