@@ -5,7 +5,8 @@ import { articleBackbone } from "../../lib/models/article_cnn.ts";
 import { articleHead } from "../../lib/models/heads/projection_heads.ts";
 import { batchNorm, convBnRelu } from "../../lib/models/batch_norm.ts";
 import { Rng } from "../../lib/rng.ts";
-import { SslWorkers } from "../../lib/train/parallel/ssl_workers.ts";
+import { MAIN_PHASES, PARALLEL_STEP, SslWorkers } from "../../lib/train/parallel/ssl_workers.ts";
+import { WORKER_PHASES } from "../../lib/train/parallel/protocol.ts";
 import { type PretrainConfig, pretrainContrastive } from "../../lib/train/pretrain.ts";
 import {
   assert,
@@ -443,4 +444,48 @@ Deno.test("parallel pre-training with batch norm: deterministic, resumable, stat
       `moving statistic ${i} never moved in the parallel run`,
     );
   }
+});
+
+Deno.test("the step's paths (PARALLEL_STEP) change nothing: the same losses and weights bit for bit; lastStep traces it", async () => {
+  await initBackend();
+  const n = 8;
+  const [first, second] = noisyViews(barImages(n, 3).images, n, new Rng(3));
+  const views = new Float32Array(2 * n * 784);
+  views.set(first, 0);
+  views.set(second, n * 784);
+  const saved = { ...PARALLEL_STEP };
+  const run = async (on: boolean) => {
+    for (const k of Object.keys(PARALLEL_STEP) as (keyof typeof PARALLEL_STEP)[]) {
+      PARALLEL_STEP[k] = on;
+    }
+    const m = bnModels(); // batch norm: state weights go back and forth too
+    const optimizer = tf.train.adam(1e-2);
+    const par = await SslWorkers.create({ ...m, shape: SHAPE, temperature: 0.5, optimizer });
+    try {
+      const losses = [await par.step(views, n), await par.step(views, n)];
+      const trace = par.lastStep!;
+      assertEquals(trace.main.length, MAIN_PHASES.length);
+      assertEquals(trace.workers.map((w) => w.length), [
+        WORKER_PHASES.length,
+        WORKER_PHASES.length,
+      ]);
+      for (const marks of [trace.main, ...trace.workers]) {
+        assert(marks.every((t, i) => i === 0 || t >= marks[i - 1]), `marks out of order: ${marks}`);
+      }
+      const timings = par.timings;
+      assertEquals(timings.steps, 2);
+      assert(timings.forward > 0 && timings.backward > 0, JSON.stringify(timings));
+      return { losses, weights: par.getWeights() };
+    } finally {
+      par.dispose();
+      Object.assign(PARALLEL_STEP, saved);
+      m.backbone.dispose();
+      m.head.dispose();
+      optimizer.dispose();
+    }
+  };
+  const before = await run(false);
+  const now = await run(true);
+  assertEquals(now.losses, before.losses);
+  now.weights.forEach((w, i) => assertEquals(Array.from(w), Array.from(before.weights[i])));
 });

@@ -8,10 +8,13 @@
  * statistics of batch normalisation live in
  * `SharedArrayBuffer`s both sides see; messages only say "step k: your rows
  * are a..b" and "done". Inside a step a worker blocks (`Atomics.wait`) on the
- * control word {@linkcode CTRL_RELEASE} until the main thread has collected
- * everyone's z (and later everyone's loss gradient): blocking keeps the
- * worker inside one `tf.variableGrads` call, so its forward pass's tape is
- * reused by the backward pass instead of being recomputed.
+ * control word {@linkcode CTRL_RELEASE} until every worker's z is written (and
+ * later every worker's loss gradient): the workers count themselves in at
+ * {@linkcode CTRL_ARRIVED} and the last one bumps the release word (or, with
+ * `ParallelStepSwitches.workerBarriers` off, each reports to the main thread,
+ * which bumps it once every report is in). Blocking keeps the worker inside
+ * one `tf.variableGrads` call, so its forward pass's tape is reused by the
+ * backward pass instead of being recomputed.
  *
  * @example
  * ```ts
@@ -39,8 +42,31 @@ export type ModelTopology = Exclude<ReturnType<tf.LayersModel["toJSON"]>, string
 export const CTRL_RELEASE = 0;
 /** Index in the control `Int32Array`: non-zero once the coordinator is shutting down. */
 export const CTRL_ABORT = 1;
+/**
+ * Index in the control `Int32Array`: how many workers reached the current barrier (with
+ * `ParallelStepSwitches.workerBarriers`, the last one to arrive resets it and bumps
+ * `CTRL_RELEASE` itself, without a message to the main thread).
+ */
+export const CTRL_ARRIVED = 2;
 /** Length of the control `Int32Array`. */
-export const CTRL_WORDS = 2;
+export const CTRL_WORDS = 3;
+
+/**
+ * The phases of a worker's step, in order: the worker's reply "grads" carries the time each one
+ * ended (`SslWorkers.lastStep`). `received` is when the step message was handled; `zWait` and
+ * `lossWait` are its waits for the other workers.
+ */
+export const WORKER_PHASES = [
+  "received",
+  "weights",
+  "input",
+  "forward",
+  "zWait",
+  "loss",
+  "lossWait",
+  "backward",
+  "grads",
+] as const;
 
 /** Where one weight lives in the flat weight buffer (float32 elements). */
 export interface WeightSpec {
@@ -98,6 +124,20 @@ export interface InitMessage {
   state: number[];
   /** One slot per worker: its `state` weights after each step, in `state` order. */
   stateBuffer: SharedArrayBuffer;
+  /** The main thread's `PARALLEL_STEP` switches (`ssl_workers.ts`) when the workers started. */
+  switches: ParallelStepSwitches;
+}
+
+/** Paths of the data-parallel step that benchmarks switch off to time what they replaced. */
+export interface ParallelStepSwitches {
+  /** Tensors read and written straight from the wasm heap (`tensor_io.ts`'s `TENSOR_IO`). */
+  directCopies: boolean;
+  /**
+   * The workers wait for each other's z and loss gradients at barriers in shared memory (the
+   * last to arrive releases the others); else each reports to the main thread, which releases
+   * them all once every report is in.
+   */
+  workerBarriers: boolean;
 }
 
 /** Shared buffers sized for a batch; re-sent when a larger batch needs larger ones. */
@@ -142,11 +182,14 @@ export type WorkerReply =
   | { type: "ready"; seq: 0 }
   /** The outputs (and targets) of the worker's rows are in the shared buffers. */
   | { type: "z"; seq: number }
-  /** The worker's loss gradient is in its slot; `loss` is its part of the loss. */
-  | { type: "lossgrad"; seq: number; loss: number }
+  /** The worker's loss gradient is in its slot. */
+  | { type: "lossgrad"; seq: number }
   /**
    * Parameter gradients are in the worker's gradient slot and its state weights in its state
-   * slot; `hasGrad[k]` is false for a weight not reached.
+   * slot; `loss` is its part of the loss; `hasGrad[k]` is false for a weight not reached; `marks`
+   * are the worker's clock
+   * (`performance.timeOrigin + performance.now()`, ms) at the ends of its phases
+   * (`WORKER_PHASES`).
    */
-  | { type: "grads"; seq: number; hasGrad: boolean[] }
+  | { type: "grads"; seq: number; loss: number; hasGrad: boolean[]; marks: number[] }
   | { type: "error"; seq: number; message: string };

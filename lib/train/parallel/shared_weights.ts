@@ -28,6 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { WeightSpec } from "./protocol.ts";
 import type { Reply } from "./worker_pool.ts";
+import { readInto } from "./tensor_io.ts";
 
 const FLOAT = 4;
 
@@ -95,7 +96,7 @@ export class SharedWeights {
   /** Copies the current weights into `buffer`, where the workers read them. */
   publish(): void {
     const all = new Float32Array(this.buffer);
-    this.variables.forEach((v, i) => all.set(v.dataSync() as Float32Array, this.specs[i].offset));
+    this.variables.forEach((v, i) => readInto(v, all, this.specs[i].offset));
   }
 
   /** The weights (`variables` order), as copies. */

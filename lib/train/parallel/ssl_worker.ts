@@ -51,11 +51,13 @@ import "../../models/batch_norm.ts"; // registers our BatchNorm layer, so replic
 import {
   type BatchBuffers,
   CTRL_ABORT,
+  CTRL_ARRIVED,
   CTRL_RELEASE,
   type InitMessage,
   type StepMessage,
   type WorkerReply,
 } from "./protocol.ts";
+import { readInto, TENSOR_IO, tensorOf } from "./tensor_io.ts";
 
 /** The bits of the worker global scope used here (the file is type-checked with the window lib). */
 interface WorkerScope {
@@ -87,6 +89,7 @@ interface Replica {
 let replica: Replica | undefined;
 
 async function build(init: InitMessage): Promise<Replica> {
+  TENSOR_IO.direct = init.switches.directCopies;
   await initBackend(init.backend as BackendName);
   const model = (modelTopology: InitMessage["backbone"]) =>
     tf.models.modelFromJSON({ modelTopology });
@@ -136,8 +139,9 @@ function loadWeights(r: Replica): void {
   const all = new Float32Array(r.init.weightBuffer);
   tf.tidy(() => {
     r.init.weights.forEach((spec, i) => {
-      const values = all.slice(spec.offset, spec.offset + spec.size); // a copy: never alias shared memory
-      r.variables[i].assign(tf.tensor(values, spec.shape, "float32"));
+      r.variables[i].assign(
+        tensorOf(all.subarray(spec.offset, spec.offset + spec.size), spec.shape),
+      );
     });
   });
 }
@@ -148,13 +152,16 @@ function writeState(r: Replica, slot: number): void {
   const out = new Float32Array(r.init.stateBuffer, slot * r.stateSize * 4, r.stateSize);
   let offset = 0;
   for (const k of r.init.state) {
-    out.set(r.variables[k].dataSync() as Float32Array, offset);
+    readInto(r.variables[k], out, offset);
     offset += r.init.weights[k].size;
   }
 }
 
 /** Blocks until the release counter reaches `target`; throws `Aborted` on shutdown. */
 function waitRelease(ctrl: Int32Array, target: number): void {
+  // A short spin first: a worker that arrives last at a barrier releases the others within
+  // microseconds, sooner than a blocked thread wakes up.
+  for (let i = 0; i < SPIN && Atomics.load(ctrl, CTRL_RELEASE) < target; i++);
   for (;;) {
     if (Atomics.load(ctrl, CTRL_ABORT) !== 0) throw new Aborted("aborted");
     const now = Atomics.load(ctrl, CTRL_RELEASE);
@@ -163,11 +170,44 @@ function waitRelease(ctrl: Int32Array, target: number): void {
   }
 }
 
+/** This worker's clock on the same scale as the main thread's (ms since the epoch). */
+const clock = () => performance.timeOrigin + performance.now();
+
+/** Spins of `waitRelease` before it blocks (a few tens of microseconds). */
+const SPIN = 20_000;
+
+/**
+ * Waits until `workers` workers have arrived (`workerBarriers`); the last one to arrive releases
+ * the others by setting the release counter to `target` itself.
+ */
+function barrier(ctrl: Int32Array, target: number, workers: number): void {
+  if (Atomics.add(ctrl, CTRL_ARRIVED, 1) === workers - 1) {
+    Atomics.store(ctrl, CTRL_ARRIVED, 0); // nobody arrives again before the release below
+    Atomics.store(ctrl, CTRL_RELEASE, target);
+    Atomics.notify(ctrl, CTRL_RELEASE);
+  } else {
+    waitRelease(ctrl, target);
+  }
+}
+
+/** Reports phase `type` of step `seq` to the main thread and waits until it releases `target`. */
+function report(r: Replica, msg: StepMessage, type: "z" | "lossgrad", target: number): void {
+  if (r.init.switches.workerBarriers) {
+    barrier(r.ctrl, target, msg.workers);
+  } else {
+    scope.postMessage({ type, seq: msg.seq });
+    waitRelease(r.ctrl, target);
+  }
+}
+
 function step(r: Replica, msg: StepMessage): void {
+  const marks = [clock()];
+  const mark = () => marks.push(clock());
   if (msg.buffers) r.buffers = msg.buffers;
   const buffers = r.buffers;
   if (!buffers) throw new Error("step before any batch buffers were sent");
   loadWeights(r);
+  mark();
   const { n, start, end, slot, workers, seq } = msg;
   const { shape, outDim, targetDim, objective } = r.init;
   const split = splitsByRows(objective.method);
@@ -177,16 +217,14 @@ function step(r: Replica, msg: StepMessage): void {
   const zAll = new Float32Array(buffers.z, 0, rows * outDim);
   const targetsAll = new Float32Array(buffers.targets, 0, rows * targetDim);
   const lossGrads = new Float32Array(buffers.lossGrads);
-  const x = tf.tensor4d(
-    new Float32Array(buffers.views, start * size * 4, m * size).slice(),
-    [m, ...shape],
-  );
+  const x = tensorOf(new Float32Array(buffers.views, start * size * 4, m * size), [m, ...shape]);
   if (r.target) {
     // BYOL's targets of this worker's rows, outside the tape: no gradient reaches them.
     const t = targetOutputs(r.target, x);
     targetsAll.set(t.dataSync(), start * targetDim);
     t.dispose();
   }
+  mark();
   let loss = 0;
   const trainable = r.init.trainable.map((k) => r.variables[k]);
   const { value, grads } = tf.variableGrads(() => {
@@ -194,8 +232,9 @@ function step(r: Replica, msg: StepMessage): void {
     // moving statistics (sent back below).
     const out = onlineOutputs(objective.method, r, x);
     zAll.set(out.dataSync(), start * outDim);
-    scope.postMessage({ type: "z", seq });
-    waitRelease(r.ctrl, msg.release + 1);
+    mark();
+    report(r, msg, "z", msg.release + 1);
+    mark();
 
     // SimCLR: this worker's anchors' part of the loss; the others: the whole loss. And its
     // gradient with respect to all the outputs.
@@ -212,8 +251,9 @@ function step(r: Replica, msg: StepMessage): void {
       // A whole loss is reported once (by slot 0): main adds the workers' parts.
       return split || slot === 0 ? value.dataSync()[0] : 0;
     });
-    scope.postMessage({ type: "lossgrad", seq, loss });
-    waitRelease(r.ctrl, msg.release + 2);
+    mark();
+    report(r, msg, "lossgrad", msg.release + 2);
+    mark();
 
     // dL/dout of this worker's rows: SimCLR, the sum of every worker's part, in slot order;
     // a whole loss, this worker's own slot.
@@ -224,16 +264,18 @@ function step(r: Replica, msg: StepMessage): void {
     }
     return tf.sum(tf.mul(out, tf.tensor2d(dz, [m, outDim])));
   }, trainable);
+  mark();
 
   const out = new Float32Array(r.init.gradBuffer, slot * r.gradSize * 4, r.gradSize);
   const hasGrad = trainable.map((v, k) => {
     const g = grads[v.name];
-    if (g) out.set(g.dataSync(), r.gradOffsets[k]);
+    if (g) readInto(g, out, r.gradOffsets[k]);
     return g !== undefined && g !== null;
   });
   tf.dispose([x, value, ...Object.values(grads)]);
   writeState(r, slot);
-  scope.postMessage({ type: "grads", seq, hasGrad });
+  mark();
+  scope.postMessage({ type: "grads", seq, loss, hasGrad, marks });
 }
 
 scope.onmessage = async (e: MessageEvent) => {

@@ -65,7 +65,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BatchBuffers, InitMessage, ModelTopology, StepMessage } from "./protocol.ts";
+import type {
+  BatchBuffers,
+  InitMessage,
+  ModelTopology,
+  ParallelStepSwitches,
+  StepMessage,
+} from "./protocol.ts";
+import { TENSOR_IO } from "./tensor_io.ts";
 import { outputWidth, type TargetNetworks } from "../ssl_objective.ts";
 import { parseSslMethod, type SslMethod, usesPredictor, usesTarget } from "../ssl_method.ts";
 import type { VicregWeights } from "../../loss/vicreg.ts";
@@ -108,6 +115,15 @@ export interface SslWorkersOptions {
 
 const FLOAT = 4;
 
+/**
+ * The data-parallel step's switches (all on by default): `create` hands them to its workers, and
+ * the main thread follows them too. Benchmarks turn one off to time the path it replaced.
+ */
+export const PARALLEL_STEP: ParallelStepSwitches = {
+  directCopies: true,
+  workerBarriers: true,
+};
+
 /** A model's topology, as the workers rebuild it. */
 const topology = (model: tf.LayersModel) => model.toJSON(null, false) as ModelTopology;
 
@@ -135,6 +151,36 @@ export interface SslStepTimings {
 }
 
 /**
+ * The main thread's phases of a step, in order (`SslStepTrace.main` holds the time each one
+ * ended): publishing the weights, copying the views and posting the step, waiting for the
+ * workers' z, loss gradients and parameter gradients, the optimizer, averaging the state.
+ */
+export const MAIN_PHASES = [
+  "start",
+  "weights",
+  "views",
+  "forward",
+  "loss",
+  "backward",
+  "optimizer",
+  "state",
+] as const;
+
+/**
+ * When each phase of the last step ended, on one clock (ms since the epoch,
+ * `performance.timeOrigin + performance.now()` on each thread): the main thread's
+ * (`MAIN_PHASES`) and each worker's (`WORKER_PHASES` of `protocol.ts`).
+ */
+export interface SslStepTrace {
+  /** The main thread's marks. */
+  main: number[];
+  /** Each worker's marks. */
+  workers: number[][];
+}
+
+const clock = () => performance.timeOrigin + performance.now();
+
+/**
  * Coordinator of data-parallel SSL steps: W workers compute, the main thread
  * holds the weights and the optimizer. Make one with `SslWorkers.create`,
  * call `step` per batch, and `dispose` (or `using`) when done.
@@ -155,6 +201,9 @@ export class SslWorkers {
   #sentBuffers: (BatchBuffers | undefined)[];
   #seq = 0;
   #busy = false;
+  #trace?: SslStepTrace;
+  /** `PARALLEL_STEP` when the workers started. */
+  readonly #switches: ParallelStepSwitches = { ...PARALLEL_STEP };
   #timings: SslStepTimings = {
     steps: 0,
     publish: 0,
@@ -246,7 +295,9 @@ export class SslWorkers {
         gradBuffer: par.#weights.gradBuffer,
         state: par.#weights.state,
         stateBuffer: par.#weights.stateBuffer,
+        switches: par.#switches,
       };
+      TENSOR_IO.direct = par.#switches.directCopies;
       const ready = par.#pool.collect("ready", 0, count);
       for (let w = 0; w < count; w++) par.#pool.post(w, init);
       await ready;
@@ -285,20 +336,24 @@ export class SslWorkers {
     }
     this.#busy = true;
     const t = this.#timings;
-    let t0 = performance.now();
-    const lap = (phase: Exclude<keyof SslStepTimings, "steps">) => {
-      const now = performance.now();
-      t[phase] += now - t0;
+    const marks = [clock()];
+    let t0 = marks[0];
+    const lap = (phase?: Exclude<keyof SslStepTimings, "steps">) => {
+      const now = clock();
+      if (phase) t[phase] += now - t0;
       t0 = now;
+      marks.push(now);
     };
     try {
       this.#weights.publish();
+      lap();
       const buffers = this.#ensureCapacity(rows);
       new Float32Array(buffers.views, 0, views.length).set(views);
       const active = Math.min(this.#pool.size, rows);
       const seq = ++this.#seq;
       const release = this.#pool.releases;
-      const zs = this.#pool.collect("z", seq, active);
+      const switches = this.#switches;
+      const zs = switches.workerBarriers ? undefined : this.#pool.collect("z", seq, active);
       for (let w = 0; w < active; w++) {
         const msg: StepMessage = {
           type: "step",
@@ -317,24 +372,45 @@ export class SslWorkers {
         this.#pool.post(w, msg);
       }
       lap("publish");
-      await zs;
-      lap("forward");
-      const parts = this.#pool.collect("lossgrad", seq, active);
-      this.#pool.release();
-      const losses = (await parts) as Reply<"lossgrad">[];
-      lap("loss");
-      const done = this.#pool.collect("grads", seq, active);
-      this.#pool.release();
-      const grads = (await done) as Reply<"grads">[];
+      t.publish += marks[1] - marks[0];
+      let grads: Reply<"grads">[];
+      if (switches.workerBarriers) {
+        // The workers wait for each other; their marks say when the barriers opened.
+        grads = (await this.#pool.collect("grads", seq, active)) as Reply<"grads">[];
+        this.#pool.released(2);
+        const opened = (phase: number) => Math.max(...grads.map((g) => g.marks[phase]));
+        for (const [phase, at] of [["forward", opened(4)], ["loss", opened(6)]] as const) {
+          t[phase] += at - t0;
+          t0 = at;
+          marks.push(at);
+        }
+      } else {
+        await zs!;
+        lap("forward");
+        const parts = this.#pool.collect("lossgrad", seq, active);
+        this.#pool.release();
+        await parts;
+        lap("loss");
+        const done = this.#pool.collect("grads", seq, active);
+        this.#pool.release();
+        grads = (await done) as Reply<"grads">[];
+      }
       lap("backward");
       this.#weights.applyGradients(active, grads, this.#opts.optimizer);
+      lap("optimizer");
       this.#weights.averageState(active);
       lap("optimizer");
       t.steps++;
-      return losses.reduce((s, r) => s + r.loss, 0);
+      this.#trace = { main: marks, workers: grads.map((g) => g.marks) };
+      return grads.reduce((s, r) => s + r.loss, 0);
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** When each phase of the last step ended, on the main thread and in each worker. */
+  get lastStep(): SslStepTrace | undefined {
+    return this.#trace;
   }
 
   /** Where the main thread's time went, summed over the steps so far (a copy). */

@@ -116,6 +116,11 @@ export class SslWorkerPool {
     Atomics.notify(this.ctrl, CTRL_RELEASE);
   }
 
+  /** Counts `count` releases the workers made themselves (barriers in shared memory). */
+  released(count: number): void {
+    this.#releases += count;
+  }
+
   /** A promise for `count` replies of `type` to step `seq`, one per worker 0..count-1. */
   collect(type: WorkerReply["type"], seq: number, count: number): Promise<WorkerReply[]> {
     return new Promise((resolve, reject) => {
