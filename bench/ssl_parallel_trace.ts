@@ -22,11 +22,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { type CommandSpec, integerFlag, listOf, parseFlags } from "../lib/cli/flags.ts";
 import { exitOnUsage } from "../lib/cli/main.ts";
-import { Rng } from "../lib/rng.ts";
 import {
   MAIN_PHASES,
   PARALLEL_STEP,
@@ -34,7 +32,8 @@ import {
   SslWorkers,
 } from "../lib/train/parallel/ssl_workers.ts";
 import { type ParallelStepSwitches, WORKER_PHASES } from "../lib/train/parallel/protocol.ts";
-import { SSL_STEP_PAIRS, type SslStepModel, sslStepModels } from "./ssl_step.ts";
+import { SSL_STEP_PAIRS, type SslStepModel } from "./ssl_step.ts";
+import { parallelStepBench } from "./ssl_step_parallel.ts";
 
 /** Medians (ms) of each phase over the traced steps. */
 export interface ParallelTrace {
@@ -86,19 +85,9 @@ export async function traceParallelSteps(
   steps: number,
   workers: number,
 ): Promise<ParallelTrace> {
-  const { backbone, head, shape } = sslStepModels(model);
-  const optimizer = tf.train.adam(1e-3);
-  const rng = new Rng(7);
-  const views = new Float32Array(2 * pairs * shape[0] * shape[1] * shape[2]);
-  for (let i = 0; i < views.length; i++) views[i] = rng.next();
-  const par = await SslWorkers.create({
-    backbone,
-    head,
-    shape,
-    temperature: 0.5,
-    optimizer,
-    workers,
-  });
+  const bench = parallelStepBench(model, pairs);
+  const views = bench.views;
+  const par = await SslWorkers.create(bench.poolOptions(workers));
   try {
     for (let i = 0; i < warmup; i++) await par.step(views, pairs);
     const traces: SslStepTrace[] = [];
@@ -113,9 +102,7 @@ export async function traceParallelSteps(
     return { msPerStep, steps: each, ...phaseMedians(traces) };
   } finally {
     par.dispose();
-    backbone.dispose();
-    head.dispose();
-    optimizer.dispose();
+    bench.dispose();
   }
 }
 
@@ -132,18 +119,13 @@ export async function pairedParallelSteps(
   workers: number,
   switches: (keyof ParallelStepSwitches)[],
 ): Promise<{ before: number; now: number; ratio: number }> {
-  const { backbone, head, shape } = sslStepModels(model);
-  const optimizer = tf.train.adam(1e-3);
-  const rng = new Rng(7);
-  const views = new Float32Array(2 * pairs * shape[0] * shape[1] * shape[2]);
-  for (let i = 0; i < views.length; i++) views[i] = rng.next();
+  const bench = parallelStepBench(model, pairs);
+  const views = bench.views;
   const pools: SslWorkers[] = [];
   try {
     for (const on of [false, true]) {
       switches.forEach((k) => (PARALLEL_STEP[k] = on));
-      pools.push(
-        await SslWorkers.create({ backbone, head, shape, temperature: 0.5, optimizer, workers }),
-      );
+      pools.push(await SslWorkers.create(bench.poolOptions(workers)));
     }
     switches.forEach((k) => (PARALLEL_STEP[k] = true));
     for (let i = 0; i < warmup; i++) for (const p of pools) await p.step(views, pairs);
@@ -162,9 +144,7 @@ export async function pairedParallelSteps(
     };
   } finally {
     pools.forEach((p) => p.dispose());
-    backbone.dispose();
-    head.dispose();
-    optimizer.dispose();
+    bench.dispose();
   }
 }
 

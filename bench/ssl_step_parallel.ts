@@ -32,6 +32,35 @@ export interface SslStepParallelResult {
   breakdown: Record<string, number>;
 }
 
+/**
+ * What every parallel-step bench builds: `model`'s backbone and head, an Adam optimiser, `pairs`
+ * pairs of seeded random views, the worker pool's options, and `dispose` for the models and the
+ * optimiser (the pools are the caller's to dispose).
+ */
+export function parallelStepBench(model: SslStepModel, pairs: number) {
+  const { backbone, head, shape } = sslStepModels(model);
+  const optimizer = tf.train.adam(1e-3);
+  const rng = new Rng(7);
+  const views = new Float32Array(2 * pairs * shape[0] * shape[1] * shape[2]);
+  for (let i = 0; i < views.length; i++) views[i] = rng.next();
+  return {
+    views,
+    poolOptions: (workers: number) => ({
+      backbone,
+      head,
+      shape,
+      temperature: 0.5,
+      optimizer,
+      workers,
+    }),
+    dispose: () => {
+      backbone.dispose();
+      head.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
 /** Times one data-parallel SSL step of `model` with `pairs` positive pairs on `workers` workers. */
 export async function benchSslStepParallel(
   pairs: number,
@@ -40,19 +69,9 @@ export async function benchSslStepParallel(
   workers: number,
   model: SslStepModel = "article",
 ): Promise<SslStepParallelResult> {
-  const { backbone, head, shape } = sslStepModels(model);
-  const optimizer = tf.train.adam(1e-3);
-  const rng = new Rng(7);
-  const views = new Float32Array(2 * pairs * shape[0] * shape[1] * shape[2]);
-  for (let i = 0; i < views.length; i++) views[i] = rng.next();
-  const par = await SslWorkers.create({
-    backbone,
-    head,
-    shape,
-    temperature: 0.5,
-    optimizer,
-    workers,
-  });
+  const bench = parallelStepBench(model, pairs);
+  const views = bench.views;
+  const par = await SslWorkers.create(bench.poolOptions(workers));
   try {
     for (let i = 0; i < warmup; i++) await par.step(views, pairs);
     const before = par.timings;
@@ -76,8 +95,6 @@ export async function benchSslStepParallel(
     };
   } finally {
     par.dispose();
-    backbone.dispose();
-    head.dispose();
-    optimizer.dispose();
+    bench.dispose();
   }
 }
