@@ -41,19 +41,17 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { atbBody } from "./conv2d_backprop_filter_winograd_wasm.ts";
 import {
   chunk4Rows,
   directInputApplies,
   INPUT_TRANSFORMS,
-  inputTransform4Body,
   type InputTransforms,
-  lastBlockSize,
   transformInputRows,
   winograd4Fits,
-  type Winograd4Shape,
 } from "./conv2d_winograd_f4_wasm.ts";
-import { planeBytes } from "./conv2d_winograd_wasm.ts";
+import { inputTransform4Body, type Winograd4Shape } from "./winograd4_transforms_wasm.ts";
+import { gradTransform4Body } from "./winograd4_grad_transform_wasm.ts";
+import { atbBody, planeBytes } from "./winograd_products_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
 import {
   filterFromSums4Simd,
@@ -61,16 +59,7 @@ import {
   WINOGRAD4_FILTER_SIMD,
 } from "./winograd4_filter_transforms_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
-import {
-  advanceBy,
-  functionBody,
-  I32,
-  instantiateOnHeap,
-  loopWhileCountingDown,
-  moduleBytes,
-  op,
-  V128,
-} from "./wasm_simd_builder.ts";
+import { I32, instantiateOnHeap, moduleBytes } from "./wasm_simd_builder.ts";
 
 /**
  * Whether {@linkcode filterGradWinograd4} can compute this filter gradient: a 3x3 filter, stride
@@ -115,155 +104,6 @@ export function winograd4FilterGradApplies(
  * join the float64 sum.
  */
 export const FILTER_GRAD4_SIZES = { bytes: 384 * 1024, sumBlocks: 1024 };
-
-const get = (local: number) => op.localGet(local);
-const add = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Add];
-const sub = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Sub];
-const mul = (a: number[], b: number[]) => [...a, ...b, ...op.f32x4Mul];
-
-/**
- * `A·y` of four values `y(0..3)`, `A` = rows [1 0 0 0], [1 1 1 1], [1 -1 1 -1], [1 2 4 8],
- * [1 -2 4 -8], [0 0 0 1]; four scratch locals `t`, a local holding 4; `emit(k, value)` places
- * output `k` (0..5).
- */
-function gradTransform4(
-  y: (k: number) => number[],
-  t: [number, number, number, number],
-  four: number,
-  emit: (k: number, value: number[]) => number[],
-): number[] {
-  const [e, o, e2, o2] = t;
-  return [
-    ...add(y(0), y(2)),
-    ...op.localSet(e), // y0 + y2
-    ...add(y(1), y(3)),
-    ...op.localSet(o), // y1 + y3
-    ...add(y(0), mul(y(2), get(four))),
-    ...op.localSet(e2), // y0 + 4·y2
-    ...add(y(1), mul(y(3), get(four))),
-    ...op.localTee(o2),
-    ...get(o2),
-    ...op.f32x4Add,
-    ...op.localSet(o2), // 2·y1 + 8·y3
-    ...emit(0, y(0)),
-    ...emit(1, add(get(e), get(o))),
-    ...emit(2, sub(get(e), get(o))),
-    ...emit(3, add(get(e2), get(o2))),
-    ...emit(4, sub(get(e2), get(o2))),
-    ...emit(5, y(3)),
-  ];
-}
-
-/**
- * `dyT(dy, y, rows)`: `Ŷ = A·dY·Aᵀ` of `rows` rows of 4x4 blocks of `dy` (`&dy[b, 4·r0, 0, 0]`)
- * into `y` (36 planes of `[blocks][co]`); `last`: `dyTLast`, the last row of blocks. Pixels of
- * the blocks past the output's edge are zeros.
- */
-function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
-  const { co, blocksW, outW } = s;
-  const size = lastBlockSize(s);
-  const rowsValid = last ? size.rows : 4;
-  const P = 3;
-  const y = (q: number) => P + q; // one row of the block
-  const z = (p: number, j: number) => P + 4 + p * 6 + j; // rows transformed: 4 x 6
-  const t: [number, number, number, number] = [P + 28, P + 29, P + 30, P + 31];
-  const four = P + 32;
-  const zero = P + 33;
-  const V128S = 34;
-  let next = P + V128S;
-  const rowsLeft = next++;
-  const dRow = next++;
-  const yRow = next++;
-  const db = next++;
-  const yb = next++;
-  const bLeft = next++;
-  const dc = next++;
-  const yc = next++;
-  const cLeft = next++;
-  const plane = planeBytes(s, co);
-  /** One block of `cols` columns of dy (the rest of the 4x4 block are zeros). */
-  const block = (cols: number): number[] => {
-    const code: number[] = [
-      ...get(db),
-      ...op.localSet(dc),
-      ...get(yb),
-      ...op.localSet(yc),
-      ...op.i32Const(co / 4),
-      ...op.localSet(cLeft),
-      ...op.loop,
-    ];
-    for (let p = 0; p < 4; p++) {
-      for (let q = 0; q < 4; q++) {
-        code.push(
-          ...(p < rowsValid && q < cols
-            ? [...get(dc), ...op.v128Load(4 * (p * outW + q) * co)]
-            : get(zero)),
-          ...op.localSet(y(q)),
-        );
-      }
-      code.push(
-        ...gradTransform4((k) => get(y(k)), t, four, (k, value) => [
-          ...value,
-          ...op.localSet(z(p, k)),
-        ]),
-      );
-    }
-    for (let j = 0; j < 6; j++) {
-      code.push(
-        ...gradTransform4((k) => get(z(k, j)), t, four, (k, value) => [
-          ...get(yc),
-          ...value,
-          ...op.v128Store((k * 6 + j) * plane),
-        ]),
-      );
-    }
-    code.push(
-      ...advanceBy(dc, 16),
-      ...advanceBy(yc, 16),
-      ...loopWhileCountingDown(cLeft),
-      ...op.end,
-      ...advanceBy(db, 4 * 4 * co),
-      ...advanceBy(yb, 4 * co),
-    );
-    return code;
-  };
-  const full = size.cols === 4 ? blocksW : blocksW - 1; // blocks of 4 columns
-  const code: number[] = [
-    ...op.f32Const(4),
-    ...op.f32x4Splat,
-    ...op.localSet(four),
-    ...op.f32Const(0),
-    ...op.f32x4Splat,
-    ...op.localSet(zero),
-    ...get(0),
-    ...op.localSet(dRow),
-    ...get(1),
-    ...op.localSet(yRow),
-    ...get(2),
-    ...op.localSet(rowsLeft),
-    ...op.loop,
-    ...get(dRow),
-    ...op.localSet(db),
-    ...get(yRow),
-    ...op.localSet(yb),
-    ...(full > 0
-      ? [
-        ...op.i32Const(full),
-        ...op.localSet(bLeft),
-        ...op.loop,
-        ...block(4),
-        ...loopWhileCountingDown(bLeft),
-        ...op.end,
-      ]
-      : []),
-    ...(full < blocksW ? block(size.cols) : []),
-    ...advanceBy(dRow, 4 * 4 * outW * co),
-    ...advanceBy(yRow, 4 * blocksW * co),
-    ...loopWhileCountingDown(rowsLeft),
-    ...op.end,
-  ];
-  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
-}
 
 /** The module's bytes for one shape: the input transforms, `dyT[Last]`, `atb` (36 positions). */
 export function winograd4FilterGradModuleBytes(

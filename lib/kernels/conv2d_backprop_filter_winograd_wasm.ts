@@ -39,14 +39,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { PaddedRows } from "./padded_rows_wasm.ts";
-import {
-  add,
-  chunkRows,
-  inputTransformBody,
-  planeBytes,
-  sub,
-  type WinogradShape,
-} from "./conv2d_winograd_wasm.ts";
+import { add, chunkRows, inputTransformBody, sub } from "./conv2d_winograd_wasm.ts";
+import { atbBody, planeBytes, type WinogradShape } from "./winograd_products_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import {
   advanceBy,
@@ -160,108 +154,6 @@ function gradTransformBody(s: WinogradShape): number[] {
     ...op.end,
   );
   return functionBody([[12, V128], [next - P - 12, I32]], code);
-}
-
-/**
- * `atb(v, y, du, blocks)`: `dU[ξ] += V[ξ]ᵀ·Ŷ[ξ]` for the 16 positions (`positions`: 36 for
- * F(4x4, 3x3)) over `blocks` blocks, in tiles of 3 (a tail of 1 or 2) input channels x 16 (a tail
- * of 4 to 12) output channels.
- */
-export function atbBody(s: WinogradShape, fused: boolean, positions = 16): number[] {
-  const { ci, co } = s;
-  const P = 4;
-  const ROWS = 3;
-  const VEC = 4;
-  const acc = (r: number, v: number) => P + r * VEC + v;
-  const splat = (r: number) => P + ROWS * VEC + r;
-  const yv = P + ROWS * VEC + ROWS;
-  let next = yv + 1;
-  const xi = next++;
-  const vX = next++;
-  const yX = next++;
-  const uX = next++;
-  const vq = next++;
-  const yq = next++;
-  const tLeft = next++;
-  const vPlane = planeBytes(s, ci);
-  const yPlane = planeBytes(s, co);
-  const madd = (r: number, v: number) =>
-    fused
-      ? [
-        ...op.localGet(splat(r)),
-        ...op.localGet(yv),
-        ...op.localGet(acc(r, v)),
-        ...op.f32x4RelaxedMadd,
-      ]
-      : [
-        ...op.localGet(acc(r, v)),
-        ...op.localGet(splat(r)),
-        ...op.localGet(yv),
-        ...op.f32x4Mul,
-        ...op.f32x4Add,
-      ];
-  /** The tile of `rows` input channels from `i0` x `vectors` vectors of output channels at `c0`. */
-  const tile = (i0: number, rows: number, c0: number, vectors: number): number[] => {
-    const code: number[] = [];
-    const at = (r: number, v: number) => 4 * ((i0 + r) * co + c0) + 16 * v;
-    for (let r = 0; r < rows; r++) {
-      for (let v = 0; v < vectors; v++) {
-        code.push(...op.localGet(uX), ...op.v128Load(at(r, v)), ...op.localSet(acc(r, v)));
-      }
-    }
-    code.push(
-      ...op.localGet(vX),
-      ...op.localSet(vq),
-      ...op.localGet(yX),
-      ...op.localSet(yq),
-      ...op.localGet(3),
-      ...op.localSet(tLeft),
-      ...op.loop,
-    );
-    for (let r = 0; r < rows; r++) {
-      code.push(...op.localGet(vq), ...op.v128Load32Splat(4 * (i0 + r)), ...op.localSet(splat(r)));
-    }
-    for (let v = 0; v < vectors; v++) {
-      code.push(...op.localGet(yq), ...op.v128Load(4 * c0 + 16 * v), ...op.localSet(yv));
-      for (let r = 0; r < rows; r++) code.push(...madd(r, v), ...op.localSet(acc(r, v)));
-    }
-    code.push(
-      ...advanceBy(vq, 4 * ci),
-      ...advanceBy(yq, 4 * co),
-      ...loopWhileCountingDown(tLeft),
-      ...op.end,
-    );
-    for (let r = 0; r < rows; r++) {
-      for (let v = 0; v < vectors; v++) {
-        code.push(...op.localGet(uX), ...op.localGet(acc(r, v)), ...op.v128Store(at(r, v)));
-      }
-    }
-    return code;
-  };
-  const code: number[] = [
-    ...op.localGet(0),
-    ...op.localSet(vX),
-    ...op.localGet(1),
-    ...op.localSet(yX),
-    ...op.localGet(2),
-    ...op.localSet(uX),
-    ...op.i32Const(positions),
-    ...op.localSet(xi),
-    ...op.loop, // ξ
-  ];
-  for (let i0 = 0; i0 < ci; i0 += ROWS) {
-    for (let c0 = 0; c0 < co; c0 += 4 * VEC) {
-      code.push(...tile(i0, Math.min(ROWS, ci - i0), c0, Math.min(VEC, (co - c0) / 4)));
-    }
-  }
-  code.push(
-    ...advanceBy(vX, vPlane),
-    ...advanceBy(yX, yPlane),
-    ...advanceBy(uX, 4 * ci * co),
-    ...loopWhileCountingDown(xi),
-    ...op.end,
-  );
-  return functionBody([[ROWS * VEC + ROWS + 1, V128], [next - yv - 1, I32]], code);
 }
 
 /** The module's bytes for one shape: `inT`, `dyT` and `atb`. */

@@ -2,8 +2,8 @@
  * 1x1 stride-1 convolutions (the ResNet's projections on the skip path where the width doubles)
  * as matrix products on WebAssembly SIMD, with the product kernels of the Winograd paths at one
  * position: the forward pass `y = x·W` (`[pixels, ci]` by `[ci, co]`) and the input gradient
- * `dx = dy·Wᵀ` by `productBody` of `conv2d_winograd_wasm.ts` (tiles of 3 pixels x 16 channels),
- * the filter gradient `dW = xᵀ·dy` by `atbBody` of `conv2d_backprop_filter_winograd_wasm.ts`
+ * `dx = dy·Wᵀ` by `productBody` of `winograd_products_wasm.ts` (tiles of 3 pixels x 16 channels),
+ * the filter gradient `dW = xᵀ·dy` by `atbBody` of `winograd_products_wasm.ts`
  * (tiles of 3 input x 16 output channels, accumulators in registers along the pixels; float32
  * sums of 1,024 pixels joined in float64). XNNPACK ran the ResNet's 1x1 layers (16 → 32 on 16x16,
  * 32 → 64 on 8x8, 256 views) at 3 to 3.5 ms a pass.
@@ -30,10 +30,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { atbBody } from "./conv2d_backprop_filter_winograd_wasm.ts";
-import { productBody, type WinogradShape } from "./conv2d_winograd_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
 import { instantiateOnHeap, moduleBytes } from "./wasm_simd_builder.ts";
+import { atbBody, productBody, type WinogradShape } from "./winograd_products_wasm.ts";
 
 /** Pixels whose filter-gradient products are summed in float32 before they join float64. */
 const SUM_PIXELS = 1024;

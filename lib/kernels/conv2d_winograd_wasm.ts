@@ -42,6 +42,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Padding } from "./conv2d_direct_wasm.ts";
 import { PaddedRows } from "./padded_rows_wasm.ts";
 import { fusedAvailable } from "./simd_at_b_wasm.ts";
+import { planeBytes, productBody, type WinogradShape } from "./winograd_products_wasm.ts";
 import {
   advanceBy,
   functionBody,
@@ -53,31 +54,8 @@ import {
   V128,
 } from "./wasm_simd_builder.ts";
 
-/** The sizes one module is assembled for. */
-export interface WinogradShape {
-  ci: number;
-  co: number;
-  /** Width of the padded input (`2·blocksW + 2`). */
-  padW: number;
-  /** 2x2 output blocks per row and rows of blocks per chunk. */
-  blocksW: number;
-  chunk: number;
-}
-
 /** Bytes one chunk's transformed input may take (it and the products stay in L2). */
 export const CHUNK_BYTES = 96 * 1024;
-
-/**
- * Bytes from one position ξ's plane (`[chunk·blocksW][channels]`) of a chunk's transformed blocks
- * to the next: the plane's size, 64 bytes more when that is a multiple of 1 KB. The transforms
- * read or write all 16 planes at once; planes a multiple of 4 KB apart (the 8x8x64 layers: 4 KB
- * exactly) fall in one set of the L1 cache and alias in the store buffer (the 8x8x64 input
- * transform ran 2.7 times slower than the 16x16x32 one on as many numbers).
- */
-export function planeBytes(s: WinogradShape, channels: number): number {
-  const bytes = 4 * s.chunk * s.blocksW * channels;
-  return bytes % 1024 === 0 ? bytes + 64 : bytes;
-}
 
 /** Rows of 2x2 blocks per chunk: as many as {@linkcode CHUNK_BYTES} allow, at least 1. */
 export function chunkRows(blocksW: number, blocksH: number, ci: number, co: number): number {
@@ -270,157 +248,6 @@ function outputTransformBody(s: WinogradShape): number[] {
     ...op.end,
   );
   return functionBody([[24, V128], [next - P - 24, I32]], code);
-}
-
-/**
- * `mm(v, u, m, blocks)`: `M[ξ] = V[ξ]·U[ξ]` for the 16 positions (`positions`: 36 for F(4x4, 3x3)), `blocks` rows each (`V[ξ]`:
- * `[blocks, ci]` at `v + ξ·plane`, `U[ξ]`: `[ci, co]`, `M[ξ]`: `[blocks, co]`), in tiles of 3 rows
- * x 16 columns (a tail of 1 row, and of 4 to 12 columns).
- */
-export function productBody(s: WinogradShape, fused: boolean, positions = 16): number[] {
-  const { ci, co } = s;
-  const P = 4;
-  const ROWS = 3;
-  const VEC = 4;
-  const UNROLL = 4; // channels per trip of the inner loop (ci is a multiple of 4)
-  const acc = (r: number, v: number) => P + r * VEC + v;
-  const splat = (r: number) => P + ROWS * VEC + r;
-  const wv = P + ROWS * VEC + ROWS;
-  let next = wv + 1;
-  const xi = next++; // ξ counter
-  const vX = next++;
-  const uX = next++;
-  const mX = next++;
-  const vt = next++;
-  const mt = next++;
-  const tLeft = next++;
-  const vk = next++;
-  const uk = next++;
-  const kLeft = next++;
-  const rest = next++;
-  const vPlane = planeBytes(s, ci);
-  const mPlane = planeBytes(s, co);
-  const madd = (r: number, v: number) =>
-    fused
-      ? [
-        ...op.localGet(splat(r)),
-        ...op.localGet(wv),
-        ...op.localGet(acc(r, v)),
-        ...op.f32x4RelaxedMadd,
-      ]
-      : [
-        ...op.localGet(acc(r, v)),
-        ...op.localGet(splat(r)),
-        ...op.localGet(wv),
-        ...op.f32x4Mul,
-        ...op.f32x4Add,
-      ];
-  /** One tile of `rows` rows x `vectors` vectors at column `c0`, from `vt` into `mt`. */
-  const tile = (rows: number, vectors: number, c0: number): number[] => {
-    const code: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      for (let v = 0; v < vectors; v++) {
-        code.push(...op.f32Const(0), ...op.f32x4Splat, ...op.localSet(acc(r, v)));
-      }
-    }
-    code.push(
-      ...op.localGet(vt),
-      ...op.localSet(vk),
-      ...op.localGet(uX),
-      ...op.localSet(uk),
-      ...op.i32Const(ci / UNROLL),
-      ...op.localSet(kLeft),
-      ...op.loop,
-    );
-    for (let u = 0; u < UNROLL; u++) {
-      for (let r = 0; r < rows; r++) {
-        code.push(
-          ...op.localGet(vk),
-          ...op.v128Load32Splat(4 * (r * ci + u)),
-          ...op.localSet(splat(r)),
-        );
-      }
-      for (let v = 0; v < vectors; v++) {
-        code.push(
-          ...op.localGet(uk),
-          ...op.v128Load(4 * (u * co + c0) + 16 * v),
-          ...op.localSet(wv),
-        );
-        for (let r = 0; r < rows; r++) code.push(...madd(r, v), ...op.localSet(acc(r, v)));
-      }
-    }
-    code.push(
-      ...advanceBy(vk, 4 * UNROLL),
-      ...advanceBy(uk, 4 * UNROLL * co),
-      ...loopWhileCountingDown(kLeft),
-      ...op.end,
-    );
-    for (let r = 0; r < rows; r++) {
-      for (let v = 0; v < vectors; v++) {
-        code.push(
-          ...op.localGet(mt),
-          ...op.localGet(acc(r, v)),
-          ...op.v128Store(4 * (r * co + c0) + 16 * v),
-        );
-      }
-    }
-    return code;
-  };
-  const code: number[] = [
-    ...op.localGet(0),
-    ...op.localSet(vX),
-    ...op.localGet(1),
-    ...op.localSet(uX),
-    ...op.localGet(2),
-    ...op.localSet(mX),
-    ...op.i32Const(positions),
-    ...op.localSet(xi),
-    ...op.loop, // ξ
-  ];
-  for (let c0 = 0; c0 < co; c0 += 4 * VEC) {
-    const vectors = Math.min(VEC, (co - c0) / 4);
-    code.push(
-      ...op.localGet(vX),
-      ...op.localSet(vt),
-      ...op.localGet(mX),
-      ...op.localSet(mt),
-      // Full tiles: blocks / 3 of them, then the rest one row at a time.
-      ...op.localGet(3),
-      ...op.i32Const(ROWS),
-      0x6e, // i32.div_u
-      ...op.localTee(tLeft),
-      0x04, // if (any full tile)
-      0x40,
-      ...op.loop,
-      ...tile(ROWS, vectors, c0),
-      ...advanceBy(vt, 4 * ROWS * ci),
-      ...advanceBy(mt, 4 * ROWS * co),
-      ...loopWhileCountingDown(tLeft),
-      ...op.end, // loop
-      ...op.end, // if
-      ...op.localGet(3),
-      ...op.i32Const(ROWS),
-      0x70, // i32.rem_u
-      ...op.localTee(rest),
-      0x04, // if (any row left)
-      0x40,
-      ...op.loop,
-      ...tile(1, vectors, c0),
-      ...advanceBy(vt, 4 * ci),
-      ...advanceBy(mt, 4 * co),
-      ...loopWhileCountingDown(rest),
-      ...op.end, // loop
-      ...op.end, // if
-    );
-  }
-  code.push(
-    ...advanceBy(vX, vPlane),
-    ...advanceBy(uX, 4 * ci * co),
-    ...advanceBy(mX, mPlane),
-    ...loopWhileCountingDown(xi),
-    ...op.end, // ξ
-  );
-  return functionBody([[ROWS * VEC + ROWS + 1, V128], [next - wv - 1, I32]], code);
 }
 
 /** The module's bytes for one shape: `inT`, `mm` and `outT`. */
