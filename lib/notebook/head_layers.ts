@@ -28,7 +28,8 @@ import { projectionBlocks } from "../models/heads/projection_heads.ts";
 import { fineTune, type FineTuned } from "../pipeline/fine_tune.ts";
 import type { Pretrained } from "../pipeline/pretrain.ts";
 import { type Arm, armUnavailable, fineTuneOptions } from "../experiment/arms.ts";
-import { type StepContext, type StepOptions, trainedArm } from "./steps.ts";
+import type { StepContext, StepOptions } from "./step_context.ts";
+import { trainedArm } from "./step_trained_arm.ts";
 
 /** One depth k of the curve. */
 export interface HeadLayerPoint {

@@ -26,7 +26,7 @@ import { loadDataset, type LoadDatasetOptions, type TrainTest } from "../data/lo
 import { checkLabelBudget, recipeFor } from "../experiment/recipe.ts";
 import type { ExperimentConfig } from "../experiment/recipe.ts";
 import type { ArmContext } from "../experiment/arms.ts";
-import { prepareContext, type StepContext } from "./steps.ts";
+import { prepareContext, type StepContext } from "./step_context.ts";
 import type { BackboneConfig } from "../models/backbones.ts";
 import {
   headOutputWidth,

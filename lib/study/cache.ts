@@ -18,7 +18,7 @@
  * @module
  */
 import path from "node:path";
-import { loadJson, saveJson } from "../train/checkpoint.ts";
+import { loadJson, saveJson } from "../train/json_file.ts";
 
 /** Finished results by key; a no-op store when there is no folder. */
 export interface ResultStore {

@@ -37,7 +37,8 @@
  *
  * This module is the data-parallel step; the workers and their messages are
  * in `worker_pool.ts`, the weights' shared-memory layout and the gradient sum
- * in `shared_weights.ts`.
+ * in `shared_weights.ts`, the options in `ssl_workers_options.ts`, and the
+ * step's timings and trace (`timings`, `lastStep`) in `step_trace.ts`.
  *
  * @example
  * ```ts
@@ -73,56 +74,17 @@ import type {
   StepMessage,
 } from "./protocol.ts";
 import { TENSOR_IO } from "./tensor_io.ts";
-import { outputWidth, type TargetNetworks } from "../ssl_objective.ts";
+import { outputWidth } from "../ssl_objective.ts";
 import { parseSslMethod, type SslMethod, usesPredictor, usesTarget } from "../ssl_method.ts";
-import type { VicregWeights } from "../../loss/vicreg.ts";
 import { SharedWeights } from "./shared_weights.ts";
 import { type Reply, SslWorkerPool } from "./worker_pool.ts";
+import { PARALLEL_STEP, type SslWorkersOptions } from "./ssl_workers_options.ts";
+import { clock, type SslStepTimings, type SslStepTrace } from "./step_trace.ts";
 
-/** What `SslWorkers.create` needs. */
-export interface SslWorkersOptions {
-  /**
-   * The main thread's backbone f: its weights are the ones trained. Built from tfjs's own layers
-   * and ours (`BatchNorm`); any other custom layer must be registered in the workers too.
-   */
-  backbone: tf.LayersModel;
-  /** The main thread's projection head g (z = g(f(x))), trained like the backbone. */
-  head: tf.LayersModel;
-  /** The SSL method (default "simclr"; `lib/train/ssl_objective.ts`). */
-  method?: SslMethod;
-  /** BYOL's and SimSiam's predictor q (p = q(z)), trained like the backbone; absent: p = z. */
-  predictor?: tf.LayersModel;
-  /**
-   * BYOL's momentum network (required for BYOL): its weights are published with the others
-   * and never trained here; the caller moves them after each step (`momentum_target.ts`).
-   */
-  target?: TargetNetworks;
-  /** Image shape [height, width, channels]. */
-  shape: [number, number, number];
-  /** NT-Xent temperature τ (SimCLR). */
-  temperature: number;
-  /** Softmax on z before the loss (as `PretrainConfig.softmaxBeforeLoss`). */
-  softmaxBeforeLoss?: boolean;
-  /** Barlow Twins' λ. */
-  barlowLambda?: number;
-  /** VICReg's weights. */
-  vicreg?: VicregWeights;
-  /** Applied on the main thread to the summed gradients. */
-  optimizer: tf.Optimizer;
-  /** Number of workers (default 2). */
-  workers?: number;
-}
+export { PARALLEL_STEP, type SslWorkersOptions } from "./ssl_workers_options.ts";
+export { MAIN_PHASES, type SslStepTimings, type SslStepTrace } from "./step_trace.ts";
 
 const FLOAT = 4;
-
-/**
- * The data-parallel step's switches (all on by default): `create` hands them to its workers, and
- * the main thread follows them too. Benchmarks turn one off to time the path it replaced.
- */
-export const PARALLEL_STEP: ParallelStepSwitches = {
-  directCopies: true,
-  workerBarriers: true,
-};
 
 /** A model's topology, as the workers rebuild it. */
 const topology = (model: tf.LayersModel) => model.toJSON(null, false) as ModelTopology;
@@ -133,52 +95,6 @@ function layerClasses(model: tf.LayersModel): string[] {
     layer instanceof tf.LayersModel ? layerClasses(layer) : [layer.getClassName()]
   );
 }
-
-/** Milliseconds the main thread spent in each phase of the steps so far (`SslWorkers.timings`). */
-export interface SslStepTimings {
-  /** Steps timed. */
-  steps: number;
-  /** Publishing the weights and copying the views into shared memory. */
-  publish: number;
-  /** Until every worker's z was in (their forward passes). */
-  forward: number;
-  /** Until every worker's loss gradient was in. */
-  loss: number;
-  /** Until every worker's parameter gradients were in (their backward passes). */
-  backward: number;
-  /** Adding the gradients and applying the optimizer on the main thread. */
-  optimizer: number;
-}
-
-/**
- * The main thread's phases of a step, in order (`SslStepTrace.main` holds the time each one
- * ended): publishing the weights, copying the views and posting the step, waiting for the
- * workers' z, loss gradients and parameter gradients, the optimizer, averaging the state.
- */
-export const MAIN_PHASES = [
-  "start",
-  "weights",
-  "views",
-  "forward",
-  "loss",
-  "backward",
-  "optimizer",
-  "state",
-] as const;
-
-/**
- * When each phase of the last step ended, on one clock (ms since the epoch,
- * `performance.timeOrigin + performance.now()` on each thread): the main thread's
- * (`MAIN_PHASES`) and each worker's (`WORKER_PHASES` of `protocol.ts`).
- */
-export interface SslStepTrace {
-  /** The main thread's marks. */
-  main: number[];
-  /** Each worker's marks. */
-  workers: number[][];
-}
-
-const clock = () => performance.timeOrigin + performance.now();
 
 /**
  * Coordinator of data-parallel SSL steps: W workers compute, the main thread
