@@ -35,6 +35,12 @@
  * resumes after an interruption with the same result, stops with a clear
  * message on a NaN or infinite loss.
  *
+ * The parts, one concept a module: `pretrain_config.ts` (the settings,
+ * {@linkcode PretrainConfig}, and their method's check), `pretrain_options.ts`
+ * (what {@linkcode pretrainContrastive} takes and returns) and
+ * `pretrain_checkpoint.ts` (what a checkpoint holds beside the models); their
+ * names import from here too.
+ *
  * @example
  * ```ts
  * import { twoViews } from "../augment/compose.ts";
@@ -60,183 +66,27 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { VicregWeights } from "../loss/vicreg.ts";
-import type { Rng } from "../rng.ts";
-import {
-  BARLOW_LAMBDA,
-  objectiveLoss,
-  onlineOutputs,
-  type SslObjective,
-  targetOutputs,
-  VICREG_WEIGHTS,
-} from "./ssl_objective.ts";
-import { parseSslMethod, type SslMethod, usesPredictor, usesTarget } from "./ssl_method.ts";
+import { objectiveLoss, onlineOutputs, type SslObjective, targetOutputs } from "./ssl_objective.ts";
+import { usesTarget } from "./ssl_method.ts";
 import {
   BYOL_TAU,
   emaUpdate,
   type MomentumTarget,
   momentumTarget,
   tauAt,
-  type TauSchedule,
 } from "./momentum_target.ts";
 import { batchesOf, gatherImages } from "./batches.ts";
 import { Checkpoint, writeCheckpoint } from "./checkpoint.ts";
 import { EarlyStopping, exponentialDecay } from "./schedule.ts";
 import { SslWorkers } from "./parallel/ssl_workers.ts";
 import { trainingWorkers } from "../backend.ts";
-import { type MonitorLabels, type MonitorMetrics, pretrainMonitor } from "./pretrain_monitor.ts";
+import { pretrainMonitor } from "./pretrain_monitor.ts";
+import { methodOf } from "./pretrain_config.ts";
+import type { PretrainEpoch, PretrainOptions, PretrainResult } from "./pretrain_options.ts";
+import { checkpointSettings, type PretrainState } from "./pretrain_checkpoint.ts";
 
-/** Settings of self-supervised pre-training (plain JSON). */
-export interface PretrainConfig {
-  /** The method: "simclr" (default), "byol", "simsiam", "barlow" or "vicreg" (module doc). */
-  method?: SslMethod;
-  /** Maximum number of epochs (passes over the unlabelled images). */
-  epochs: number;
-  /** Positive pairs per step (2x as many views). */
-  batchSize: number;
-  /** Adam's initial learning rate. */
-  learningRate: number;
-  /** Learning rate multiplier per epoch (the article: 0.95). */
-  lrDecay?: number;
-  /** NT-Xent temperature τ (SimCLR only). */
-  temperature: number;
-  /** BYOL: the momentum τ_base of the target network (default 0.99). */
-  emaTau?: number;
-  /** BYOL: τ rises to 1 on a cosine over the run ("cosine", default) or stays ("fixed"). */
-  emaSchedule?: TauSchedule;
-  /** Barlow Twins: the off-diagonal weight λ (default 5e-3). */
-  barlowLambda?: number;
-  /** VICReg: the weights of invariance, variance and covariance (default 25, 25, 1). */
-  vicreg?: VicregWeights;
-  /** Early stop: minimum relative improvement and patience (the article: 0.001, 5). */
-  earlyStop?: { minRelativeImprovement: number; patience: number };
-  /** Apply a softmax to z before the loss, as the article's notebook does (it hurts; default false). */
-  softmaxBeforeLoss?: boolean;
-  /** Cap on steps per epoch (quick runs). */
-  maxStepsPerEpoch?: number;
-  /**
-   * Worker threads for data-parallel steps (`lib/train/parallel/`, one core each; the result
-   * equals single-thread training up to float rounding). 1 (default): train on this thread;
-   * `"auto"`: one per core (`navigator.hardwareConcurrency`, {@linkcode autoWorkers}).
-   */
-  workers?: number | "auto";
-}
-
-/** One epoch of pre-training, as reported to callbacks and kept in the history. */
-export interface PretrainEpoch extends Partial<MonitorMetrics> {
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  seconds: number;
-  steps: number;
-}
-
-/** Everything `pretrainContrastive` needs. */
-export interface PretrainOptions {
-  backbone: tf.LayersModel;
-  head: tf.LayersModel;
-  /**
-   * BYOL's or SimSiam's prediction head q on z (`lib/models/heads/method_heads.ts`), trained
-   * with f and g, saved in the checkpoints; absent: p = z. Refused for the other methods.
-   */
-  predictor?: tf.LayersModel;
-  /** All images, flat NHWC in [0, 1]. */
-  images: Float32Array;
-  /** Image shape [height, width, channels]. */
-  shape: [number, number, number];
-  /** Which images to pre-train on (the unlabelled ones). */
-  indices: Int32Array;
-  /** Two independently augmented views of a batch of `count` images. */
-  makeViews: (batch: Float32Array, count: number, rng: Rng) => [Float32Array, Float32Array];
-  rng: Rng;
-  config: PretrainConfig;
-  /** Called after every epoch (progress bars, plots). */
-  onEpoch?: (e: PretrainEpoch) => void | Promise<void>;
-  /**
-   * Measure the run after every epoch (`pretrain_monitor.ts`): contrastive
-   * accuracy and collapse of z on fixed views, kNN accuracy of h on these labels.
-   */
-  monitor?: MonitorLabels;
-  /** Called after every step with the running mean loss of the epoch. */
-  onStep?: (s: { epoch: number; step: number; steps: number; loss: number }) => void;
-  /**
-   * Save a checkpoint here after every epoch (`checkpoint.ts`: written whole or not at all), and
-   * resume from it when present. A checkpoint made with other settings, or damaged, stops the
-   * run with one line naming the folder and what to do.
-   */
-  checkpointDir?: string;
-  /**
-   * Settings beyond `config` that a resumed run must share, recorded in the checkpoint's
-   * fingerprint (the caller's words for the backbone, the head, the augmentation, the seed:
-   * `lib/pipeline/pretrain.ts`); the epoch budget and the worker count may change on resume.
-   */
-  checkpointSettings?: Record<string, unknown>;
-  /** Free information recorded in the checkpoint (the dataset, its classes). */
-  checkpointInfo?: Record<string, unknown>;
-}
-
-/** What pre-training returns. */
-export interface PretrainResult {
-  history: PretrainEpoch[];
-  /** True when early stopping ended training before `epochs`. */
-  stoppedEarly: boolean;
-  /** The epoch training resumed from (0 for a fresh run). */
-  resumedAt: number;
-}
-
-interface PretrainState {
-  epoch: number;
-  history: PretrainEpoch[];
-  stopper: { best: number | null; epochsWithoutProgress: number };
-  stopped: boolean;
-  config: PretrainConfig;
-}
-
-/**
- * The settings a checkpoint is made with: `config` but the epoch budget and the worker count,
- * and only the settings the method reads. SimCLR's are exactly those of the runs made before
- * there were methods (no `method` key), so their checkpoints still resume.
- */
-function checkpointSettings(opts: PretrainOptions, method: SslMethod): Record<string, unknown> {
-  const {
-    epochs: _epochs,
-    workers: _workers,
-    method: _method,
-    temperature,
-    softmaxBeforeLoss,
-    emaTau,
-    emaSchedule,
-    barlowLambda,
-    vicreg,
-    ...rest
-  } = opts.config;
-  const own: Record<string, unknown> = method === "simclr"
-    ? { temperature, softmaxBeforeLoss }
-    : method === "byol"
-    ? { emaTau: emaTau ?? BYOL_TAU, emaSchedule: emaSchedule ?? "cosine" }
-    : method === "barlow"
-    ? { barlowLambda: barlowLambda ?? BARLOW_LAMBDA }
-    : method === "vicreg"
-    ? { vicreg: { ...VICREG_WEIGHTS, ...vicreg } }
-    : {};
-  if (method !== "simclr") own.method = method;
-  if (usesPredictor(method) && opts.checkpointSettings?.predictor === undefined) {
-    own.predictor = opts.predictor ? "yes" : "none";
-  }
-  return { ...opts.checkpointSettings, ...rest, ...own };
-}
-
-/** The method of a configuration, checked; a `RangeError` of one line otherwise. */
-function methodOf(config: PretrainConfig, predictor?: tf.LayersModel): SslMethod {
-  const method = parseSslMethod(config.method ?? "simclr", "pretrainContrastive: method");
-  if (predictor && !usesPredictor(method)) {
-    throw new RangeError(
-      `pretrainContrastive: ${method} has no predictor (only byol and simsiam have one)`,
-    );
-  }
-  if (method === "byol") tauAt(0, 1, config.emaTau ?? BYOL_TAU); // checks τ
-  return method;
-}
+export type { PretrainConfig } from "./pretrain_config.ts";
+export type { PretrainEpoch, PretrainOptions, PretrainResult } from "./pretrain_options.ts";
 
 /** Runs contrastive pre-training; see the module doc. */
 export async function pretrainContrastive(opts: PretrainOptions): Promise<PretrainResult> {

@@ -16,6 +16,12 @@
  * validation loss) is restored, or the final model is kept when there is no
  * validation split.
  *
+ * The parts, one concept a module: `supervised_config.ts` (the settings,
+ * {@linkcode SupervisedConfig}, and their budget in steps, {@linkcode supervisedSteps}),
+ * `supervised_options.ts` (what {@linkcode trainSupervised} takes and returns) and
+ * `supervised_evaluation.ts` (the validation score, {@linkcode evaluateLoss}); their names
+ * import from here too.
+ *
  * @example
  * ```ts
  * import { articleBackbone } from "../models/article_cnn.ts";
@@ -44,144 +50,22 @@ import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../rng.ts";
 import { cloneModel } from "../models/model_transfer.ts";
 import { batchesOf, gatherImages, gatherLabels } from "./batches.ts";
-import { decayTo, type StepBudget, stepsFor } from "./schedule.ts";
+import { decayTo } from "./schedule.ts";
 import {
   learningRateAt,
   makeOptimizer,
-  type OptimizerSettings,
   optimizerStep,
   type ScheduleSettings,
 } from "./optimizer.ts";
-import {
-  type BatchAugment,
-  type DistillTargets,
-  gatherRows,
-  type SelfTraining,
-  unlabelledSampler,
-} from "./unlabelled.ts";
+import { gatherRows, unlabelledSampler } from "./unlabelled.ts";
+import { supervisedSteps } from "./supervised_config.ts";
+import type { SupervisedEpoch, SupervisedOptions, SupervisedResult } from "./supervised_options.ts";
+import { evaluateLoss } from "./supervised_evaluation.ts";
 
 export type { DistillTargets, SelfTraining } from "./unlabelled.ts";
-
-/** Settings of supervised training (plain JSON). */
-export interface SupervisedConfig extends OptimizerSettings, ScheduleSettings {
-  /** Passes over the labelled images (when `steps` is not set). */
-  epochs?: number;
-  /**
-   * A budget of optimiser steps instead of epochs: a number, or steps per
-   * labelled image (clamped), so that 80 labels train as long as 800 do
-   * per image and a tiny label budget is not two steps an epoch for a few epochs.
-   */
-  steps?: number | StepBudget;
-  /** Decay the learning rate to this fraction of its start over the run (per epoch). */
-  finalLrFraction?: number;
-  batchSize: number;
-  /** Learning rate multiplier for the backbone when it is trained (e.g. 0.1 to fine-tune gently). */
-  backboneLrScale?: number;
-  /** Label smoothing of the cross-entropy on the labels (e.g. 0.1; default 0). */
-  labelSmoothing?: number;
-  /** Steps between two records (validation and callbacks); default one epoch. */
-  evalEvery?: number;
-}
-
-/** One record (an epoch, or `evalEvery` steps), as reported to callbacks and kept in the history. */
-export interface SupervisedEpoch {
-  epoch: number;
-  /** Optimiser steps done when the record was taken. */
-  step: number;
-  loss: number;
-  trainAccuracy: number;
-  /** Learning rate of the record's last step. */
-  learningRate: number;
-  validationLoss?: number;
-  validationAccuracy?: number;
-  /** Self-training: share of the unlabelled images whose pseudo-label was confident enough. */
-  maskRate?: number;
-  seconds: number;
-}
-
-/** Everything `trainSupervised` needs. */
-export interface SupervisedOptions {
-  backbone: tf.LayersModel;
-  head: tf.LayersModel;
-  images: Float32Array;
-  shape: [number, number, number];
-  labels: Int32Array;
-  numClasses?: number;
-  /** Indices of the training images. */
-  train: Int32Array;
-  /** Indices of the validation images (may be empty: then the final model is kept). */
-  validation?: Int32Array;
-  /**
-   * "validation" (default): keep the record best on the validation images; "final": keep the
-   * final model (the validation images are still scored in every record).
-   */
-  select?: "validation" | "final";
-  /** Augments a batch of `count` images (one view); none when omitted. */
-  augment?: BatchAugment;
-  rng: Rng;
-  config: SupervisedConfig;
-  onEpoch?: (e: SupervisedEpoch) => void | Promise<void>;
-  /** Also learn a teacher's soft labels of unlabelled images (distillation). */
-  distill?: DistillTargets;
-  /** Also learn the model's own confident pseudo-labels of unlabelled images. */
-  selfTrain?: SelfTraining;
-}
-
-/** What `trainSupervised` returns. */
-export interface SupervisedResult {
-  history: SupervisedEpoch[];
-  /** The record (index into `history`) whose weights the models hold now. */
-  selectedEpoch: number;
-  selectedBy: "validation" | "final";
-}
-
-/**
- * Mean cross-entropy and accuracy of backbone + head (inference mode) on the images `idx`,
- * in chunks; every read is awaited, so it runs on webgpu too.
- */
-export async function evaluateLoss(
-  backbone: tf.LayersModel,
-  head: tf.LayersModel,
-  images: Float32Array,
-  shape: [number, number, number],
-  labels: Int32Array,
-  idx: Int32Array,
-  numClasses: number,
-  chunk = 500,
-): Promise<{ loss: number; accuracy: number }> {
-  const size = shape[0] * shape[1] * shape[2];
-  let loss = 0;
-  let correct = 0;
-  for (let i = 0; i < idx.length; i += chunk) {
-    const part = idx.subarray(i, Math.min(i + chunk, idx.length));
-    const [l, c] = tf.tidy(() => {
-      const x = tf.tensor4d(gatherImages(images, size, part), [part.length, ...shape]);
-      const y = tf.tensor1d(gatherLabels(labels, part), "int32");
-      const logits = head.apply(backbone.apply(x)) as tf.Tensor2D;
-      const onehot = tf.oneHot(y, numClasses);
-      const sum = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM);
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"));
-      return [sum, hits];
-    });
-    const [lv, cv] = await Promise.all([l.data(), c.data()]);
-    tf.dispose([l, c]);
-    loss += lv[0];
-    correct += cv[0];
-  }
-  return { loss: loss / idx.length, accuracy: correct / idx.length };
-}
-
-/** The optimiser steps of a run: `config.steps`, or `epochs` passes over `count` images. */
-export function supervisedSteps(config: SupervisedConfig, count: number): number {
-  const perEpoch = Math.ceil(count / config.batchSize);
-  if (config.steps !== undefined) return stepsFor(config.steps, count);
-  if (config.epochs === undefined || !Number.isInteger(config.epochs) || config.epochs < 0) {
-    throw new RangeError(
-      `supervised training needs a budget: steps, or a whole number of epochs (got ${config.epochs})`,
-    );
-  }
-  return config.epochs * perEpoch; // 0 epochs: the models as they are
-}
+export { type SupervisedConfig, supervisedSteps } from "./supervised_config.ts";
+export type { SupervisedEpoch, SupervisedOptions, SupervisedResult } from "./supervised_options.ts";
+export { evaluateLoss } from "./supervised_evaluation.ts";
 
 /** The extra batch of unlabelled images one step learns from, if any. */
 interface UnlabelledBatch {
