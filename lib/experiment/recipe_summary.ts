@@ -53,8 +53,7 @@ export const TRAINING_SPEED: Readonly<Record<string, number>> = Object.freeze({
 
 /**
  * How many times the multiply-adds of the article-width modern CNN a CNN of these widths does per
- * 28x28 image (3x3 convolutions, each block halving the resolution): the speeds above are for
- * the default widths, and a wider CNN is that much slower (cnn-wide: about 9x).
+ * 28x28 image (3x3 convolutions, each block halving the resolution; cnn-wide: about 9x).
  */
 export function cnnCost(channels: readonly number[] | undefined): number {
   const macs = (widths: readonly number[]) =>
@@ -71,6 +70,17 @@ export function cnnCost(channels: readonly number[] | undefined): number {
  * fine-tuning steps: 1,012 views/s on two workers against 525 images/s a core, x1.9 (the colour
  * budget's run above).
  */
+/**
+ * How many times longer a CNN of these widths trains than the article-width one: the square root
+ * of {@linkcode cnnCost}, as measured (wider layers keep the SIMD products busier): cnn-wide's 9.4x
+ * the multiply-adds took 3.0-3.2x the time arm by arm, and 3.0x in pre-training, on the digit
+ * folder (`docs/results.md`, 2026-12-07; the multiply-adds alone announced 72 minutes for a run
+ * of 29.7).
+ */
+export function cnnTimeFactor(channels: readonly number[] | undefined): number {
+  return Math.sqrt(cnnCost(channels));
+}
+
 const WORKER_GAIN: Readonly<Record<string, number>> = Object.freeze({ resnet: 1.9 });
 
 /**
@@ -81,7 +91,7 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
   const pixels = (train.height * train.width) / 784;
   const speed = (backbone: BackboneConfig) =>
     (TRAINING_SPEED[backbone.kind] ?? TRAINING_SPEED.resnet) /
-    (pixels * (backbone.kind === "cnn" ? cnnCost(backbone.channels) : 1));
+    (pixels * (backbone.kind === "cnn" ? cnnTimeFactor(backbone.channels) : 1));
   const labelled = config.labels - config.validation;
   const unlabelled = Math.min(train.count - config.labels, config.maxUnlabelled ?? Infinity);
   const p = config.pretrain;
