@@ -235,7 +235,8 @@ export function defaultLabelBudget(train: ImageDataset): number {
  *   augmentation's big rotations and shears made SSL worse on clothes;
  * - `folder:<path>` (pass its training set as `train`): the backbone and
  *   augmentations of {@linkcode folderChoices} (grey images up to 32 pixels:
- *   the modern CNN and "crop"; colour: the small ResNet with batch
+ *   the modern CNN at 32/64/128 channels, quick at the article's widths, and
+ *   "crop"; colour: the small ResNet with batch
  *   normalisation and SimCLR's "colour"), sized to the folder: the label
  *   budget is {@linkcode defaultLabelBudget} (a quarter of the labelled
  *   images, between 2 per class and 200), 20% of it for validation; the
@@ -256,7 +257,7 @@ export function recipeFor(dataset: string, quick: boolean, train?: ImageDataset)
   }
   if (!dataset.startsWith("folder:")) return base;
   if (!train) return { ...base, ...folderChoices(undefined) };
-  const config: ExperimentConfig = { ...base, ...folderChoices(train) };
+  const config: ExperimentConfig = { ...base, ...folderChoices(train, quick) };
   const k = train.classNames.length;
   config.labels = defaultLabelBudget(train);
   config.validation = Math.round(config.labels * 0.2);

@@ -29,7 +29,7 @@ import { ARMS } from "./arm_table.ts";
 import { armRecipe, isFineTunedArm } from "./arms.ts";
 import { baselinesFor } from "./baselines.ts";
 import { chooseBackbone } from "./folder_recipe.ts";
-import { COLOUR_FOLDER_BUDGET, type ExperimentConfig } from "./recipe.ts";
+import { COLOUR_FOLDER_BUDGET, type ExperimentConfig, fullRecipe } from "./recipe.ts";
 
 /**
  * Images per second one core trains (forward + backward + optimiser) at 28x28, by backbone
@@ -121,7 +121,14 @@ export function estimateSeconds(config: ExperimentConfig, train: ImageDataset): 
 
 /** What the recipe chose for `train` and why, and about how long one seed takes. */
 export function describeRecipe(config: ExperimentConfig, train: ImageDataset): string[] {
-  const { backbone, why } = chooseBackbone(train);
+  // MNIST and Fashion-MNIST keep the article's widths in every run (the article's experiment).
+  const { backbone, why } = config.dataset.startsWith("folder:")
+    ? chooseBackbone(train, config.quick)
+    : {
+      backbone: fullRecipe(config.dataset).backbone,
+      why: `${config.dataset}: the modern CNN at the article's widths (7k parameters), as in ` +
+        `the article's experiment`,
+    };
   const mine = backboneSettingText(config.backbone);
   const auto = backboneSettingText(backbone);
   const chosen = mine === auto

@@ -58,7 +58,11 @@ Deno.test("recipeFor: colour folders get the resnet and SimCLR's augmentation, g
   assert(colour.pretrain.epochs >= 3 && colour.pretrain.epochs <= 30);
   assertEquals(colour.knnK, 8);
   const grey = recipeFor("folder:/x", false, fakeDataset([600, 600], 0, 1));
-  assertEquals(grey.backbone, { kind: "cnn" });
+  // Grey images: the modern CNN at 32/64/128 channels; a quick run at the article's widths.
+  assertEquals(grey.backbone, { kind: "cnn", channels: [32, 64, 128] });
+  assertEquals(recipeFor("folder:/x", true, fakeDataset([600, 600], 0, 1)).backbone, {
+    kind: "cnn",
+  });
   // Grey content: crops, no mirror images for pre-training, the mild affine for fine-tuning.
   assertEquals(grey.pretrainAugment, { preset: "crop", strength: 1 });
   assertEquals(grey.finetuneAugment, { preset: "affine", strength: 1 });
@@ -138,12 +142,23 @@ Deno.test("describeRecipe: a backbone set by hand is named as such, beside the d
   const { describeRecipe } = await import("../../lib/experiment/recipe_summary.ts");
   const grey = fakeDataset([30, 30], 200, 1);
   const auto = describeRecipe(fullRecipe(), grey)[0];
-  assert(auto.startsWith("backbone cnn: grey images"), auto);
+  assert(auto.startsWith("backbone cnn: mnist: the modern CNN at the article's widths"), auto);
   const wide = describeRecipe(
     { ...fullRecipe(), backbone: { kind: "cnn", channels: [32, 64, 128] } },
     grey,
   )[0];
   assert(/^backbone cnn-wide \(set by hand; the data would choose cnn: /.test(wide), wide);
+  // A grey folder: the wide CNN, said with its measured reason; by hand the small one.
+  const folder = recipeFor("folder:/x", false, grey);
+  const own = describeRecipe(folder, grey)[0];
+  assert(
+    own.startsWith("backbone cnn-wide: grey images of 8x8: the modern CNN at 32/64/128"),
+    own,
+  );
+  const small = describeRecipe({ ...folder, backbone: { kind: "cnn" } }, grey)[0];
+  assert(small.startsWith("backbone cnn (set by hand; the data would choose cnn-wide: "), small);
+  const quick = describeRecipe(recipeFor("folder:/x", true, grey), grey)[0];
+  assert(quick.startsWith("backbone cnn: grey images of 8x8, a quick run"), quick);
 });
 
 Deno.test("estimateSeconds: a wider CNN takes the square root of its multiply-adds longer (measured)", async () => {
