@@ -31,6 +31,7 @@ import {
 import { planeBytes } from "./winograd_products_wasm.ts";
 import {
   add,
+  blockRowsLoop,
   get,
   lastBlockSize,
   mul,
@@ -144,7 +145,6 @@ export function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
     );
     return code;
   };
-  const full = size.cols === 4 ? blocksW : blocksW - 1; // blocks of 4 columns
   const code: number[] = [
     ...op.f32Const(4),
     ...op.f32x4Splat,
@@ -152,32 +152,12 @@ export function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
     ...op.f32Const(0),
     ...op.f32x4Splat,
     ...op.localSet(zero),
-    ...get(0),
-    ...op.localSet(dRow),
-    ...get(1),
-    ...op.localSet(yRow),
-    ...get(2),
-    ...op.localSet(rowsLeft),
-    ...op.loop,
-    ...get(dRow),
-    ...op.localSet(db),
-    ...get(yRow),
-    ...op.localSet(yb),
-    ...(full > 0
-      ? [
-        ...op.i32Const(full),
-        ...op.localSet(bLeft),
-        ...op.loop,
-        ...block(4),
-        ...loopWhileCountingDown(bLeft),
-        ...op.end,
-      ]
-      : []),
-    ...(full < blocksW ? block(size.cols) : []),
-    ...advanceBy(dRow, 4 * 4 * outW * co),
-    ...advanceBy(yRow, 4 * blocksW * co),
-    ...loopWhileCountingDown(rowsLeft),
-    ...op.end,
+    ...blockRowsLoop(
+      s,
+      { rowsLeft, fromRow: dRow, toRow: yRow, from: db, to: yb, blocksLeft: bLeft },
+      [4 * 4 * outW * co, 4 * blocksW * co],
+      block,
+    ),
   ];
   return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
 }

@@ -326,36 +326,70 @@ export function outputTransform4Body(s: Winograd4Shape, last: boolean): number[]
     );
     return code;
   };
-  const full = size.cols === 4 ? blocksW : blocksW - 1; // blocks of 4 columns
   const code: number[] = [
     ...splatConst(four, 4),
     ...splatConst(eight, 8),
+    ...blockRowsLoop(
+      s,
+      { rowsLeft, fromRow: mRow, toRow: oRow, from: mb, to: ob, blocksLeft: bLeft },
+      [4 * blocksW * co, 4 * 4 * outW * co],
+      block,
+    ),
+  ];
+  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+}
+
+/** The locals of {@linkcode blockRowsLoop}: its counters and its two pointers, per row and block. */
+export interface BlockRowsLocals {
+  rowsLeft: number;
+  fromRow: number;
+  toRow: number;
+  from: number;
+  to: number;
+  blocksLeft: number;
+}
+
+/**
+ * The loop of a transform over rows of 4x4 blocks, the function's parameters being `from`, `to`
+ * and the number of rows: each row starts the two pointers `from` and `to` where the row's
+ * pointers are, runs `block(4)` for each block of 4 output columns and `block(cols)` for a last
+ * narrower one (`block` advances the two pointers itself), then moves the row's pointers on by
+ * `rowSteps` bytes.
+ */
+export function blockRowsLoop(
+  s: Winograd4Shape,
+  at: BlockRowsLocals,
+  rowSteps: [number, number],
+  block: (cols: number) => number[],
+): number[] {
+  const size = lastBlockSize(s);
+  const full = size.cols === 4 ? s.blocksW : s.blocksW - 1; // blocks of 4 columns
+  return [
     ...get(0),
-    ...op.localSet(mRow),
+    ...op.localSet(at.fromRow),
     ...get(1),
-    ...op.localSet(oRow),
+    ...op.localSet(at.toRow),
     ...get(2),
-    ...op.localSet(rowsLeft),
+    ...op.localSet(at.rowsLeft),
     ...op.loop,
-    ...get(mRow),
-    ...op.localSet(mb),
-    ...get(oRow),
-    ...op.localSet(ob),
+    ...get(at.fromRow),
+    ...op.localSet(at.from),
+    ...get(at.toRow),
+    ...op.localSet(at.to),
     ...(full > 0
       ? [
         ...op.i32Const(full),
-        ...op.localSet(bLeft),
+        ...op.localSet(at.blocksLeft),
         ...op.loop,
         ...block(4),
-        ...loopWhileCountingDown(bLeft),
+        ...loopWhileCountingDown(at.blocksLeft),
         ...op.end,
       ]
       : []),
-    ...(full < blocksW ? block(size.cols) : []),
-    ...advanceBy(mRow, 4 * blocksW * co),
-    ...advanceBy(oRow, 4 * 4 * outW * co),
-    ...loopWhileCountingDown(rowsLeft),
+    ...(full < s.blocksW ? block(size.cols) : []),
+    ...advanceBy(at.fromRow, rowSteps[0]),
+    ...advanceBy(at.toRow, rowSteps[1]),
+    ...loopWhileCountingDown(at.rowsLeft),
     ...op.end,
   ];
-  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
 }
