@@ -65,12 +65,6 @@ export function cnnCost(channels: readonly number[] | undefined): number {
 }
 
 /**
- * How much faster pre-training runs on two workers than one core fine-tunes, by backbone kind:
- * the CNNs x1.2-1.6 (1.4); the ResNet's 256-pair steps keep both cores busy and gain on its 64-image
- * fine-tuning steps: 1,012 views/s on two workers against 525 images/s a core, x1.9 (the colour
- * budget's run above).
- */
-/**
  * How many times longer a CNN of these widths trains than the article-width one: the square root
  * of {@linkcode cnnCost}, as measured (wider layers keep the SIMD products busier): cnn-wide's 9.4x
  * the multiply-adds took 3.0-3.2x the time arm by arm, and 3.0x in pre-training, on the digit
@@ -81,6 +75,12 @@ export function cnnTimeFactor(channels: readonly number[] | undefined): number {
   return Math.sqrt(cnnCost(channels));
 }
 
+/**
+ * How much faster pre-training runs on two workers than one core fine-tunes, by backbone kind:
+ * the CNNs x1.2-1.6 (1.4); the ResNet's 256-pair steps keep both cores busy and gain on its 64-image
+ * fine-tuning steps: 1,012 views/s on two workers against 525 images/s a core, x1.9 (the colour
+ * budget's run above).
+ */
 const WORKER_GAIN: Readonly<Record<string, number>> = Object.freeze({ resnet: 1.9 });
 
 /**
