@@ -20,17 +20,12 @@
  *
  * @module
  */
-import {
-  advanceBy,
-  functionBody,
-  I32,
-  loopWhileCountingDown,
-  op,
-  V128,
-} from "./wasm_simd_builder.ts";
+import { functionBody, I32, op, V128 } from "./wasm_simd_builder.ts";
 import { planeBytes } from "./winograd_products_wasm.ts";
 import {
   add,
+  BLOCK_ROWS_LOCALS,
+  blockRowsLocals,
   blockRowsLoop,
   get,
   lastBlockSize,
@@ -88,28 +83,13 @@ export function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
   const four = P + 32;
   const zero = P + 33;
   const V128S = 34;
-  let next = P + V128S;
-  const rowsLeft = next++;
-  const dRow = next++;
-  const yRow = next++;
-  const db = next++;
-  const yb = next++;
-  const bLeft = next++;
-  const dc = next++;
-  const yc = next++;
-  const cLeft = next++;
+  const at = blockRowsLocals(P + V128S);
+  const dc = at.fromC;
+  const yc = at.toC;
   const plane = planeBytes(s, co);
-  /** One block of `cols` columns of dy (the rest of the 4x4 block are zeros). */
+  /** Four channels of one block of `cols` columns of dy (the rest of the 4x4 block are zeros). */
   const block = (cols: number): number[] => {
-    const code: number[] = [
-      ...get(db),
-      ...op.localSet(dc),
-      ...get(yb),
-      ...op.localSet(yc),
-      ...op.i32Const(co / 4),
-      ...op.localSet(cLeft),
-      ...op.loop,
-    ];
+    const code: number[] = [];
     for (let p = 0; p < 4; p++) {
       for (let q = 0; q < 4; q++) {
         code.push(
@@ -135,14 +115,6 @@ export function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
         ]),
       );
     }
-    code.push(
-      ...advanceBy(dc, 16),
-      ...advanceBy(yc, 16),
-      ...loopWhileCountingDown(cLeft),
-      ...op.end,
-      ...advanceBy(db, 4 * 4 * co),
-      ...advanceBy(yb, 4 * co),
-    );
     return code;
   };
   const code: number[] = [
@@ -152,12 +124,7 @@ export function gradTransform4Body(s: Winograd4Shape, last: boolean): number[] {
     ...op.f32Const(0),
     ...op.f32x4Splat,
     ...op.localSet(zero),
-    ...blockRowsLoop(
-      s,
-      { rowsLeft, fromRow: dRow, toRow: yRow, from: db, to: yb, blocksLeft: bLeft },
-      [4 * 4 * outW * co, 4 * blocksW * co],
-      block,
-    ),
+    ...blockRowsLoop(s, at, [4 * 4 * outW * co, 4 * blocksW * co], [4 * 4 * co, 4 * co], block),
   ];
-  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+  return functionBody([[V128S, V128], [BLOCK_ROWS_LOCALS, I32]], code);
 }

@@ -268,28 +268,13 @@ export function outputTransform4Body(s: Winograd4Shape, last: boolean): number[]
   const four = P + 34;
   const eight = P + 35;
   const V128S = 36;
-  let next = P + V128S;
-  const rowsLeft = next++;
-  const mRow = next++;
-  const oRow = next++;
-  const mb = next++;
-  const ob = next++;
-  const bLeft = next++;
-  const mc = next++;
-  const oc = next++;
-  const cLeft = next++;
+  const at = blockRowsLocals(P + V128S);
+  const mc = at.fromC;
+  const oc = at.toC;
   const plane = planeBytes(s, co);
-  /** One block of `cols` columns (the last of a row may have fewer than 4). */
+  /** Four channels of one block of `cols` columns (the last of a row may have fewer than 4). */
   const block = (cols: number): number[] => {
-    const code: number[] = [
-      ...get(mb),
-      ...op.localSet(mc),
-      ...get(ob),
-      ...op.localSet(oc),
-      ...op.i32Const(co / 4),
-      ...op.localSet(cLeft),
-      ...op.loop,
-    ];
+    const code: number[] = [];
     for (let i = 0; i < 6; i++) {
       for (let j = 0; j < 6; j++) {
         code.push(...get(mc), ...op.v128Load((i * 6 + j) * plane), ...op.localSet(m(j)));
@@ -316,52 +301,70 @@ export function outputTransform4Body(s: Winograd4Shape, last: boolean): number[]
         ),
       );
     }
-    code.push(
-      ...advanceBy(mc, 16),
-      ...advanceBy(oc, 16),
-      ...loopWhileCountingDown(cLeft),
-      ...op.end,
-      ...advanceBy(mb, 4 * co),
-      ...advanceBy(ob, 4 * 4 * co),
-    );
     return code;
   };
   const code: number[] = [
     ...splatConst(four, 4),
     ...splatConst(eight, 8),
-    ...blockRowsLoop(
-      s,
-      { rowsLeft, fromRow: mRow, toRow: oRow, from: mb, to: ob, blocksLeft: bLeft },
-      [4 * blocksW * co, 4 * 4 * outW * co],
-      block,
-    ),
+    ...blockRowsLoop(s, at, [4 * blocksW * co, 4 * 4 * outW * co], [4 * co, 4 * 4 * co], block),
   ];
-  return functionBody([[V128S, V128], [next - P - V128S, I32]], code);
+  return functionBody([[V128S, V128], [BLOCK_ROWS_LOCALS, I32]], code);
 }
 
-/** The locals of {@linkcode blockRowsLoop}: its counters and its two pointers, per row and block. */
-export interface BlockRowsLocals {
-  rowsLeft: number;
-  fromRow: number;
-  toRow: number;
-  from: number;
-  to: number;
-  blocksLeft: number;
+/** The i32 locals of {@linkcode blockRowsLoop}: counters and the two pointers of each level. */
+const BLOCK_ROWS_NAMES = [
+  "rowsLeft",
+  "fromRow",
+  "toRow",
+  "from",
+  "to",
+  "blocksLeft",
+  "fromC",
+  "toC",
+  "channelsLeft",
+] as const;
+/** The locals by name (`fromC`, `toC`: what a block's code reads and writes). */
+export type BlockRowsLocals = Record<(typeof BLOCK_ROWS_NAMES)[number], number>;
+/** How many i32 locals {@linkcode blockRowsLocals} takes. */
+export const BLOCK_ROWS_LOCALS = BLOCK_ROWS_NAMES.length;
+
+/** The locals of {@linkcode blockRowsLoop}, numbered from `first` on. */
+export function blockRowsLocals(first: number): BlockRowsLocals {
+  return Object.fromEntries(
+    BLOCK_ROWS_NAMES.map((name, i) => [name, first + i]),
+  ) as BlockRowsLocals;
 }
 
 /**
  * The loop of a transform over rows of 4x4 blocks, the function's parameters being `from`, `to`
  * and the number of rows: each row starts the two pointers `from` and `to` where the row's
- * pointers are, runs `block(4)` for each block of 4 output columns and `block(cols)` for a last
- * narrower one (`block` advances the two pointers itself), then moves the row's pointers on by
- * `rowSteps` bytes.
+ * pointers are; each block of 4 output columns (and a last narrower one, `cols` < 4) runs
+ * `block(cols)` on every four channels, its pointers `fromC` and `toC` moving 16 bytes a time,
+ * then moves on by `blockSteps` bytes; each row ends moving the row's pointers by `rowSteps`.
  */
 export function blockRowsLoop(
   s: Winograd4Shape,
   at: BlockRowsLocals,
   rowSteps: [number, number],
+  blockSteps: [number, number],
   block: (cols: number) => number[],
 ): number[] {
+  const channels = (cols: number) => [
+    ...get(at.from),
+    ...op.localSet(at.fromC),
+    ...get(at.to),
+    ...op.localSet(at.toC),
+    ...op.i32Const(s.co / 4),
+    ...op.localSet(at.channelsLeft),
+    ...op.loop,
+    ...block(cols),
+    ...advanceBy(at.fromC, 16),
+    ...advanceBy(at.toC, 16),
+    ...loopWhileCountingDown(at.channelsLeft),
+    ...op.end,
+    ...advanceBy(at.from, blockSteps[0]),
+    ...advanceBy(at.to, blockSteps[1]),
+  ];
   const size = lastBlockSize(s);
   const full = size.cols === 4 ? s.blocksW : s.blocksW - 1; // blocks of 4 columns
   return [
@@ -381,12 +384,12 @@ export function blockRowsLoop(
         ...op.i32Const(full),
         ...op.localSet(at.blocksLeft),
         ...op.loop,
-        ...block(4),
+        ...channels(4),
         ...loopWhileCountingDown(at.blocksLeft),
         ...op.end,
       ]
       : []),
-    ...(full < s.blocksW ? block(size.cols) : []),
+    ...(full < s.blocksW ? channels(size.cols) : []),
     ...advanceBy(at.fromRow, rowSteps[0]),
     ...advanceBy(at.toRow, rowSteps[1]),
     ...loopWhileCountingDown(at.rowsLeft),
