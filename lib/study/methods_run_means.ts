@@ -22,31 +22,35 @@
  * @module
  */
 import { meanAndSpread } from "../eval/metrics.ts";
-import type { SslMethod } from "../train/ssl_method.ts";
-import { FINE_TUNE_MODES, type FineTuneMode, type MethodHeadKind } from "./methods_recipe.ts";
-import type { MethodLayerRow, MethodRunResult, ValTest } from "./methods_results.ts";
+import { FINE_TUNE_MODES, type FineTuneMode } from "./methods_recipe.ts";
+import type { MethodRunResult, ValTest } from "./methods_results.ts";
 
-/** A run averaged over its seeds (same name). */
-export interface RunMean {
-  name: string;
-  key: string;
-  method: SslMethod;
-  head: MethodHeadKind;
-  head_setting: string;
-  predictor: boolean | null;
+/**
+ * A run averaged over its seeds (same name): the run's own fields, its measures as means over the
+ * seeds (the linear evaluation when every seed has it), and the first seed's layers and
+ * transformation probes (the charts').
+ */
+export interface RunMean extends
+  Pick<
+    MethodRunResult,
+    | "name"
+    | "key"
+    | "method"
+    | "head"
+    | "head_setting"
+    | "predictor"
+    | "probe"
+    | "linear_eval"
+    | "rank_me"
+    | "rank_me_uncentred"
+    | "spread"
+    | "collapsed"
+    | "layers"
+    | "transforms"
+  > {
   seeds: number;
-  probe: { h: ValTest; z: ValTest };
-  /** The linear evaluation (see {@linkcode MethodRunResult}), when every seed has it. */
-  linear_eval?: { images: number; h: ValTest; z: ValTest };
-  rank_me: { h: number; z: number };
-  rank_me_uncentred: { h: number; z: number };
-  spread: { h: number; z: number };
-  collapsed: boolean;
   /** Mean accuracies per mode; `skipped` when the mode does not apply. */
   fine_tune: Record<FineTuneMode, { validation: number; test: number } | { skipped: string }>;
-  /** The first seed's layers and transformation probes (the charts'). */
-  layers: MethodLayerRow[];
-  transforms: MethodRunResult["transforms"];
 }
 
 /** The mean of `v`; `NaN` when it is empty. */
