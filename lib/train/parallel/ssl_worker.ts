@@ -58,6 +58,7 @@ import {
   type WorkerReply,
 } from "./protocol.ts";
 import { readInto, TENSOR_IO, tensorOf } from "./tensor_io.ts";
+import { clock } from "./step_trace.ts";
 
 /** The bits of the worker global scope used here (the file is type-checked with the window lib). */
 interface WorkerScope {
@@ -169,9 +170,6 @@ function waitRelease(ctrl: Int32Array, target: number): void {
     Atomics.wait(ctrl, CTRL_RELEASE, now, 250); // the timeout only bounds a missed wake-up
   }
 }
-
-/** This worker's clock on the same scale as the main thread's (ms since the epoch). */
-const clock = () => performance.timeOrigin + performance.now();
 
 /** Spins of `waitRelease` before it blocks (a few tens of microseconds). */
 const SPIN = 20_000;
