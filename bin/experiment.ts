@@ -25,7 +25,12 @@ import { type BackendName, initBackend, trainingWorkers } from "../lib/backend.t
 import { ArmPool } from "../lib/experiment/arm_pool.ts";
 import { loadDataset, type LoadDatasetOptions } from "../lib/data/load_dataset.ts";
 import { formatReport } from "../lib/data/image_folder.ts";
-import { checkLabelBudget, recipeFor, withFineTuneBudget } from "../lib/experiment/recipe.ts";
+import {
+  checkLabelBudget,
+  recipeFor,
+  withFineTuneBudget,
+  withPretrainAugment,
+} from "../lib/experiment/recipe.ts";
 import { describeRecipe } from "../lib/experiment/recipe_summary.ts";
 import {
   BACKBONE_SETTING_FORMS,
@@ -117,7 +122,8 @@ export const EXPERIMENT_COMMAND = {
       value: "PRESET",
       description: `pre-training's views: ${PRETRAIN_PRESETS.join(", ")} (default the ` +
         "data's: stroke for MNIST, crop-flip for Fashion-MNIST, crop for grey folders, colour " +
-        "for colour ones; docs/your-images.md)",
+        "for colour ones; views that mirror, crop-flip and colour, make fine-tuning mirror the " +
+        "labelled images too; docs/your-images.md)",
     },
     method: METHOD_FLAG,
     "pretrain-lr": {
@@ -317,7 +323,7 @@ async function main(argv: readonly string[]): Promise<void> {
           `channel(s): use stroke, crop or crop-flip, or --channels 3 for a folder`,
       );
     }
-    config.pretrainAugment = { preset: args.pretrainAugment, strength: 1 };
+    withPretrainAugment(config, args.pretrainAugment);
   }
   if (args.method !== "simclr") {
     // SimCLR's recipe stays as it was (its caches and checkpoints keep their fingerprints).

@@ -3,7 +3,8 @@
  * candidate of `STRONG_CANDIDATES` (lib/experiment/baselines.ts) as the
  * experiment's `supervised_strong` arm (its backbone, its split) on the
  * labelled training images of each seed and prints its final validation
- * accuracy (what chooses) and its best. The test set is never loaded into a
+ * accuracy (what chooses; ties go to the lower final validation loss, the rule
+ * that selects records in training) and its best. The test set is never loaded into a
  * decision: the script does not evaluate it at all.
  *
  * `deno run -A bin/tune_supervised.ts [--dataset mnist] [--labels 200] [--seeds 0,1,2]
@@ -70,11 +71,12 @@ async function main(argv: readonly string[]): Promise<void> {
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));
   const rows = [
-    "| candidate | final validation | best validation (not used) | seconds |",
-    "| --- | --- | --- | --- |",
+    "| candidate | final validation | final validation loss | best validation (not used) | seconds |",
+    "| --- | --- | --- | --- | --- |",
   ];
   for (const name of names) {
     const finals: number[] = [];
+    const losses: number[] = [];
     const bests: number[] = [];
     const t0 = performance.now();
     for (const seed of seeds) {
@@ -87,14 +89,16 @@ async function main(argv: readonly string[]): Promise<void> {
       const model = await trainArm(ctx, "supervised_strong") as FineTuned;
       const history = model.result.history;
       finals.push(history.at(-1)!.validationAccuracy!);
+      losses.push(history.at(-1)!.validationLoss!);
       bests.push(Math.max(...history.map((e) => e.validationAccuracy!)));
       model.dispose();
     }
     const f = meanAndSpread(finals);
     const b = meanAndSpread(bests);
+    const loss = meanAndSpread(losses).mean;
     const line = `| ${name} | ${(f.mean * 100).toFixed(1)}% ± ${(f.std * 100).toFixed(1)} | ${
-      (b.mean * 100).toFixed(1)
-    }% | ${((performance.now() - t0) / 1000).toFixed(0)} |`;
+      loss.toFixed(3)
+    } | ${(b.mean * 100).toFixed(1)}% | ${((performance.now() - t0) / 1000).toFixed(0)} |`;
     console.log(line);
     rows.push(line);
   }

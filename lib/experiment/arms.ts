@@ -231,6 +231,7 @@ export function studentOptions(ctx: ArmContext, arm: FineTunedArm): DistillOptio
     temperature: d.temperature,
     labelWeight: d.labelWeight,
     threshold: d.threshold,
+    ...(d.emaMomentum ? { emaMomentum: d.emaMomentum } : {}),
     unlabelledBatch: d.unlabelledBatch,
     strongAugment: ctx.config.pretrainAugment,
     unlabelled: ctx.split.unlabelled,

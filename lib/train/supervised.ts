@@ -8,8 +8,9 @@
  * article's epochs) with a constant, cosine or per-epoch exponential rate;
  * optional augmentation of the labelled images; optionally, a teacher's soft
  * labels or the model's own pseudo-labels on unlabelled images
- * (`unlabelled.ts`). The models are called in training mode (batch
- * statistics, dropout) while they learn and in inference mode otherwise.
+ * (`unlabelled.ts`); optionally, an exponential moving average of the weights
+ * kept as the model (`averageWeights`). The models are called in training mode
+ * (batch statistics, dropout) while they learn and in inference mode otherwise.
  * Model selection never looks at the test set: the record (every
  * `evalEvery` steps, one epoch by default) with the best validation accuracy
  * (validation carved out of the labelled budget; ties go to the lower
@@ -134,11 +135,22 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     };
   };
 
-  // The mean teacher of self-training: copies of the models whose weights trail the student's.
-  const momentum = selfTrain?.emaMomentum ?? 0;
-  if (!(momentum >= 0 && momentum < 1)) {
-    throw new RangeError(`trainSupervised: emaMomentum must be in [0, 1), got ${momentum}`);
+  // Copies of the models whose weights trail the student's: self-training's mean teacher
+  // (pseudo-labels) and the averaged weights kept as the model (`averageWeights`).
+  const teacherMomentum = selfTrain?.emaMomentum ?? 0;
+  const averaged = config.averageWeights ?? 0;
+  for (const [name, m] of [["emaMomentum", teacherMomentum], ["averageWeights", averaged]]) {
+    if (!((m as number) >= 0 && (m as number) < 1)) {
+      throw new RangeError(`trainSupervised: ${name} must be in [0, 1), got ${m}`);
+    }
   }
+  if (teacherMomentum > 0 && averaged > 0 && teacherMomentum !== averaged) {
+    throw new RangeError(
+      `trainSupervised: the mean teacher is the averaged model: emaMomentum ${teacherMomentum} ` +
+        `and averageWeights ${averaged} must be the same`,
+    );
+  }
+  const momentum = Math.max(teacherMomentum, averaged);
   const ema = momentum > 0
     ? { backbone: await cloneModel(backbone), head: await cloneModel(head) }
     : undefined;
@@ -150,7 +162,10 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
     : [];
   const history: SupervisedEpoch[] = [];
   let best: { acc: number; loss: number; record: number; weights: tf.Tensor[] } | undefined;
-  const snapshot = () => [...backbone.getWeights(), ...head.getWeights()].map((w) => w.clone());
+  // The model validated, selected and returned: the averaged one when weights are averaged.
+  const kept = averaged > 0 ? ema! : { backbone, head };
+  const snapshot = () =>
+    [...kept.backbone.getWeights(), ...kept.head.getWeights()].map((w) => w.clone());
   const fail = (why: string): never => {
     ema?.backbone.dispose();
     ema?.head.dispose();
@@ -181,7 +196,7 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
         // Self-training: the pseudo-labels of the weak views, in inference mode, no gradient.
         let pseudo: { target: tf.Tensor2D; mask: tf.Tensor1D } | undefined;
         if (u?.weak) {
-          const teacher = ema ?? { backbone, head };
+          const teacher = teacherMomentum > 0 ? ema! : { backbone, head };
           const weak = tf.tensor4d(u.weak, [u.count, ...shape]);
           const p = tf.softmax(teacher.head.apply(teacher.backbone.apply(weak)) as tf.Tensor2D);
           pseudo = {
@@ -225,8 +240,12 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
           Object.fromEntries(vs.map((v) => [v.name, grads[v.name]]));
         optimizerStep(headOpt, pick(headVars), headVars, lr, config);
         optimizerStep(backboneOpt, pick(backboneVars), backboneVars, lr * lrScale, config);
+        // The momentum warms up as TensorFlow's moving averages do, (1 + k) / (10 + k) after k
+        // updates, so that the starting weights (random, for a model trained from scratch)
+        // do not linger in the average of a short run.
+        const mk = Math.min(momentum, (2 + step) / (11 + step));
         for (const [avg, w] of emaPairs) {
-          avg.assign(tf.add(tf.mul(avg, momentum), tf.mul(w, 1 - momentum)));
+          avg.assign(tf.add(tf.mul(avg, mk), tf.mul(w, 1 - mk)));
         }
         // Training accuracy of the batch as it was seen (before this update).
         const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(y, 1)), "float32"));
@@ -255,7 +274,15 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
       };
       if (selfTrain) record.maskRate = period.masked / Math.max(1, period.unlabelled);
       if (validation.length > 0) {
-        const v = await evaluateLoss(backbone, head, images, shape, labels, validation, numClasses);
+        const v = await evaluateLoss(
+          kept.backbone,
+          kept.head,
+          images,
+          shape,
+          labels,
+          validation,
+          numClasses,
+        );
         record.validationLoss = v.loss;
         record.validationAccuracy = v.accuracy;
         const better = !best || v.accuracy > best.acc ||
@@ -273,6 +300,10 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   }
   headOpt.dispose();
   backboneOpt.dispose();
+  if (averaged > 0 && !best) {
+    backbone.setWeights(ema!.backbone.getWeights());
+    head.setWeights(ema!.head.getWeights());
+  }
   ema?.backbone.dispose();
   ema?.head.dispose();
   if (best) {

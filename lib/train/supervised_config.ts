@@ -41,6 +41,15 @@ export interface SupervisedConfig extends OptimizerSettings, ScheduleSettings {
   labelSmoothing?: number;
   /** Steps between two records (validation and callbacks); default one epoch. */
   evalEvery?: number;
+  /**
+   * Weight averaging (Polyak; FixMatch's evaluation model): after every step an exponential
+   * moving average with this momentum (e.g. 0.99) follows every weight, batch normalisation's
+   * moving statistics included, and the averaged model is the one validated, selected and
+   * returned. The momentum of the k-th update is at most (1 + k) / (10 + k), as in
+   * TensorFlow's moving averages, so the starting weights fade out of a short run. 0 or absent:
+   * the trained weights themselves.
+   */
+  averageWeights?: number;
 }
 
 /** The optimiser steps of a run: `config.steps`, or `epochs` passes over `count` images. */

@@ -64,6 +64,16 @@ const COMMANDS = [
     name: "methods_lr_sweep",
     flags: ["--dataset", "--methods", "--rates", "--out"],
   },
+  {
+    script: "tools/self_training_sweep.ts",
+    name: "self_training_sweep",
+    flags: ["--dataset", "--seeds", "--only", "--dev", "--out"],
+  },
+  {
+    script: "bin/tune_supervised.ts",
+    name: "tune_supervised",
+    flags: ["--dataset", "--labels", "--seeds", "--only"],
+  },
 ];
 
 Deno.test("every command answers --help and -h with its flags, exit 0", async () => {

@@ -7,6 +7,7 @@ import {
   quickRecipe,
   recipeFor,
   withFineTuneBudget,
+  withPretrainAugment,
 } from "../../lib/experiment/recipe.ts";
 import { baselinesFor } from "../../lib/experiment/baselines.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
@@ -191,4 +192,30 @@ Deno.test("describeRecipe: the colour budget says so and how to train the long r
   assert(!said(describeRecipe(long, train)));
   const grey = fakeDataset([600, 600], 1000, 1);
   assert(!said(describeRecipe(recipeFor("folder:/x", false, grey), grey)));
+});
+
+Deno.test("withPretrainAugment: fine-tuning mirrors the labelled images exactly when pre-training's views do", () => {
+  // A grey folder of clothes: the user says mirrors keep the label by choosing crop-flip.
+  const grey = withPretrainAugment(
+    recipeFor("folder:/x", false, fakeDataset([600, 600], 0, 1)),
+    "crop-flip",
+  );
+  assertEquals(grey.pretrainAugment, { preset: "crop-flip", strength: 1 });
+  assertEquals(grey.finetuneAugment, { preset: "affine-flip", strength: 1 });
+  assertEquals(baselinesFor(grey).strong.augment, { preset: "affine-flip", strength: 1 });
+  // Views that do not mirror take mirroring away from fine-tuning (Fashion-MNIST's is affine-flip).
+  const fashion = withPretrainAugment(recipeFor("fashion-mnist", false), "crop");
+  assertEquals(fashion.finetuneAugment, { preset: "affine", strength: 1 });
+  // Recipes whose baselines are already written down (the colour budget) follow too.
+  const colour = withPretrainAugment(
+    recipeFor("folder:/x", false, fakeDataset([600, 600, 600], 3000)),
+    "crop",
+  );
+  assertEquals(colour.baselines!.strong.augment.preset, "affine");
+  assertEquals(colour.finetuneAugment.preset, "affine");
+  // MNIST's digits keep the mild affine with stroke or digits views.
+  assertEquals(
+    withPretrainAugment(fullRecipe(), "digits").finetuneAugment,
+    fullRecipe().finetuneAugment,
+  );
 });

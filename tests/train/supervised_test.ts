@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend.ts";
 import { articleBackbone } from "../../lib/models/article_cnn.ts";
+import { modernCnn } from "../../lib/models/modern_cnn.ts";
 import { articleHead, classifierHead } from "../../lib/models/heads/projection_heads.ts";
 import { Rng } from "../../lib/rng.ts";
 import { evaluateLoss, trainSupervised } from "../../lib/train/supervised.ts";
@@ -140,4 +141,107 @@ Deno.test("self-training: pseudo-labels count only above the threshold, and they
   );
   const last = (3e-3 * (1 + Math.cos((Math.PI * 11) / 12))) / 2; // step 12 of 12 runs at step index 11
   assertAlmostEquals(plain.r.history.at(-1)!.learningRate, last, 1e-12, "cosine");
+});
+
+Deno.test("averaged weights: the model kept is the moving average of every weight, batch statistics included", async () => {
+  await initBackend();
+  const m = 0.3; // below the warm-up's (1 + k) / (10 + k) from the third update
+  const config = {
+    epochs: 0,
+    steps: 5,
+    evalEvery: 1,
+    batchSize: 8,
+    optimizer: "adamw" as const,
+    weightDecay: 5e-4,
+    learningRate: 1e-2,
+  };
+  const run = async (averageWeights: number | undefined) => {
+    const backbone = modernCnn({ inputShape: [28, 28, 1], channels: [4, 4, 8], seed: 2 });
+    const head = classifierHead(8, 10, 2);
+    const all = () => [...backbone.getWeights(), ...head.getWeights()].map((w) => w.dataSync());
+    const trained = [all().map((w) => Float32Array.from(w))];
+    const before = tf.memory().numTensors;
+    const r = await trainSupervised({
+      backbone,
+      head,
+      images: data.images,
+      shape: [28, 28, 1],
+      labels: data.labels,
+      train: range(0, 32),
+      validation: range(64, 96),
+      select: "final",
+      rng: new Rng(4),
+      config: { ...config, averageWeights },
+      // The student's own weights after every step (the callback sees the models training).
+      onEpoch: () => void trained.push(all().map((w) => Float32Array.from(w))),
+    });
+    assertEquals(tf.memory().numTensors, before, "no tensor leak");
+    const kept = all();
+    const v = await evaluateLoss(
+      backbone,
+      head,
+      data.images,
+      [28, 28, 1],
+      data.labels,
+      range(64, 96),
+      10,
+    );
+    backbone.dispose();
+    head.dispose();
+    return { r, trained, kept, v };
+  };
+  const plain = await run(undefined);
+  const avg = await run(m);
+  assertEquals(avg.trained.length, 6);
+  // Averaging does not change how the student trains.
+  assertEquals(avg.trained.at(-1), plain.trained.at(-1));
+  // The kept model is the EMA of the student's weights, a_k = m_k a_(k-1) + (1 - m_k) w_k,
+  // its momentum warming up as m_k = min(m, (1 + k) / (10 + k)).
+  const expected = avg.trained[0].map((w, i) =>
+    avg.trained.slice(1).reduce((a, step, k) => {
+      const mk = Math.min(m, (2 + k) / (11 + k));
+      return a.map((v, j) => mk * v + (1 - mk) * step[i][j]);
+    }, w)
+  );
+  let movingStats = 0;
+  for (let i = 0; i < expected.length; i++) {
+    for (let j = 0; j < expected[i].length; j++) {
+      assertAlmostEquals(avg.kept[i][j], expected[i][j], 1e-5, `weight ${i}[${j}]`);
+    }
+    // A batch-norm moving statistic moved by training, and is averaged too.
+    if (plain.trained[0][i].some((v, j) => v !== plain.trained[1][i][j])) movingStats++;
+  }
+  assert(movingStats > 0);
+  assert(
+    avg.kept.some((w, i) => w.some((v, j) => v !== plain.kept[i][j])),
+    "the averaged model differs from the final one",
+  );
+  // The records score the averaged model: the last one is what the kept model scores.
+  assertAlmostEquals(avg.r.history.at(-1)!.validationLoss!, avg.v.loss, 1e-5);
+  assertAlmostEquals(plain.r.history.at(-1)!.validationLoss!, plain.v.loss, 1e-5);
+});
+
+Deno.test("averaged weights: a momentum outside [0, 1) or unlike the mean teacher's is refused", async () => {
+  await initBackend();
+  const train = (averageWeights: number, emaMomentum?: number) =>
+    trainSupervised({
+      backbone: articleBackbone([28, 28, 1], [4, 4, 8], 1),
+      head: classifierHead(8, 10, 1),
+      images: data.images,
+      shape: [28, 28, 1],
+      labels: data.labels,
+      train: range(0, 8),
+      rng: new Rng(1),
+      config: { steps: 1, batchSize: 8, optimizer: "adam", learningRate: 1e-3, averageWeights },
+      selfTrain: emaMomentum === undefined ? undefined : {
+        indices: range(8, 16),
+        batchSize: 4,
+        threshold: 0.5,
+        weight: 1,
+        emaMomentum,
+        strong: (b) => b,
+      },
+    });
+  await assertRejects(() => train(1), "averageWeights must be in [0, 1), got 1");
+  await assertRejects(() => train(0.99, 0.9), "emaMomentum 0.9 and averageWeights 0.99");
 });
