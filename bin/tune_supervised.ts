@@ -7,8 +7,12 @@
  * that selects records in training) and its best. The test set is never loaded into a
  * decision: the script does not evaluate it at all.
  *
+ * With `--dev N` each final model is also scored on N unlabelled pool images with their labels
+ * (the dev holdout of `lib/experiment/dev_holdout.ts`, which the strong arm never trains on):
+ * forty validation images cannot tell candidates apart, thousands can.
+ *
  * `deno run -A bin/tune_supervised.ts [--dataset mnist] [--labels 200] [--seeds 0,1,2]
- * [--only name,name]` (`--help` lists the flags; a mistake is one line and exit code 2).
+ * [--only name,name] [--dev N]` (`--help` lists the flags; a mistake is one line and exit code 2).
  *
  * @module
  */
@@ -16,6 +20,10 @@ import { type FineTuned, initBackend, loadDataset, meanAndSpread } from "../lib/
 import { baselinesFor, STRONG_CANDIDATES } from "../lib/experiment/baselines.ts";
 import { armContext, trainArm } from "../lib/experiment/arms.ts";
 import { recipeFor } from "../lib/experiment/recipe.ts";
+import { devHoldout } from "../lib/experiment/dev_holdout.ts";
+import { imageSize } from "../lib/data/dataset.ts";
+import { accuracy } from "../lib/eval/metrics.ts";
+import { gatherImages, gatherLabels } from "../lib/train/batches.ts";
 import {
   type CommandSpec,
   intList,
@@ -48,6 +56,13 @@ export const TUNE_COMMAND = {
         Object.keys(STRONG_CANDIDATES).join(", ")
       }`,
     },
+    dev: {
+      type: "string",
+      value: "N",
+      default: "0",
+      description: "also score each final model on N unlabelled pool images with their labels " +
+        "(the dev holdout, lib/experiment/dev_holdout.ts; 0: none)",
+    },
   },
 } as const satisfies CommandSpec;
 
@@ -55,6 +70,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const values = parseFlags(TUNE_COMMAND, argv);
   const labels = nonNegativeInt("labels", values.labels);
   const seeds = intList("seeds", values.seeds);
+  const dev = nonNegativeInt("dev", values.dev);
   const names = values.only
     ? values.only.split(",").map((s) => s.trim())
     : Object.keys(STRONG_CANDIDATES);
@@ -71,12 +87,15 @@ async function main(argv: readonly string[]): Promise<void> {
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));
   const rows = [
-    "| candidate | final validation | final validation loss | best validation (not used) | seconds |",
-    "| --- | --- | --- | --- | --- |",
+    `| candidate | final validation | final validation loss | best validation (not used) | ${
+      dev ? `dev (${dev} pool images) | ` : ""
+    }seconds |`,
+    `| --- | --- | --- | --- | ${dev ? "--- | " : ""}--- |`,
   ];
   for (const name of names) {
     const finals: number[] = [];
     const losses: number[] = [];
+    const devs: number[] = [];
     const bests: number[] = [];
     const t0 = performance.now();
     for (const seed of seeds) {
@@ -90,6 +109,15 @@ async function main(argv: readonly string[]): Promise<void> {
       const history = model.result.history;
       finals.push(history.at(-1)!.validationAccuracy!);
       losses.push(history.at(-1)!.validationLoss!);
+      if (dev > 0) {
+        const pool = devHoldout(ctx.split.unlabelled, dev).dev;
+        const size = imageSize(data.train);
+        const predicted = await model.predict(
+          gatherImages(data.train.images, size, pool),
+          pool.length,
+        );
+        devs.push(accuracy(predicted, gatherLabels(data.train.labels, pool)));
+      }
       bests.push(Math.max(...history.map((e) => e.validationAccuracy!)));
       model.dispose();
     }
@@ -98,7 +126,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const loss = meanAndSpread(losses).mean;
     const line = `| ${name} | ${(f.mean * 100).toFixed(1)}% ± ${(f.std * 100).toFixed(1)} | ${
       loss.toFixed(3)
-    } | ${(b.mean * 100).toFixed(1)}% | ${((performance.now() - t0) / 1000).toFixed(0)} |`;
+    } | ${(b.mean * 100).toFixed(1)}% | ${
+      dev ? devs.map((a) => (100 * a).toFixed(2) + "%").join(", ") + " | " : ""
+    }${((performance.now() - t0) / 1000).toFixed(0)} |`;
     console.log(line);
     rows.push(line);
   }

@@ -37,6 +37,7 @@ import { armContext, type FineTunedOf, trainArm } from "../lib/experiment/arms.t
 import { type DistillSettings, recipeFor } from "../lib/experiment/recipe.ts";
 import type { FineTuned } from "../lib/pipeline/fine_tune.ts";
 import { resultsJson } from "../lib/provenance.ts";
+import { devHoldout } from "../lib/experiment/dev_holdout.ts";
 import { gatherImages, gatherLabels } from "../lib/train/batches.ts";
 
 /**
@@ -56,18 +57,6 @@ export const SELF_TRAINING_CANDIDATES: Record<string, Partial<DistillSettings>> 
 
 /** The candidate the sweep chose (best mean dev accuracy): the recipe's `distill` since. */
 export const SELF_TRAINING_CHOSEN = "threshold-0.5-steps-2500";
-
-/**
- * The first `dev` unlabelled images (at most all but one) as the dev holdout, and the rest as the
- * students' unlabelled images: a dev image is scored, never trained on.
- */
-export function devHoldout(
-  unlabelled: Int32Array,
-  dev: number,
-): { dev: Int32Array; unlabelled: Int32Array } {
-  const n = Math.max(0, Math.min(dev, unlabelled.length - 1));
-  return { dev: unlabelled.subarray(0, n), unlabelled: unlabelled.subarray(n) };
-}
 
 /** The command's flags (`--help`). */
 export const SELF_TRAINING_SWEEP_COMMAND = {

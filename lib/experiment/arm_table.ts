@@ -72,7 +72,7 @@ export const ARM_TABLE = {
     article: 0.525,
   },
   supervised_strong: {
-    title: "supervised, strong recipe (the SSL arms' backbone; tuned on validation)",
+    title: "supervised, strong recipe (the SSL arms' backbone; tuned on a dev holdout)",
     uses: "labels",
     fineTuned: true,
   },

@@ -11,7 +11,7 @@ import { resultsTable, TABLE_ARMS, toResults } from "../../lib/experiment/report
 import { quickRecipe, recipeFor } from "../../lib/experiment/recipe.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../assert.ts";
 
-Deno.test("baselines: the article's recipe as published, the strong one chosen on validation", () => {
+Deno.test("baselines: the article's recipe as published, the strong one chosen on the dev holdout", () => {
   const full = fullBaselines();
   assertEquals(full.article.config.optimizer, "sgd");
   assertEquals(full.article.config.learningRate, 0.001);
@@ -27,12 +27,11 @@ Deno.test("baselines: the article's recipe as published, the strong one chosen o
     "the strong baseline trains the SSL arms' backbone",
   );
   assertEquals(full.strong.config.optimizer, "adamw");
-  // Every candidate was tried, and the chosen one has the best validation figure.
-  assertEquals(
-    Object.keys(STRONG_TUNING.validationAccuracy).sort(),
-    Object.keys(STRONG_CANDIDATES).sort(),
-  );
-  const best = Object.entries(STRONG_TUNING.validationAccuracy).sort((a, b) => b[1] - a[1])[0];
+  // Every candidate was tried, and the chosen one has the best dev holdout figure.
+  for (const figures of [STRONG_TUNING.validationAccuracy, STRONG_TUNING.devAccuracy]) {
+    assertEquals(Object.keys(figures).sort(), Object.keys(STRONG_CANDIDATES).sort());
+  }
+  const best = Object.entries(STRONG_TUNING.devAccuracy).sort((a, b) => b[1] - a[1])[0];
   assertEquals(best[0], STRONG_TUNING.chosen);
   const quick = quickBaselines();
   assert(quick.article.config.epochs! < full.article.config.epochs!);
