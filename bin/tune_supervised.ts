@@ -20,17 +20,8 @@ import { type FineTuned, initBackend, loadDataset, meanAndSpread } from "../lib/
 import { baselinesFor, STRONG_CANDIDATES } from "../lib/experiment/baselines.ts";
 import { armContext, trainArm } from "../lib/experiment/arms.ts";
 import { recipeFor } from "../lib/experiment/recipe.ts";
-import { devHoldout } from "../lib/experiment/dev_holdout.ts";
-import { imageSize } from "../lib/data/dataset.ts";
-import { accuracy } from "../lib/eval/metrics.ts";
-import { gatherImages, gatherLabels } from "../lib/train/batches.ts";
-import {
-  type CommandSpec,
-  intList,
-  nonNegativeInt,
-  parseFlags,
-  UsageError,
-} from "../lib/cli/flags.ts";
+import { devScorer } from "../lib/experiment/dev_holdout.ts";
+import { type CommandSpec, intList, listOf, nonNegativeInt, parseFlags } from "../lib/cli/flags.ts";
 import { DATASET_FLAG } from "../lib/cli/common_flags.ts";
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 
@@ -71,21 +62,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const labels = nonNegativeInt("labels", values.labels);
   const seeds = intList("seeds", values.seeds);
   const dev = nonNegativeInt("dev", values.dev);
-  const names = values.only
-    ? values.only.split(",").map((s) => s.trim())
-    : Object.keys(STRONG_CANDIDATES);
-  for (const name of names) {
-    if (!Object.hasOwn(STRONG_CANDIDATES, name)) {
-      throw new UsageError(
-        `--only: unknown candidate "${name}"; use any of ${
-          Object.keys(STRONG_CANDIDATES).join(", ")
-        }`,
-        { helpHint: true },
-      );
-    }
-  }
+  const candidates = Object.keys(STRONG_CANDIDATES);
+  const names = values.only ? listOf("only", values.only, candidates) : candidates;
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));
+  // Each seed's dev images, gathered once for every candidate.
+  const scorers = new Map<number, (model: FineTuned) => Promise<number>>();
+  const devScore = (seed: number, unlabelled: Int32Array, model: FineTuned) => {
+    if (!scorers.has(seed)) scorers.set(seed, devScorer(data.train, unlabelled, dev).score);
+    return scorers.get(seed)!(model);
+  };
   const rows = [
     `| candidate | final validation | final validation loss | best validation (not used) | ${
       dev ? `dev (${dev} pool images) | ` : ""
@@ -109,15 +95,7 @@ async function main(argv: readonly string[]): Promise<void> {
       const history = model.result.history;
       finals.push(history.at(-1)!.validationAccuracy!);
       losses.push(history.at(-1)!.validationLoss!);
-      if (dev > 0) {
-        const pool = devHoldout(ctx.split.unlabelled, dev).dev;
-        const size = imageSize(data.train);
-        const predicted = await model.predict(
-          gatherImages(data.train.images, size, pool),
-          pool.length,
-        );
-        devs.push(accuracy(predicted, gatherLabels(data.train.labels, pool)));
-      }
+      if (dev > 0) devs.push(await devScore(seed, ctx.split.unlabelled, model));
       bests.push(Math.max(...history.map((e) => e.validationAccuracy!)));
       model.dispose();
     }

@@ -21,24 +21,15 @@
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import {
-  type CommandSpec,
-  intList,
-  nonNegativeInt,
-  parseFlags,
-  UsageError,
-} from "../lib/cli/flags.ts";
+import { type CommandSpec, intList, listOf, nonNegativeInt, parseFlags } from "../lib/cli/flags.ts";
 import { DATASET_FLAG } from "../lib/cli/common_flags.ts";
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
-import { imageSize } from "../lib/data/dataset.ts";
-import { accuracy } from "../lib/eval/metrics.ts";
 import { armContext, type FineTunedOf, trainArm } from "../lib/experiment/arms.ts";
 import { type DistillSettings, recipeFor } from "../lib/experiment/recipe.ts";
 import type { FineTuned } from "../lib/pipeline/fine_tune.ts";
 import { resultsJson } from "../lib/provenance.ts";
-import { devHoldout } from "../lib/experiment/dev_holdout.ts";
-import { gatherImages, gatherLabels } from "../lib/train/batches.ts";
+import { devScorer } from "../lib/experiment/dev_holdout.ts";
 
 /**
  * The candidates: changes to the recipe's `distill` settings (name → change). The recipe of
@@ -88,33 +79,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const values = parseFlags(SELF_TRAINING_SWEEP_COMMAND, argv);
   const seeds = intList("seeds", values.seeds);
   const dev = nonNegativeInt("dev", values.dev);
-  const names = values.only
-    ? values.only.split(",").map((s) => s.trim())
-    : Object.keys(SELF_TRAINING_CANDIDATES);
-  for (const name of names) {
-    if (!Object.hasOwn(SELF_TRAINING_CANDIDATES, name)) {
-      throw new UsageError(
-        `--only: unknown candidate "${name}"; use any of ${
-          Object.keys(SELF_TRAINING_CANDIDATES).join(", ")
-        }`,
-        { helpHint: true },
-      );
-    }
-  }
+  const candidates = Object.keys(SELF_TRAINING_CANDIDATES);
+  const names = values.only ? listOf("only", values.only, candidates) : candidates;
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));
   const scores: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (const seed of seeds) {
     const config = recipeFor(values.dataset, false, data.train);
     const ctx = armContext(config, data, seed);
-    const held = devHoldout(ctx.split.unlabelled, dev);
-    const pool = held.dev;
-    ctx.split = { ...ctx.split, unlabelled: held.unlabelled };
-    const size = imageSize(data.train);
-    const devImages = gatherImages(data.train.images, size, pool);
-    const devLabels = gatherLabels(data.train.labels, pool);
-    const score = async (m: FineTuned) =>
-      accuracy(await m.predict(devImages, pool.length), devLabels);
+    const { unlabelled, score } = devScorer(data.train, ctx.split.unlabelled, dev);
+    ctx.split = { ...ctx.split, unlabelled };
     const strong = await trainArm(ctx, "supervised_strong") as FineTuned;
     const teachers: FineTunedOf[] = [{ arm: "supervised_strong", model: strong }];
     console.log(`seed ${seed}: supervised_strong, dev ${(100 * await score(strong)).toFixed(2)}%`);

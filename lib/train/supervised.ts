@@ -139,8 +139,10 @@ export async function trainSupervised(opts: SupervisedOptions): Promise<Supervis
   // (pseudo-labels) and the averaged weights kept as the model (`averageWeights`).
   const teacherMomentum = selfTrain?.emaMomentum ?? 0;
   const averaged = config.averageWeights ?? 0;
-  for (const [name, m] of [["emaMomentum", teacherMomentum], ["averageWeights", averaged]]) {
-    if (!((m as number) >= 0 && (m as number) < 1)) {
+  for (
+    const [name, m] of Object.entries({ emaMomentum: teacherMomentum, averageWeights: averaged })
+  ) {
+    if (!(m >= 0 && m < 1)) {
       throw new RangeError(`trainSupervised: ${name} must be in [0, 1), got ${m}`);
     }
   }

@@ -11,6 +11,9 @@ import { barImages } from "./train_helpers.ts";
 
 const data = barImages(96, 2);
 const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+/** Loss and accuracy of backbone + head on the validation images 64..95 of `data`. */
+const validationScore = (backbone: tf.LayersModel, head: tf.LayersModel) =>
+  evaluateLoss(backbone, head, data.images, [28, 28, 1], data.labels, range(64, 96), 10);
 
 Deno.test("supervised training learns a separable task and keeps the best validation epoch", async () => {
   await initBackend();
@@ -32,15 +35,7 @@ Deno.test("supervised training learns a separable task and keeps the best valida
   assertEquals(r.selectedBy, "validation");
   const accs = r.history.map((e) => e.validationAccuracy!);
   assertEquals(accs[r.selectedEpoch], Math.max(...accs), "selected epoch has the best accuracy");
-  const now = await evaluateLoss(
-    backbone,
-    head,
-    data.images,
-    [28, 28, 1],
-    data.labels,
-    range(64, 96),
-    10,
-  );
+  const now = await validationScore(backbone, head);
   assertEquals(now.accuracy, accs[r.selectedEpoch], "the selected weights were restored");
   assert(now.accuracy >= 0.9, `validation accuracy ${now.accuracy}`);
 });
@@ -177,15 +172,7 @@ Deno.test("averaged weights: the model kept is the moving average of every weigh
     });
     assertEquals(tf.memory().numTensors, before, "no tensor leak");
     const kept = all();
-    const v = await evaluateLoss(
-      backbone,
-      head,
-      data.images,
-      [28, 28, 1],
-      data.labels,
-      range(64, 96),
-      10,
-    );
+    const v = await validationScore(backbone, head);
     backbone.dispose();
     head.dispose();
     return { r, trained, kept, v };
