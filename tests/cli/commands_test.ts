@@ -70,6 +70,11 @@ const COMMANDS = [
     flags: ["--dataset", "--seeds", "--only", "--dev", "--out"],
   },
   {
+    script: "tools/ssl_fine_tune_sweep.ts",
+    name: "ssl_fine_tune_sweep",
+    flags: ["--dataset", "--seeds", "--only", "--dev", "--students", "--out"],
+  },
+  {
     script: "bin/tune_supervised.ts",
     name: "tune_supervised",
     flags: ["--dataset", "--labels", "--seeds", "--only"],
