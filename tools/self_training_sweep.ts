@@ -21,8 +21,8 @@
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import { type CommandSpec, intList, listOf, nonNegativeInt, parseFlags } from "../lib/cli/flags.ts";
-import { DATASET_FLAG } from "../lib/cli/common_flags.ts";
+import { type CommandSpec, parseFlags } from "../lib/cli/flags.ts";
+import { devSweepFlags, devSweepValues } from "../lib/cli/common_flags.ts";
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
 import { armContext, type FineTunedOf, trainArm } from "../lib/experiment/arms.ts";
@@ -56,31 +56,14 @@ export const SELF_TRAINING_SWEEP_COMMAND = {
   summary: "Trains the experiment's self-trained student with every candidate setting and " +
     "scores it on labelled pool images (the dev holdout); the test set is never read.",
   flags: {
-    dataset: DATASET_FLAG,
-    seeds: { type: "string", value: "LIST", default: "0", description: "seeds, comma-separated" },
-    only: {
-      type: "string",
-      value: "LIST",
-      description: `candidates, comma-separated, of ${
-        Object.keys(SELF_TRAINING_CANDIDATES).join(", ")
-      }`,
-    },
-    dev: {
-      type: "string",
-      value: "N",
-      default: "10000",
-      description: "unlabelled pool images scored with their labels",
-    },
+    ...devSweepFlags(Object.keys(SELF_TRAINING_CANDIDATES)),
     out: { type: "string", value: "FILE", description: "write the scores as JSON to FILE" },
   },
 } as const satisfies CommandSpec;
 
 async function main(argv: readonly string[]): Promise<void> {
   const values = parseFlags(SELF_TRAINING_SWEEP_COMMAND, argv);
-  const seeds = intList("seeds", values.seeds);
-  const dev = nonNegativeInt("dev", values.dev);
-  const candidates = Object.keys(SELF_TRAINING_CANDIDATES);
-  const names = values.only ? listOf("only", values.only, candidates) : candidates;
+  const { seeds, dev, names } = devSweepValues(values, Object.keys(SELF_TRAINING_CANDIDATES));
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));
   const scores: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));

@@ -23,8 +23,8 @@
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import { type CommandSpec, intList, listOf, nonNegativeInt, parseFlags } from "../lib/cli/flags.ts";
-import { DATASET_FLAG } from "../lib/cli/common_flags.ts";
+import { type CommandSpec, parseFlags } from "../lib/cli/flags.ts";
+import { devSweepFlags, devSweepValues } from "../lib/cli/common_flags.ts";
 import { asUsageError, runMain } from "../lib/cli/main.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
 import {
@@ -95,21 +95,7 @@ export const SSL_FINE_TUNE_SWEEP_COMMAND = {
     "pre-training per seed and scores them on labelled pool images (the dev holdout); the " +
     "test set is never read.",
   flags: {
-    dataset: DATASET_FLAG,
-    seeds: { type: "string", value: "LIST", default: "0", description: "seeds, comma-separated" },
-    only: {
-      type: "string",
-      value: "LIST",
-      description: `candidates, comma-separated, of ${
-        Object.keys(SSL_FINE_TUNE_CANDIDATES).join(", ")
-      }`,
-    },
-    dev: {
-      type: "string",
-      value: "N",
-      default: "10000",
-      description: "unlabelled pool images scored with their labels",
-    },
+    ...devSweepFlags(Object.keys(SSL_FINE_TUNE_CANDIDATES)),
     students: {
       type: "boolean",
       description: "also train and score each candidate's ssl_distilled student, and once " +
@@ -121,10 +107,7 @@ export const SSL_FINE_TUNE_SWEEP_COMMAND = {
 
 async function main(argv: readonly string[]): Promise<void> {
   const values = parseFlags(SSL_FINE_TUNE_SWEEP_COMMAND, argv);
-  const seeds = intList("seeds", values.seeds);
-  const dev = nonNegativeInt("dev", values.dev);
-  const candidates = Object.keys(SSL_FINE_TUNE_CANDIDATES);
-  const names = values.only ? listOf("only", values.only, candidates) : candidates;
+  const { seeds, dev, names } = devSweepValues(values, Object.keys(SSL_FINE_TUNE_CANDIDATES));
   const arms = values.students ? [...SSL_ARMS, "ssl_distilled" as const] : SSL_ARMS;
   await initBackend();
   const data = await asUsageError(() => loadDataset(values.dataset));

@@ -1,7 +1,8 @@
 /**
  * Flags that several commands share, declared once so that `--help` and the errors read the
- * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`, `--method`, and the
- * check of a folder a model is written to (`modelDirFlag`).
+ * same everywhere: `--dataset`, `--seeds`, `--quick`, `--out`, `--backend`, `--method`, the flags
+ * of a dev-holdout sweep (`devSweepFlags`), and the check of a folder a model is written to
+ * (`modelDirFlag`).
  *
  * @example
  * ```ts
@@ -24,7 +25,7 @@ import { dirname, resolve } from "node:path";
 import type { BackendName } from "../backend.ts";
 import { MANIFEST_FILE } from "../train/checkpoint.ts";
 import { SSL_METHODS, type SslMethod } from "../train/ssl_method.ts";
-import { type FlagSpec, oneOf, UsageError } from "./flags.ts";
+import { type FlagSpec, intList, listOf, nonNegativeInt, oneOf, UsageError } from "./flags.ts";
 
 /** The tfjs backends `--backend` accepts ("auto": webgpu on a hardware GPU, else wasm). */
 export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "webgpu", "auto"];
@@ -71,6 +72,41 @@ export function seedsFlag(defaults: string): FlagSpec & { type: "string" } {
     type: "string",
     value: "LIST",
     description: `seeds to run, comma-separated (default ${defaults})`,
+  };
+}
+
+/**
+ * The flags of a sweep that chooses among named candidates on the dev holdout
+ * (`tools/self_training_sweep.ts`, `tools/ssl_fine_tune_sweep.ts`): `--dataset`, `--seeds`
+ * (default 0), `--only` (a comma-separated subset of `candidates`) and `--dev N`.
+ */
+export function devSweepFlags(candidates: readonly string[]) {
+  return {
+    dataset: DATASET_FLAG,
+    seeds: { type: "string", value: "LIST", default: "0", description: "seeds, comma-separated" },
+    only: {
+      type: "string",
+      value: "LIST",
+      description: `candidates, comma-separated, of ${candidates.join(", ")}`,
+    },
+    dev: {
+      type: "string",
+      value: "N",
+      default: "10000",
+      description: "unlabelled pool images scored with their labels",
+    },
+  } as const satisfies Record<string, FlagSpec>;
+}
+
+/** Reads the flags of {@linkcode devSweepFlags}: the seeds, the dev images and the candidates. */
+export function devSweepValues(
+  values: { seeds: string; dev: string; only?: string },
+  candidates: readonly string[],
+): { seeds: number[]; dev: number; names: string[] } {
+  return {
+    seeds: intList("seeds", values.seeds),
+    dev: nonNegativeInt("dev", values.dev),
+    names: values.only ? listOf("only", values.only, candidates) : [...candidates],
   };
 }
 
