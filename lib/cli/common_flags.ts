@@ -25,7 +25,7 @@ import { dirname, resolve } from "node:path";
 import type { BackendName } from "../backend.ts";
 import { MANIFEST_FILE } from "../train/checkpoint.ts";
 import { SSL_METHODS, type SslMethod } from "../train/ssl_method.ts";
-import { type FlagSpec, intList, listOf, nonNegativeInt, oneOf, UsageError } from "./flags.ts";
+import { type FlagSpec, integerFlag, intList, listOf, oneOf, UsageError } from "./flags.ts";
 
 /** The tfjs backends `--backend` accepts ("auto": webgpu on a hardware GPU, else wasm). */
 export const BACKENDS: readonly BackendName[] = ["wasm", "cpu", "webgpu", "auto"];
@@ -93,7 +93,7 @@ export function devSweepFlags(candidates: readonly string[]) {
       type: "string",
       value: "N",
       default: "10000",
-      description: "unlabelled pool images scored with their labels",
+      description: "unlabelled pool images scored with their labels (at least 1)",
     },
   } as const satisfies Record<string, FlagSpec>;
 }
@@ -105,7 +105,8 @@ export function devSweepValues(
 ): { seeds: number[]; dev: number; names: string[] } {
   return {
     seeds: intList("seeds", values.seeds),
-    dev: nonNegativeInt("dev", values.dev),
+    // No dev images would score every candidate NaN: at least one.
+    dev: integerFlag("dev", values.dev, 1),
     names: values.only ? listOf("only", values.only, candidates) : [...candidates],
   };
 }
